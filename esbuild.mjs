@@ -1,0 +1,77 @@
+// Builds the three bundles Dream.OS ships: the extension host bundle, the `dreamos` CLI and the
+// dashboard webview. `--production` minifies (for packaging); `--watch` rebuilds on change.
+import * as esbuild from 'esbuild';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const outdir = 'dist';
+
+/** Copies the sql.js wasm beside the bundles: the store loads it from the extension's own folder. */
+const copyWasm = {
+  name: 'copy-sqljs-wasm',
+  setup(build) {
+    build.onEnd(async () => {
+      await mkdir(outdir, { recursive: true });
+      await copyFile(require.resolve('sql.js/dist/sql-wasm.wasm'), path.join(outdir, 'sql-wasm.wasm'));
+    });
+  },
+};
+
+/** Prints errors in the `file:line:col: error:` shape the VS Code problem matcher understands. */
+const reportProblems = {
+  name: 'report-problems',
+  setup(build) {
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      if (watch) console.log(`[watch] build finished (${result.errors.length} errors)`);
+    });
+  },
+};
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: production ? 'linked' : true,
+  sourcesContent: false,
+  logLevel: 'warning',
+  legalComments: 'none',
+  plugins: [reportProblems],
+};
+
+const node = {
+  ...common,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // Heavy or native modules are loaded lazily, only when their feature is enabled.
+  external: ['vscode', 'discord.js', '@nut-tree-fork/nut-js', 'better-sqlite3', 'playwright-core'],
+};
+
+const configs = [
+  { ...node, entryPoints: { extension: 'src/extension/main.ts' }, outdir, plugins: [...common.plugins, copyWasm] },
+  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir, banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...common,
+    entryPoints: { 'webview/dashboard': 'webview-ui/src/main.ts' },
+    outdir,
+    platform: 'browser',
+    target: ['chrome114'],
+    format: 'iife',
+    loader: { '.css': 'css' },
+  },
+];
+
+if (watch) {
+  const contexts = await Promise.all(configs.map((c) => esbuild.context(c)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('[watch] watching for changes');
+} else {
+  await Promise.all(configs.map((c) => esbuild.build(c)));
+}

@@ -1,0 +1,122 @@
+import type { Tx } from './sqlite';
+
+/**
+ * Versioned schema migrations. Each entry runs once, in order, inside the caller's transaction;
+ * the applied version lives in PRAGMA user_version. Never edit a shipped migration: add one.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: the board, the registry, mailboxes and the event log
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    type TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    requires TEXT NOT NULL DEFAULT '[]',
+    parent_id TEXT REFERENCES tasks(id) ON DELETE SET NULL,
+    assignee TEXT,
+    lease_token INTEGER,
+    lease_expires_at INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL DEFAULT 3,
+    estimate_minutes INTEGER,
+    deadline INTEGER,
+    result_summary TEXT,
+    evidence TEXT NOT NULL DEFAULT '[]',
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX tasks_ready ON tasks(status, priority DESC, created_at);
+  CREATE INDEX tasks_assignee ON tasks(assignee);
+  CREATE INDEX tasks_lease ON tasks(lease_expires_at) WHERE lease_expires_at IS NOT NULL;
+  CREATE INDEX tasks_parent ON tasks(parent_id);
+  CREATE TABLE task_deps (
+    task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    depends_on TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    PRIMARY KEY (task_id, depends_on)
+  );
+  CREATE INDEX task_deps_rev ON task_deps(depends_on);
+  CREATE TABLE task_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT ''
+  );
+  CREATE INDEX task_history_task ON task_history(task_id);
+  CREATE TABLE agents (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    capabilities TEXT NOT NULL DEFAULT '[]',
+    driver TEXT NOT NULL,
+    config TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL,
+    current_task TEXT,
+    last_heartbeat INTEGER,
+    status_reason TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE messages (
+    id TEXT PRIMARY KEY,
+    from_id TEXT NOT NULL,
+    to_kind TEXT NOT NULL,
+    to_id TEXT,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    body_type TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    reply_to TEXT,
+    requires_ack INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX messages_to ON messages(to_kind, to_id, created_at);
+  CREATE INDEX messages_thread ON messages(thread_id);
+  CREATE TABLE message_acks (
+    message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    recipient TEXT NOT NULL,
+    acked_at INTEGER NOT NULL,
+    PRIMARY KEY (message_id, recipient)
+  );
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    payload TEXT NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(tx: Tx): void {
+  // sql.js resets per-connection pragmas on export(): callers re-run migrate() (cheap) after it.
+  tx.run('PRAGMA foreign_keys = ON');
+  const current = tx.get<{ user_version: number }>('PRAGMA user_version')?.user_version ?? 0;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `This board was written by a newer Dream.OS (schema ${current}, this build knows ${MIGRATIONS.length}). Update the extension / CLI.`,
+    );
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    for (const stmt of splitStatements(MIGRATIONS[v]!)) tx.run(stmt);
+    tx.run(`PRAGMA user_version = ${v + 1}`);
+  }
+}
+
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
