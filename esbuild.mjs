@@ -51,7 +51,7 @@ const node = {
   target: 'node20',
   format: 'cjs',
   // Heavy or native modules are loaded lazily, only when their feature is enabled.
-  external: ['vscode', 'discord.js', '@nut-tree-fork/nut-js', 'better-sqlite3', 'playwright-core'],
+  external: ['vscode', 'sql.js/dist/sql-wasm.wasm', 'discord.js', '@nut-tree-fork/nut-js', 'better-sqlite3', 'playwright-core'],
 };
 
 const configs = [

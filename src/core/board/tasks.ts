@@ -95,9 +95,18 @@ export function listTasks(tx: Tx, f: TaskFilter = {}): Task[] {
     where.push(`status IN (${f.status.map(() => '?').join(',')})`);
     params.push(...f.status);
   }
-  if (f.assignee) (where.push('assignee = ?'), params.push(f.assignee));
-  if (f.parentId) (where.push('parent_id = ?'), params.push(f.parentId));
-  if (f.tag) (where.push('EXISTS (SELECT 1 FROM json_each(tasks.tags) WHERE value = ?)'), params.push(f.tag));
+  if (f.assignee) {
+    where.push('assignee = ?');
+    params.push(f.assignee);
+  }
+  if (f.parentId) {
+    where.push('parent_id = ?');
+    params.push(f.parentId);
+  }
+  if (f.tag) {
+    where.push('EXISTS (SELECT 1 FROM json_each(tasks.tags) WHERE value = ?)');
+    params.push(f.tag);
+  }
   const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY priority DESC, created_at, id LIMIT ?`;
   const rows = tx.all<TaskRow>(sql, [...params, f.limit ?? 100_000]);
   const deps = new Map<string, string[]>();
@@ -240,14 +249,26 @@ export function transition(ctx: BoardContext, task: Task, to: TaskStatus, reason
   const x = { ...leaving, ...extras };
   const sets: string[] = ['status = ?', 'updated_at = ?'];
   const params: (string | number | null)[] = [to, ctx.now];
-  if ('assignee' in x) (sets.push('assignee = ?'), params.push(x.assignee ?? null));
+  if ('assignee' in x) {
+    sets.push('assignee = ?');
+    params.push(x.assignee ?? null);
+  }
   if ('lease' in x) {
     sets.push('lease_token = ?', 'lease_expires_at = ?');
     params.push(x.lease?.token ?? null, x.lease?.expiresAt ?? null);
   }
-  if (x.attempts !== undefined) (sets.push('attempts = ?'), params.push(x.attempts));
-  if (x.resultSummary !== undefined) (sets.push('result_summary = ?'), params.push(x.resultSummary));
-  if (x.evidence !== undefined) (sets.push('evidence = ?'), params.push(JSON.stringify([...task.evidence, ...x.evidence])));
+  if (x.attempts !== undefined) {
+    sets.push('attempts = ?');
+    params.push(x.attempts);
+  }
+  if (x.resultSummary !== undefined) {
+    sets.push('result_summary = ?');
+    params.push(x.resultSummary);
+  }
+  if (x.evidence !== undefined) {
+    sets.push('evidence = ?');
+    params.push(JSON.stringify([...task.evidence, ...x.evidence]));
+  }
   ctx.tx.run(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ?`, [...params, task.id]);
   recordHistory(ctx, task.id, task.status, to, reason);
   emitEvent(ctx.tx, { type: 'task.transitioned', at: ctx.now, actor: ctx.actor, subject: task.id, payload: { from: task.status, to, reason } });

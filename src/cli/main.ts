@@ -1,0 +1,310 @@
+/**
+ * `dreamos`: the headless host of the same core. People script the board with it, CI drives it,
+ * and agents report back through it (`dreamos task done <id> --summary ...`). It finds the
+ * workspace's running hub or starts one; `--json` gives machine-readable output everywhere.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { CommandInput } from '../core/commands';
+import { DreamError, type ErrorCode } from '../core/errors';
+import type { BoardEvent } from '../core/events/events';
+import { connectBoard, runHub } from '../core/hub/connect';
+import { formatAgent, formatEvent, formatMessage, formatTask, formatTaskDetails } from './format';
+import type { Agent, Message, Task } from '../core/board/model';
+
+/** Exit codes scripts can rely on. */
+export const EXIT: Record<ErrorCode | 'ok' | 'usage', number> = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  invalid_input: 2,
+  not_found: 3,
+  conflict: 4,
+  stale_token: 4,
+  invalid_transition: 4,
+  cycle: 4,
+  vetoed: 4,
+  unavailable: 5,
+  unauthorized: 6,
+};
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = Record<string, string | boolean | string[] | undefined>;
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+interface Sub {
+  usage: string;
+  options?: Options;
+  /** Returns the command to send, or runs itself (hub, events --follow). */
+  build?: (pos: string[], v: Values, env: Env) => CommandInput;
+  run?: (pos: string[], v: Values, env: Env, io: Io) => Promise<number>;
+  print?: (result: unknown) => string;
+}
+interface Env {
+  dir: string;
+  actor: string;
+  json: boolean;
+}
+
+const str = (v: Values, k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+const list = (v: Values, k: string) => (Array.isArray(v[k]) ? (v[k] as string[]) : []);
+const int = (v: Values, k: string) => {
+  const s = str(v, k);
+  if (s === undefined) return undefined;
+  if (!/^\d+$/.test(s)) throw new DreamError('invalid_input', `--${k} must be a whole number, got "${s}".`);
+  return Number(s);
+};
+function need(pos: string[], i: number, what: string): string {
+  const v = pos[i];
+  if (v === undefined) throw new DreamError('invalid_input', `Missing ${what}.`);
+  return v;
+}
+const tokenOf = (v: Values) => int(v, 'token') ?? (process.env.DREAMOS_LEASE_TOKEN ? Number(process.env.DREAMOS_LEASE_TOKEN) : undefined);
+const agentOf = (v: Values) => str(v, 'agent') ?? process.env.DREAMOS_AGENT_ID;
+function evidence(v: Values) {
+  return list(v, 'evidence').map((e) => {
+    const m = /^([a-z_]+):(.+)$/s.exec(e);
+    if (!m) throw new DreamError('invalid_input', `--evidence takes kind:summary (e.g. test:"42 passed"), got "${e}".`);
+    return { kind: m[1] as 'note', summary: m[2]! };
+  });
+}
+const listOf = <T>(f: (x: T) => string) => (r: unknown) => ((r as T[]).length ? (r as T[]).map(f).join('\n') : '(none)');
+const tokenOpt = { token: { type: 'string' } } as const;
+
+const SUBS: Record<string, Sub> = {
+  init: { usage: 'init', build: () => ({ type: 'board.info' }), print: () => 'Board ready.' },
+  info: { usage: 'info', build: () => ({ type: 'board.info' }), print: (r) => JSON.stringify(r, null, 2) },
+  hub: {
+    usage: 'hub [--idle-minutes N]   run the hub in the foreground',
+    options: { 'idle-minutes': { type: 'string' } },
+    run: async (_p, v, env) => {
+      const idle = int(v, 'idle-minutes');
+      await runHub(env.dir, { ...(idle !== undefined ? { idleMs: idle * 60_000 } : {}) });
+      return 0;
+    },
+  },
+  'task add': {
+    usage: 'task add <title> [--priority low|normal|high|critical] [--kind k] [--description d] [--tag t]... [--requires cap]... [--depends-on id]... [--parent id]',
+    options: { priority: { type: 'string' }, kind: { type: 'string' }, description: { type: 'string' }, tag: { type: 'string', multiple: true }, requires: { type: 'string', multiple: true }, 'depends-on': { type: 'string', multiple: true }, parent: { type: 'string' } },
+    build: (p, v) => ({
+      type: 'task.add',
+      title: need(p, 0, 'the task title'),
+      ...(str(v, 'priority') ? { priority: str(v, 'priority') as 'normal' } : {}),
+      ...(str(v, 'kind') ? { kind: str(v, 'kind') as 'feature' } : {}),
+      ...(str(v, 'description') ? { description: str(v, 'description')! } : {}),
+      tags: list(v, 'tag'),
+      requires: list(v, 'requires'),
+      dependsOn: list(v, 'depends-on'),
+      ...(str(v, 'parent') ? { parentId: str(v, 'parent')! } : {}),
+    }),
+    print: (r) => formatTask(r as Task),
+  },
+  'task list': {
+    usage: 'task list [--status s]... [--assignee agent] [--tag t]',
+    options: { status: { type: 'string', multiple: true }, assignee: { type: 'string' }, tag: { type: 'string' } },
+    build: (_p, v) => ({ type: 'task.list', ...(list(v, 'status').length ? { status: list(v, 'status') as Task['status'][] } : {}), ...(str(v, 'assignee') ? { assignee: str(v, 'assignee')! } : {}), ...(str(v, 'tag') ? { tag: str(v, 'tag')! } : {}) }),
+    print: listOf(formatTask),
+  },
+  'task show': { usage: 'task show <id>', build: (p) => ({ type: 'task.show', taskId: need(p, 0, 'the task id') }), print: (r) => formatTaskDetails(r as Parameters<typeof formatTaskDetails>[0]) },
+  'task next': {
+    usage: 'task next --agent <agent> [--lease-seconds N]   claim the best ready task',
+    options: { agent: { type: 'string' }, 'lease-seconds': { type: 'string' } },
+    build: (_p, v) => ({ type: 'task.claimNext', agentId: agentOf(v) ?? need([], 0, '--agent (or DREAMOS_AGENT_ID)'), ...(int(v, 'lease-seconds') ? { leaseMs: int(v, 'lease-seconds')! * 1000 } : {}) }),
+    print: (r) => (r ? `${formatTask((r as { task: Task }).task)}\nlease token ${(r as { lease: { token: number } }).lease.token}` : 'No ready task for this agent.'),
+  },
+  'task claim': {
+    usage: 'task claim <id> --agent <agent>',
+    options: { agent: { type: 'string' }, 'lease-seconds': { type: 'string' } },
+    build: (p, v) => ({ type: 'task.claim', taskId: need(p, 0, 'the task id'), agentId: agentOf(v) ?? need([], 0, '--agent (or DREAMOS_AGENT_ID)'), ...(int(v, 'lease-seconds') ? { leaseMs: int(v, 'lease-seconds')! * 1000 } : {}) }),
+    print: (r) => `${formatTask((r as { task: Task }).task)}\nlease token ${(r as { lease: { token: number } }).lease.token}`,
+  },
+  'task start': { usage: 'task start <id> [--token N]', options: tokenOpt, build: (p, v) => ({ type: 'task.start', taskId: need(p, 0, 'the task id'), token: tokenOf(v) }), print: (r) => formatTask(r as Task) },
+  'task done': {
+    usage: 'task done <id> --summary "what was done" [--token N] [--evidence kind:summary]...',
+    options: { ...tokenOpt, summary: { type: 'string' }, evidence: { type: 'string', multiple: true } },
+    build: (p, v) => ({ type: 'task.done', taskId: need(p, 0, 'the task id'), token: tokenOf(v), summary: str(v, 'summary') ?? need([], 0, '--summary'), evidence: evidence(v) }),
+    print: (r) => formatTask(r as Task),
+  },
+  'task review': {
+    usage: 'task review <id> --summary "..." [--token N] [--evidence kind:summary]...',
+    options: { ...tokenOpt, summary: { type: 'string' }, evidence: { type: 'string', multiple: true } },
+    build: (p, v) => ({ type: 'task.review', taskId: need(p, 0, 'the task id'), token: tokenOf(v), summary: str(v, 'summary') ?? need([], 0, '--summary'), evidence: evidence(v) }),
+    print: (r) => formatTask(r as Task),
+  },
+  'task fail': {
+    usage: 'task fail <id> --reason "why" [--token N]',
+    options: { ...tokenOpt, reason: { type: 'string' }, evidence: { type: 'string', multiple: true } },
+    build: (p, v) => ({ type: 'task.fail', taskId: need(p, 0, 'the task id'), token: tokenOf(v), reason: str(v, 'reason') ?? need([], 0, '--reason'), evidence: evidence(v) }),
+    print: (r) => formatTask(r as Task),
+  },
+  'task block': { usage: 'task block <id> --reason "what blocks it" [--token N]', options: { ...tokenOpt, reason: { type: 'string' } }, build: (p, v) => ({ type: 'task.block', taskId: need(p, 0, 'the task id'), token: tokenOf(v), reason: str(v, 'reason') ?? need([], 0, '--reason') }), print: (r) => formatTask(r as Task) },
+  'task unblock': { usage: 'task unblock <id>', build: (p) => ({ type: 'task.unblock', taskId: need(p, 0, 'the task id') }), print: (r) => formatTask(r as Task) },
+  'task release': { usage: 'task release <id> [--token N] [--reason r]', options: { ...tokenOpt, reason: { type: 'string' } }, build: (p, v) => ({ type: 'task.release', taskId: need(p, 0, 'the task id'), token: tokenOf(v), reason: str(v, 'reason') ?? '' }), print: (r) => formatTask(r as Task) },
+  'task cancel': { usage: 'task cancel <id> [--reason r]', options: { ...tokenOpt, reason: { type: 'string' } }, build: (p, v) => ({ type: 'task.cancel', taskId: need(p, 0, 'the task id'), token: tokenOf(v), reason: str(v, 'reason') ?? '' }), print: (r) => formatTask(r as Task) },
+  'task retry': { usage: 'task retry <id>', build: (p) => ({ type: 'task.retry', taskId: need(p, 0, 'the task id') }), print: (r) => formatTask(r as Task) },
+  'task depend': { usage: 'task depend <id> <depends-on-id>', build: (p) => ({ type: 'task.depend', taskId: need(p, 0, 'the task id'), dependsOn: need(p, 1, 'the id it depends on') }), print: (r) => formatTask(r as Task) },
+  'agent register': {
+    usage: 'agent register <name> [--driver command|language-model|chat-window|manual] [--capability c]...',
+    options: { driver: { type: 'string' }, capability: { type: 'string', multiple: true } },
+    build: (p, v) => ({ type: 'agent.register', name: need(p, 0, 'the agent name'), ...(str(v, 'driver') ? { driver: str(v, 'driver') as 'manual' } : {}), capabilities: list(v, 'capability') }),
+    print: (r) => formatAgent(r as Agent),
+  },
+  'agent list': { usage: 'agent list [--all]', options: { all: { type: 'boolean' } }, build: (_p, v) => ({ type: 'agent.list', includeRetired: v.all === true }), print: listOf(formatAgent) },
+  'agent show': { usage: 'agent show <agent>', build: (p) => ({ type: 'agent.show', agent: need(p, 0, 'the agent') }), print: (r) => formatAgent(r as Agent) },
+  'agent heartbeat': { usage: 'agent heartbeat [agent]', build: (p) => ({ type: 'agent.heartbeat', agent: p[0] ?? process.env.DREAMOS_AGENT_ID ?? need([], 0, 'the agent (or DREAMOS_AGENT_ID)') }), print: (r) => formatAgent(r as Agent) },
+  'agent start': { usage: 'agent start <agent>', build: (p) => ({ type: 'agent.lifecycle', agent: need(p, 0, 'the agent'), action: 'start' }), print: (r) => formatAgent(r as Agent) },
+  'agent stop': { usage: 'agent stop <agent>', build: (p) => ({ type: 'agent.lifecycle', agent: need(p, 0, 'the agent'), action: 'stop' }), print: (r) => formatAgent(r as Agent) },
+  'agent retire': { usage: 'agent retire <agent>', build: (p) => ({ type: 'agent.lifecycle', agent: need(p, 0, 'the agent'), action: 'retire' }), print: (r) => formatAgent(r as Agent) },
+  'mail send': {
+    usage: 'mail send --to <agent|human|broadcast> --subject s [--body b] [--from f] [--priority p] [--reply-to id] [--ack]',
+    options: { to: { type: 'string' }, subject: { type: 'string' }, body: { type: 'string' }, from: { type: 'string' }, priority: { type: 'string' }, 'reply-to': { type: 'string' }, ack: { type: 'boolean' } },
+    build: (_p, v, env) => {
+      const to = str(v, 'to') ?? need([], 0, '--to');
+      return {
+        type: 'mail.send',
+        from: str(v, 'from') ?? process.env.DREAMOS_AGENT_ID ?? env.actor,
+        to: to === 'human' ? { kind: 'human' } : to === 'broadcast' ? { kind: 'broadcast' } : { kind: 'agent', id: to },
+        subject: str(v, 'subject') ?? need([], 0, '--subject'),
+        body: str(v, 'body') ?? '',
+        ...(str(v, 'priority') ? { priority: str(v, 'priority') as 'normal' } : {}),
+        ...(str(v, 'reply-to') ? { replyTo: str(v, 'reply-to')! } : {}),
+        requiresAck: v.ack === true,
+      };
+    },
+    print: (r) => formatMessage(r as Message),
+  },
+  'mail inbox': { usage: 'mail inbox [recipient] [--unacked]', options: { unacked: { type: 'boolean' } }, build: (p, v) => ({ type: 'mail.inbox', recipient: p[0] ?? process.env.DREAMOS_AGENT_ID ?? 'human', unackedOnly: v.unacked === true }), print: listOf(formatMessage) },
+  'mail ack': { usage: 'mail ack <message-id> [--as recipient]', options: { as: { type: 'string' } }, build: (p, v) => ({ type: 'mail.ack', messageId: need(p, 0, 'the message id'), recipient: str(v, 'as') ?? process.env.DREAMOS_AGENT_ID ?? 'human' }), print: (r) => formatMessage(r as Message) },
+  'mail search': { usage: 'mail search <text>', build: (p) => ({ type: 'mail.search', query: need(p, 0, 'the text to search') }), print: listOf(formatMessage) },
+  events: {
+    usage: 'events [--after N] [--follow]',
+    options: { after: { type: 'string' }, follow: { type: 'boolean' } },
+    run: async (_p, v, env, io) => {
+      const after = int(v, 'after') ?? 0;
+      const client = await connect(env);
+      const show = (e: BoardEvent) => io.out(env.json ? JSON.stringify(e) : formatEvent(e));
+      if (!v.follow) {
+        for (const e of (await client.call({ type: 'events.since', afterSeq: after, limit: 10_000 })) as BoardEvent[]) show(e);
+        await client.close();
+        return 0;
+      }
+      const sub = client.subscribe(after, show);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      sub.dispose();
+      await client.close();
+      return 0;
+    },
+  },
+  import: {
+    usage: 'import <file.json>',
+    run: async (p, _v, env, io) => {
+      const file = need(p, 0, 'the file to import');
+      let data: unknown;
+      try {
+        data = JSON.parse(await fs.readFile(file, 'utf8'));
+      } catch (err) {
+        throw new DreamError('invalid_input', `${file} could not be read as JSON (${(err as Error).message}). Nothing was imported.`);
+      }
+      const client = await connect(env);
+      try {
+        const r = (await client.call({ type: 'board.import', file: data })) as { created: Task[] };
+        io.out(env.json ? JSON.stringify(r) : `Imported ${r.created.length} tasks.`);
+      } finally {
+        await client.close();
+      }
+      return 0;
+    },
+  },
+  export: {
+    usage: 'export [file.json]   (stdout when no file)',
+    run: async (p, _v, env, io) => {
+      const client = await connect(env);
+      try {
+        const data = JSON.stringify(await client.call({ type: 'board.export' }), null, 2);
+        if (p[0]) await fs.writeFile(p[0], data);
+        else io.out(data);
+      } finally {
+        await client.close();
+      }
+      return 0;
+    },
+  },
+};
+
+/** The board of the current folder: --dir, DREAMOS_DIR, the nearest .dreamos up the tree, or ./.dreamos. */
+export function findBoardDir(explicit: string | undefined, cwd = process.cwd()): string {
+  if (explicit) return path.resolve(cwd, explicit);
+  if (process.env.DREAMOS_DIR) return path.resolve(cwd, process.env.DREAMOS_DIR);
+  for (let d = cwd; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, '.dreamos'))) return path.join(d, '.dreamos');
+    if (path.dirname(d) === d) return path.join(cwd, '.dreamos');
+  }
+}
+
+function connect(env: Env) {
+  return connectBoard({ dir: env.dir, client: `cli:${process.pid}`, hubMode: 'spawn', actor: env.actor });
+}
+
+function usage(): string {
+  return [
+    'Usage: dreamos <command> [options]   (global: --dir <board dir>, --json, --as <actor>)',
+    '',
+    ...Object.entries(SUBS).map(([name, s]) => `  dreamos ${s.usage.startsWith(name) ? s.usage : `${name} ${s.usage}`}`),
+    '',
+    'Exit codes: 0 ok, 2 invalid input, 3 not found, 4 refused (conflict, stale token, transition), 5 no hub, 6 unauthorized.',
+  ].join('\n');
+}
+
+const GLOBAL: Options = { dir: { type: 'string' }, json: { type: 'boolean' }, as: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
+
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) }): Promise<number> {
+  const two = `${argv[0] ?? ''} ${argv[1] ?? ''}`;
+  const name = SUBS[two] ? two : argv[0] ?? '';
+  const sub = SUBS[name];
+  const json = argv.includes('--json');
+  if (!sub || argv.includes('--help') || argv.includes('-h')) {
+    (sub || argv.length === 0 || argv[0] === 'help' ? io.out : io.err)(sub ? `Usage: dreamos ${sub.usage}` : usage());
+    return sub || argv.length === 0 || argv[0] === 'help' ? 0 : EXIT.usage;
+  }
+  const rest = argv.slice(name.split(' ').length);
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: { ...GLOBAL, ...(sub.options ?? {}) }, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new DreamError('invalid_input', `${(err as Error).message}\nUsage: dreamos ${sub.usage}`);
+    }
+    const v = parsed.values as Values;
+    const env: Env = { dir: findBoardDir(str(v, 'dir')), actor: str(v, 'as') ?? process.env.DREAMOS_AGENT_ID ?? 'human:cli', json };
+    if (sub.run) return await sub.run(parsed.positionals, v, env, io);
+    const command = sub.build!(parsed.positionals, v, env);
+    const client = await connect(env);
+    try {
+      const result = await client.call(command);
+      io.out(json ? JSON.stringify(result) : (sub.print ?? ((r) => JSON.stringify(r, null, 2)))(result));
+    } finally {
+      await client.close();
+    }
+    return 0;
+  } catch (err) {
+    const e = DreamError.from(err);
+    io.err(json ? JSON.stringify({ error: e.toJSON() }) : `dreamos: ${e.message}`);
+    return EXIT[e.code] ?? 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err) => {
+      process.stderr.write(`dreamos: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

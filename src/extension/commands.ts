@@ -1,0 +1,212 @@
+import { promises as fs } from 'node:fs';
+import * as vscode from 'vscode';
+import type { Agent, Task } from '../core/board/model';
+import { DRIVER_KINDS, PRIORITIES, TASK_TYPES, type PriorityName } from '../core/board/model';
+import { DreamError } from '../core/errors';
+import type { BoardSession } from './boardSession';
+import { DashboardPanel } from './dashboard/dashboardPanel';
+
+export interface CommandContext {
+  readonly extensionUri: vscode.Uri;
+  readonly session: BoardSession;
+  readonly log: vscode.LogOutputChannel;
+  readonly leaseMs: () => number;
+}
+
+type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => Promise<unknown>;
+
+/** Task commands take a tree node (context menu), a task (dashboard) or a task id (scripts, tests). */
+function taskIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg && typeof arg === 'object') {
+    const a = arg as { kind?: string; task?: Task; id?: string };
+    if (a.kind === 'task' && a.task) return a.task.id;
+    if (typeof a.id === 'string') return a.id;
+  }
+  return undefined;
+}
+
+async function pickTask(ctx: CommandContext, arg: unknown, placeHolder: string, filter: (t: Task) => boolean): Promise<string | undefined> {
+  const id = taskIdOf(arg);
+  if (id) return id;
+  await ctx.session.open();
+  const items = ctx.session.current.tasks.filter(filter).map((t) => ({ label: t.title, description: `${t.status} · ${t.id}`, id: t.id }));
+  if (items.length === 0) {
+    void vscode.window.showInformationMessage('Dream.OS: no task fits. Create one with "Dream.OS: Create Task".');
+    return undefined;
+  }
+  return (await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true }))?.id;
+}
+
+function agentIdOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg && typeof arg === 'object' && typeof (arg as Agent).id === 'string') return (arg as Agent).id;
+  return undefined;
+}
+
+const validateTitle = (v: string) => (v.trim().length === 0 ? 'A task needs a title.' : v.length > 200 ? 'Keep the title under 200 characters.' : undefined);
+
+/** The command table: one small handler per command declared in package.json. */
+export const COMMANDS: Record<string, CommandHandler> = {
+  'dreamos.initBoard': async (ctx) => {
+    await ctx.session.open();
+    void vscode.window.showInformationMessage(`Dream.OS board ready in ${ctx.session.boardDir}.`);
+  },
+
+  'dreamos.createTask': async (ctx, arg) => {
+    const given = (arg && typeof arg === 'object' ? arg : {}) as { title?: string; priority?: PriorityName; description?: string };
+    let title = given.title;
+    let priority = given.priority;
+    let kind: Task['kind'] | undefined;
+    let description = given.description;
+    if (title === undefined) {
+      // A three-step input with validation at each step; Escape at any step cancels without writing.
+      title = await vscode.window.showInputBox({ title: 'Create Task (1/3)', prompt: 'What should be done?', placeHolder: 'e.g. Add retry to the HTTP client', validateInput: validateTitle, ignoreFocusOut: true });
+      if (title === undefined) return undefined;
+      const p = await vscode.window.showQuickPick(
+        (Object.keys(PRIORITIES) as PriorityName[]).map((label) => ({ label, picked: label === 'normal' })),
+        { title: 'Create Task (2/3)', placeHolder: 'Priority' },
+      );
+      if (!p) return undefined;
+      priority = p.label;
+      const k = await vscode.window.showQuickPick(TASK_TYPES.map((label) => ({ label })), { title: 'Create Task (3/3)', placeHolder: 'Kind of work' });
+      if (!k) return undefined;
+      kind = k.label;
+      description = await vscode.window.showInputBox({ title: 'Description (optional)', prompt: 'Context for the agent: files, acceptance criteria…', ignoreFocusOut: true });
+    }
+    const task = await ctx.session.call<Task>({ type: 'task.add', title, ...(priority ? { priority } : {}), ...(kind ? { kind } : {}), ...(description ? { description } : {}) });
+    void vscode.window.showInformationMessage(`Dream.OS: created task "${task.title}" (${task.status}).`);
+    return task;
+  },
+
+  'dreamos.showBoardInfo': async (ctx) => {
+    const info = await ctx.session.call<{ tasks: number; byStatus: Record<string, number>; agents: number }>({ type: 'board.info' });
+    const parts = Object.entries(info.byStatus).map(([s, n]) => `${n} ${s}`);
+    const text = `Dream.OS board ${vscode.Uri.file(ctx.session.boardDir).fsPath}: ${info.tasks} tasks${parts.length ? ` (${parts.join(', ')})` : ''}, ${info.agents} agents. This window is the ${ctx.session.role}.`;
+    void vscode.window.showInformationMessage(text);
+    return info;
+  },
+
+  'dreamos.openDashboard': async (ctx) => {
+    DashboardPanel.show(ctx.extensionUri, ctx.session, ctx.log);
+  },
+
+  'dreamos.registerAgent': async (ctx, arg) => {
+    const given = (arg && typeof arg === 'object' ? arg : {}) as { name?: string; driver?: Agent['driver']; capabilities?: string[] };
+    let { name, driver, capabilities } = given;
+    if (name === undefined) {
+      name = await vscode.window.showInputBox({
+        title: 'Register Agent (1/3)',
+        prompt: 'A short name, e.g. claude-1',
+        validateInput: (v) => (/^[\w.-]{1,64}$/.test(v) ? undefined : 'Use 1–64 letters, digits, dots, dashes or underscores.'),
+      });
+      if (name === undefined) return undefined;
+      const d = await vscode.window.showQuickPick(DRIVER_KINDS.map((label) => ({ label })), { title: 'Register Agent (2/3)', placeHolder: 'How does this agent work?' });
+      if (!d) return undefined;
+      driver = d.label;
+      const caps = await vscode.window.showInputBox({ title: 'Register Agent (3/3)', prompt: 'Capabilities, comma separated (optional), e.g. ts, tests, docs' });
+      if (caps === undefined) return undefined;
+      capabilities = caps.split(',').map((c) => c.trim()).filter(Boolean);
+    }
+    const agent = await ctx.session.call<Agent>({ type: 'agent.register', name, ...(driver ? { driver } : {}), ...(capabilities ? { capabilities } : {}) });
+    void vscode.window.showInformationMessage(`Dream.OS: registered agent ${agent.name}.`);
+    return agent;
+  },
+
+  'dreamos.importTasks': async (ctx, arg) => {
+    const uri = arg instanceof vscode.Uri ? arg : (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Task list': ['json'] }, title: 'Import tasks' }))?.[0];
+    if (!uri) return undefined;
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Dream.OS: importing tasks…' }, async () => {
+      let file: unknown;
+      try {
+        file = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'));
+      } catch (err) {
+        throw new DreamError('invalid_input', `${uri.fsPath} is not valid JSON (${(err as Error).message}). Nothing was imported.`);
+      }
+      const r = await ctx.session.call<{ created: Task[] }>({ type: 'board.import', file });
+      void vscode.window.showInformationMessage(`Dream.OS: imported ${r.created.length} tasks from ${vscode.workspace.asRelativePath(uri)}.`);
+      return r;
+    });
+  },
+
+  'dreamos.exportBoard': async (ctx, arg) => {
+    const uri = arg instanceof vscode.Uri ? arg : await vscode.window.showSaveDialog({ filters: { JSON: ['json'] }, title: 'Export the board', saveLabel: 'Export' });
+    if (!uri) return undefined;
+    const data = await ctx.session.call({ type: 'board.export' });
+    await fs.writeFile(uri.fsPath, JSON.stringify(data, null, 2));
+    void vscode.window.showInformationMessage(`Dream.OS: exported the board to ${vscode.workspace.asRelativePath(uri)}.`);
+    return uri;
+  },
+
+  'dreamos.refresh': async (ctx) => {
+    await ctx.session.open();
+    await ctx.session.reload();
+  },
+
+  'dreamos.showEventLog': async (ctx) => {
+    ctx.log.show(true);
+  },
+
+  'dreamos.task.done': async (ctx, arg) => {
+    const id = await pickTask(ctx, arg, 'Which task is done?', (t) => ['ready', 'claimed', 'running', 'review'].includes(t.status));
+    if (!id) return undefined;
+    const summary = typeof arg === 'string' ? 'Marked done in the editor' : await vscode.window.showInputBox({ prompt: 'What was done? (kept as the result summary)', value: 'Done by hand', validateInput: (v) => (v.trim() ? undefined : 'Say in a few words what was done.') });
+    if (!summary) return undefined;
+    return ctx.session.call({ type: 'task.done', taskId: id, summary });
+  },
+  'dreamos.task.cancel': async (ctx, arg) => {
+    const id = await pickTask(ctx, arg, 'Cancel which task?', (t) => !['done', 'cancelled'].includes(t.status));
+    return id && ctx.session.call({ type: 'task.cancel', taskId: id, reason: 'cancelled in the editor' });
+  },
+  'dreamos.task.block': async (ctx, arg) => {
+    const id = await pickTask(ctx, arg, 'Block which task?', (t) => ['ready', 'claimed', 'running', 'waiting'].includes(t.status));
+    if (!id) return undefined;
+    const reason = typeof arg === 'string' ? 'blocked in the editor' : await vscode.window.showInputBox({ prompt: 'What blocks it?', validateInput: (v) => (v.trim() ? undefined : 'Say what blocks the task.') });
+    return reason && ctx.session.call({ type: 'task.block', taskId: id, reason });
+  },
+  'dreamos.task.retry': async (ctx, arg) => {
+    const id = await pickTask(ctx, arg, 'Retry which task?', (t) => ['failed', 'blocked', 'cancelled', 'done'].includes(t.status));
+    return id && ctx.session.call({ type: 'task.retry', taskId: id, reason: 'retried in the editor' });
+  },
+  'dreamos.task.release': async (ctx, arg) => {
+    const id = await pickTask(ctx, arg, 'Release which task back to ready?', (t) => ['claimed', 'running'].includes(t.status));
+    return id && ctx.session.call({ type: 'task.release', taskId: id, reason: 'released in the editor' });
+  },
+  'dreamos.task.show': async (ctx, arg) => {
+    const id = await pickTask(ctx, arg, 'Show which task?', () => true);
+    if (!id) return undefined;
+    const details = await ctx.session.call({ type: 'task.show', taskId: id });
+    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(details, null, 2) });
+    await vscode.window.showTextDocument(doc, { preview: true });
+    return details;
+  },
+  'dreamos.task.copyId': async (_ctx, arg) => {
+    const id = taskIdOf(arg);
+    if (id) await vscode.env.clipboard.writeText(id);
+    return id;
+  },
+  'dreamos.agent.start': async (ctx, arg) => {
+    const id = agentIdOf(arg);
+    return id && ctx.session.call({ type: 'agent.lifecycle', agent: id, action: 'start', reason: 'started in the editor' });
+  },
+  'dreamos.agent.stop': async (ctx, arg) => {
+    const id = agentIdOf(arg);
+    return id && ctx.session.call({ type: 'agent.lifecycle', agent: id, action: 'stop', reason: 'stopped in the editor' });
+  },
+};
+
+/** Registers every command with one error boundary: a failure becomes a message saying what to do. */
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  return Object.entries(COMMANDS).map(([id, handler]) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await handler(ctx, ...args);
+      } catch (err) {
+        const e = DreamError.from(err);
+        ctx.log.error(`${id} failed: ${e.code}: ${e.message}`);
+        void vscode.window.showErrorMessage(`Dream.OS: ${e.message}`, 'Show Log').then((pick) => pick && ctx.log.show());
+        return undefined;
+      }
+    }),
+  );
+}

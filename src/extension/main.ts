@@ -1,0 +1,76 @@
+/**
+ * Composition root: builds the window's services from one context and registers them. Kept small;
+ * behaviour lives in the services, rules live in src/core.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { DreamError } from '../core/errors';
+import { connectBoard } from '../core/hub/connect';
+import { BoardSession, type BoardConnection } from './boardSession';
+import { registerCommands } from './commands';
+import { StatusBar } from './statusBar';
+import { AgentsTreeProvider } from './views/agentsView';
+import { TasksTreeProvider } from './views/tasksView';
+
+export interface DreamOsApi {
+  readonly session: BoardSession;
+}
+
+function boardDirFor(folder: vscode.WorkspaceFolder | undefined): string | undefined {
+  if (!folder) return undefined;
+  const configured = vscode.workspace.getConfiguration('dreamos', folder.uri).get<string>('boardDirectory', '.dreamos').trim() || '.dreamos';
+  return path.resolve(folder.uri.fsPath, configured);
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<DreamOsApi> {
+  const log = vscode.window.createOutputChannel('Dream.OS', { log: true });
+  context.subscriptions.push(log);
+  const config = () => vscode.workspace.getConfiguration('dreamos');
+  const boardDir = boardDirFor(vscode.workspace.workspaceFolders?.[0]);
+
+  const connect = async (dir: string): Promise<BoardConnection> => {
+    if (!boardDir) throw new DreamError('unavailable', 'Open a folder first: the Dream.OS board lives in your workspace.');
+    return connectBoard({
+      dir,
+      client: `vscode-window:${process.pid}`,
+      hubMode: 'in-process',
+      durability: config().get<'full' | 'process'>('durability', 'full'),
+      stallMs: config().get<number>('stallSeconds', 120) * 1000,
+    });
+  };
+  const session = new BoardSession(boardDir ?? '', connect, log);
+  context.subscriptions.push(session);
+  session.onEvent((e) => log.info(`#${e.seq} ${e.type} ${e.subject} by ${e.actor} ${JSON.stringify(e.payload)}`), undefined, context.subscriptions);
+
+  const tasks = new TasksTreeProvider(session);
+  const agents = new AgentsTreeProvider(session);
+  const tasksView = vscode.window.createTreeView('dreamos.tasks', { treeDataProvider: tasks, showCollapseAll: true });
+  const agentsView = vscode.window.createTreeView('dreamos.agents', { treeDataProvider: agents });
+  const updateBadge = () => {
+    const n = session.current.tasks.filter((t) => ['failed', 'blocked', 'review'].includes(t.status)).length;
+    tasksView.badge = n ? { value: n, tooltip: `${n} tasks need you (failed, blocked or waiting for review)` } : undefined;
+  };
+  session.onDidChange(updateBadge, undefined, context.subscriptions);
+  context.subscriptions.push(tasks, agents, tasksView, agentsView, new StatusBar(session));
+
+  context.subscriptions.push(
+    ...registerCommands({ extensionUri: context.extensionUri, session, log, leaseMs: () => config().get<number>('leaseSeconds', 300) * 1000 }),
+  );
+
+  await vscode.commands.executeCommand('setContext', 'dreamos.boardOpen', false);
+  // Open an existing board right away; a new one is created on the first command that needs it.
+  if (boardDir && existsSync(path.join(boardDir, 'board.sqlite'))) {
+    session.open().catch((err) => {
+      const e = DreamError.from(err);
+      log.error(`Could not open the board in ${boardDir}: ${e.message}`);
+      void vscode.window.showErrorMessage(`Dream.OS could not open the board: ${e.message}`, 'Show Log').then((p) => p && log.show());
+    });
+  }
+  return { session };
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions; the session's dispose closes the connection (and, on
+  // the hub, flushes the journal and releases the lock).
+}

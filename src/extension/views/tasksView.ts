@@ -1,0 +1,112 @@
+import * as vscode from 'vscode';
+import { priorityName, type Task, type TaskStatus } from '../../core/board/model';
+import type { BoardSession } from '../boardSession';
+import { Disposable } from '../lifecycle';
+
+const GROUP_ORDER: readonly TaskStatus[] = ['running', 'claimed', 'review', 'ready', 'waiting', 'blocked', 'failed', 'done', 'cancelled'];
+const GROUP_LABEL: Record<TaskStatus, string> = {
+  running: 'Running',
+  claimed: 'Claimed',
+  review: 'In review',
+  ready: 'Ready',
+  waiting: 'Waiting on dependencies',
+  blocked: 'Blocked',
+  failed: 'Failed',
+  done: 'Done',
+  cancelled: 'Cancelled',
+};
+const STATUS_ICON: Record<TaskStatus, [string, string?]> = {
+  running: ['sync~spin', 'charts.blue'],
+  claimed: ['person', 'charts.blue'],
+  review: ['eye', 'charts.purple'],
+  ready: ['circle-large-outline'],
+  waiting: ['clock'],
+  blocked: ['debug-pause', 'charts.orange'],
+  failed: ['error', 'errorForeground'],
+  done: ['pass', 'charts.green'],
+  cancelled: ['circle-slash', 'disabledForeground'],
+};
+const KIND_ICON: Record<Task['kind'], string> = {
+  feature: 'sparkle',
+  bug: 'bug',
+  chore: 'tools',
+  research: 'search',
+  review: 'eye',
+  docs: 'book',
+  test: 'beaker',
+};
+
+export type TaskNode = { kind: 'group'; status: TaskStatus; count: number } | { kind: 'task'; task: Task };
+
+function remaining(ms: number): string {
+  if (ms <= 0) return 'expired';
+  const s = Math.round(ms / 1000);
+  return s < 90 ? `${s}s` : `${Math.round(s / 60)}m`;
+}
+
+/** Tasks grouped by status. The data lives in BoardSession; this class only maps it to tree items. */
+export class TasksTreeProvider extends Disposable implements vscode.TreeDataProvider<TaskNode> {
+  private readonly changed = this._register(new vscode.EventEmitter<TaskNode | undefined>());
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly session: BoardSession) {
+    super();
+    this._register(session.onDidChange(() => this.changed.fire(undefined)));
+  }
+
+  getChildren(node?: TaskNode): TaskNode[] {
+    const tasks = this.session.current.tasks;
+    if (!node) {
+      if (tasks.length === 0) return []; // the view's welcome content takes over
+      const counts = new Map<TaskStatus, number>();
+      for (const t of tasks) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
+      return GROUP_ORDER.filter((s) => counts.has(s)).map((status) => ({ kind: 'group', status, count: counts.get(status)! }));
+    }
+    if (node.kind === 'group') return tasks.filter((t) => t.status === node.status).map((task) => ({ kind: 'task', task }));
+    return [];
+  }
+
+  getTreeItem(node: TaskNode): vscode.TreeItem {
+    if (node.kind === 'group') {
+      const collapsed = node.status === 'done' || node.status === 'cancelled';
+      const item = new vscode.TreeItem(GROUP_LABEL[node.status], collapsed ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `group:${node.status}`;
+      item.description = String(node.count);
+      item.contextValue = `group:${node.status}`;
+      const [icon, color] = STATUS_ICON[node.status];
+      item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+      return item;
+    }
+    const t = node.task;
+    const agents = new Map(this.session.current.agents.map((a) => [a.id, a.name]));
+    const owner = t.assignee ? (agents.get(t.assignee) ?? t.assignee) : undefined;
+    const item = new vscode.TreeItem(t.title, vscode.TreeItemCollapsibleState.None);
+    item.id = t.id;
+    const bits: string[] = [priorityName(t.priority)];
+    if (owner) bits.push(`@${owner}`);
+    if (t.lease) bits.push(`lease ${remaining(t.lease.expiresAt - Date.now())}`);
+    if (t.dependsOn.length) bits.push(`${t.dependsOn.length} dep${t.dependsOn.length > 1 ? 's' : ''}`);
+    item.description = bits.join(' · ');
+    const priColor = t.priority >= 3 ? 'errorForeground' : t.priority === 2 ? 'charts.orange' : undefined;
+    item.iconPath = new vscode.ThemeIcon(KIND_ICON[t.kind], priColor ? new vscode.ThemeColor(priColor) : undefined);
+    item.contextValue = `task:${t.status}`;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${escapeMd(t.title)}**  \n`);
+    md.appendMarkdown(`$(${STATUS_ICON[t.status][0].replace('~spin', '')}) ${t.status} · ${t.kind} · priority ${priorityName(t.priority)}  \n`);
+    if (owner) md.appendMarkdown(`Owner: ${escapeMd(owner)}  \n`);
+    if (t.dependsOn.length) md.appendMarkdown(`Depends on: ${t.dependsOn.join(', ')}  \n`);
+    if (t.tags.length) md.appendMarkdown(`Tags: ${t.tags.map(escapeMd).join(', ')}  \n`);
+    if (t.description) md.appendMarkdown(`\n---\n${escapeMd(t.description.slice(0, 500))}`);
+    if (t.resultSummary) md.appendMarkdown(`\n\n**Result:** ${escapeMd(t.resultSummary.slice(0, 500))}`);
+    md.appendMarkdown(`\n\n\`${t.id}\``);
+    item.tooltip = md;
+    item.accessibilityInformation = { label: `${t.title}, ${t.status}, priority ${priorityName(t.priority)}${owner ? `, owner ${owner}` : ''}` };
+    item.command = { command: 'dreamos.task.show', title: 'Show Task Details', arguments: [node] };
+    return item;
+  }
+}
+
+/** Agent-written text must not turn into links or commands in a tooltip. */
+export function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>$]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+
+const root = path.resolve(__dirname, '../..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+const contributes = pkg.contributes;
+
+describe('extension manifest', () => {
+  it('identifies Dream.OS and supports VS Code 1.96 (and Cursor) or newer', () => {
+    assert.equal(pkg.name, 'dreamos');
+    assert.equal(pkg.displayName, 'Dream.OS');
+    assert.ok(pkg.publisher);
+    assert.equal(pkg.engines.vscode, '^1.96.0');
+    assert.ok(existsSync(path.join(root, pkg.icon)), 'icon exists');
+    assert.ok(pkg.repository?.url);
+    assert.ok(pkg.categories.length && pkg.keywords.length);
+  });
+
+  it('activates lazily, never on *', () => {
+    assert.ok(!pkg.activationEvents.includes('*'));
+    assert.ok(!pkg.activationEvents.includes('onStartupFinished'));
+  });
+
+  it('puts every command under the Dream.OS category', () => {
+    for (const c of contributes.commands) assert.equal(c.category, 'Dream.OS', c.command);
+  });
+
+  it('every menu entry refers to a declared command', () => {
+    const declared = new Set(contributes.commands.map((c: { command: string }) => c.command));
+    for (const [menu, entries] of Object.entries(contributes.menus) as [string, { command: string }[]][]) {
+      for (const e of entries) assert.ok(declared.has(e.command), `${menu} uses undeclared ${e.command}`);
+    }
+  });
+
+  it('declares exactly the commands the extension registers (static check; the editor suite checks it live)', () => {
+    const source = readFileSync(path.join(root, 'src/extension/commands.ts'), 'utf8');
+    const registered = new Set([...source.matchAll(/^ {2}'(dreamos\.[\w.]+)': async/gm)].map((m) => m[1]));
+    const declared = new Set(contributes.commands.map((c: { command: string }) => c.command));
+    assert.deepEqual([...declared].filter((c) => !registered.has(c as string)), [], 'declared but not registered');
+    assert.deepEqual([...registered].filter((c) => !declared.has(c)), [], 'registered but not declared');
+  });
+
+  it('describes every setting', () => {
+    const props = contributes.configuration.properties as Record<string, { description?: string; markdownDescription?: string }>;
+    assert.ok(Object.keys(props).length > 0);
+    for (const [k, v] of Object.entries(props)) assert.ok((v.description ?? v.markdownDescription ?? '').length > 20, `${k} needs a description`);
+  });
+
+  it('has the Dream.OS activity bar with Tasks and Agents views and welcome content', () => {
+    assert.deepEqual(contributes.viewsContainers.activitybar.map((c: { id: string; title: string }) => [c.id, c.title]), [['dreamos', 'Dream.OS']]);
+    assert.deepEqual(contributes.views.dreamos.map((v: { name: string }) => v.name), ['Tasks', 'Agents']);
+    const welcomed = new Set(contributes.viewsWelcome.map((w: { view: string }) => w.view));
+    assert.ok(welcomed.has('dreamos.tasks') && welcomed.has('dreamos.agents'));
+  });
+});
