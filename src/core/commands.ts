@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { AgentLifecycle, AgentPatch, getAgent, heartbeat, listAgents, markStalledAgents, registerAgent, setAgentLifecycle, updateAgent } from './agents/registry';
 import { exportBoard, importTasks } from './board/importExport';
-import { claimNext, claimTask, expireDueLeases, ownerTransition, renewLease } from './board/leases';
+import { assignTask, claimNext, claimTask, expireDueLeases, ownerTransition, renewLease } from './board/leases';
 import { Evidence, Id, NewAgent, NewMessage, NewTask, TaskPatch, TaskStatus } from './board/model';
 import { addDependency, addTask, DEFAULT_LEASE_MS, listTasks, removeDependency, showTask, updateTask, type BoardContext } from './board/tasks';
 import type { TransitionHook } from './board/transitions';
@@ -56,6 +56,7 @@ export const Command = z.discriminatedUnion('type', [
   cmd('task.cancel', { taskId: Id, token: Token.optional(), reason: Reason }),
   cmd('task.retry', { taskId: Id, reason: Reason }),
   cmd('task.reopen', { taskId: Id, reason: Reason }),
+  cmd('task.assign', { taskId: Id, agentId: AgentRef.nullable() }),
   cmd('agent.register', { ...NewAgent.shape }),
   cmd('agent.list', { includeRetired: z.boolean().default(false) }),
   cmd('agent.show', { agent: AgentRef }),
@@ -131,6 +132,7 @@ const HANDLERS: Handlers = {
   'task.cancel': (ctx, c) => ownerTransition(ctx, c.taskId, c.token, 'cancelled', c.reason || 'cancelled'),
   'task.retry': (ctx, c) => ownerTransition(ctx, c.taskId, undefined, 'ready', c.reason || 'retry'),
   'task.reopen': (ctx, c) => ownerTransition(ctx, c.taskId, undefined, 'ready', c.reason || 'reopened'),
+  'task.assign': (ctx, c) => assignTask(ctx, c.taskId, c.agentId === null ? null : agentId(ctx, c.agentId)),
   'agent.register': (ctx, { type: _t, ...input }) => registerAgent(ctx, input),
   'agent.list': (ctx, c) => listAgents(ctx.tx, c.includeRetired),
   'agent.show': (ctx, c) => getAgent(ctx.tx, c.agent),

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Agent, Task } from '../core/board/model';
+import type { Agent, Message, Task } from '../core/board/model';
 import type { CommandInput } from '../core/commands';
 import { DreamError } from '../core/errors';
 import type { BoardEvent } from '../core/events/events';
@@ -18,6 +18,8 @@ export type ConnectFn = (dir: string) => Promise<BoardConnection>;
 export interface BoardSnapshot {
   tasks: Task[];
   agents: Agent[];
+  /** Mail to the person that still waits for an answer or an ack. */
+  humanInbox: Message[];
   latestSeq: number;
 }
 
@@ -28,7 +30,7 @@ export interface BoardSnapshot {
 export class BoardSession extends Disposable {
   private conn: BoardConnection | undefined;
   private opening: Promise<BoardConnection> | undefined;
-  private snapshot: BoardSnapshot = { tasks: [], agents: [], latestSeq: 0 };
+  private snapshot: BoardSnapshot = { tasks: [], agents: [], humanInbox: [], latestSeq: 0 };
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly changed = this._register(new vscode.EventEmitter<BoardSnapshot>());
   private readonly eventsEmitter = this._register(new vscode.EventEmitter<BoardEvent>());
@@ -91,12 +93,13 @@ export class BoardSession extends Disposable {
 
   async reload(): Promise<void> {
     if (!this.conn) return;
-    const [tasks, agents, info] = await Promise.all([
+    const [tasks, agents, humanInbox, info] = await Promise.all([
       this.conn.call({ type: 'task.list' }) as Promise<Task[]>,
       this.conn.call({ type: 'agent.list' }) as Promise<Agent[]>,
+      this.conn.call({ type: 'mail.inbox', recipient: 'human', unackedOnly: true }) as Promise<Message[]>,
       this.conn.call({ type: 'board.info' }) as Promise<{ latestSeq: number }>,
     ]);
-    this.snapshot = { tasks, agents, latestSeq: info.latestSeq };
+    this.snapshot = { tasks, agents, humanInbox, latestSeq: info.latestSeq };
     this.changed.fire(this.snapshot);
   }
 

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
-import type { Agent, Task } from '../core/board/model';
+import type { Agent, Message, Task } from '../core/board/model';
 import { DRIVER_KINDS, PRIORITIES, TASK_TYPES, type PriorityName } from '../core/board/model';
 import { DreamError } from '../core/errors';
 import type { BoardSession } from './boardSession';
@@ -11,6 +11,7 @@ export interface CommandContext {
   readonly session: BoardSession;
   readonly log: vscode.LogOutputChannel;
   readonly leaseMs: () => number;
+  readonly tasksView: { filter: string; setFilter(text: string): void };
 }
 
 type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => Promise<unknown>;
@@ -40,7 +41,11 @@ async function pickTask(ctx: CommandContext, arg: unknown, placeHolder: string, 
 
 function agentIdOf(arg: unknown): string | undefined {
   if (typeof arg === 'string') return arg;
-  if (arg && typeof arg === 'object' && typeof (arg as Agent).id === 'string') return (arg as Agent).id;
+  if (arg && typeof arg === 'object') {
+    const a = arg as { kind?: string; agent?: Agent; id?: string };
+    if (a.kind === 'agent' && a.agent) return a.agent.id;
+    if (typeof a.id === 'string') return a.id;
+  }
   return undefined;
 }
 
@@ -184,6 +189,44 @@ export const COMMANDS: Record<string, CommandHandler> = {
     const id = taskIdOf(arg);
     if (id) await vscode.env.clipboard.writeText(id);
     return id;
+  },
+  'dreamos.task.assign': async (ctx, arg) => {
+    const id = await pickTask(ctx, arg, 'Reassign which task?', (t) => !['done', 'cancelled'].includes(t.status));
+    if (!id) return undefined;
+    const agents = ctx.session.current.agents.filter((a) => a.status !== 'retired');
+    const pick = await vscode.window.showQuickPick([{ label: '$(circle-slash) Anyone', id: null as string | null }, ...agents.map((a) => ({ label: a.name, description: a.status, id: a.id as string | null }))], {
+      placeHolder: 'Which agent should take it?',
+    });
+    if (!pick) return undefined;
+    return ctx.session.call({ type: 'task.assign', taskId: id, agentId: pick.id });
+  },
+  'dreamos.tasks.filter': async (ctx) => {
+    const text = await vscode.window.showInputBox({ prompt: 'Show tasks whose title, id, tag or status contains…', value: ctx.tasksView.filter });
+    if (text !== undefined) ctx.tasksView.setFilter(text);
+  },
+  'dreamos.tasks.clearFilter': async (ctx) => {
+    ctx.tasksView.setFilter('');
+  },
+  'dreamos.inbox.reply': async (ctx, arg) => {
+    const m = (arg as { message?: Message } | undefined)?.message;
+    if (!m) return undefined;
+    const body = await vscode.window.showInputBox({ title: `Reply to "${m.subject}"`, prompt: m.body.slice(0, 300) || undefined, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Write a reply, or press Escape.') });
+    if (body === undefined) return undefined;
+    await ctx.session.call({ type: 'mail.send', from: 'human', to: { kind: 'agent', id: m.from }, subject: `Re: ${m.subject}`.slice(0, 200), body, replyTo: m.id });
+    return ctx.session.call({ type: 'mail.ack', messageId: m.id, recipient: 'human' });
+  },
+  'dreamos.inbox.ack': async (ctx, arg) => {
+    const m = (arg as { message?: Message } | undefined)?.message;
+    return m && ctx.session.call({ type: 'mail.ack', messageId: m.id, recipient: 'human' });
+  },
+  'dreamos.agent.message': async (ctx, arg) => {
+    const id = agentIdOf(arg) ?? (await vscode.window.showQuickPick(ctx.session.current.agents.map((a) => ({ label: a.name, id: a.id })), { placeHolder: 'Message which agent?' }))?.id;
+    if (!id) return undefined;
+    const subject = await vscode.window.showInputBox({ title: 'Message (1/2)', prompt: 'Subject', validateInput: (v) => (v.trim() ? undefined : 'A message needs a subject.') });
+    if (subject === undefined) return undefined;
+    const body = await vscode.window.showInputBox({ title: 'Message (2/2)', prompt: 'Body (optional)', ignoreFocusOut: true });
+    if (body === undefined) return undefined;
+    return ctx.session.call({ type: 'mail.send', from: 'human', to: { kind: 'agent', id }, subject, body });
   },
   'dreamos.agent.start': async (ctx, arg) => {
     const id = agentIdOf(arg);

@@ -11,6 +11,7 @@ import { BoardSession, type BoardConnection } from './boardSession';
 import { registerCommands } from './commands';
 import { StatusBar } from './statusBar';
 import { AgentsTreeProvider } from './views/agentsView';
+import { InboxTreeProvider } from './views/inboxView';
 import { TasksTreeProvider } from './views/tasksView';
 
 export interface DreamOsApi {
@@ -45,17 +46,36 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
 
   const tasks = new TasksTreeProvider(session);
   const agents = new AgentsTreeProvider(session);
-  const tasksView = vscode.window.createTreeView('dreamos.tasks', { treeDataProvider: tasks, showCollapseAll: true });
-  const agentsView = vscode.window.createTreeView('dreamos.agents', { treeDataProvider: agents });
+  const inbox = new InboxTreeProvider(session);
+  const tasksView = vscode.window.createTreeView('dreamos.tasks', { treeDataProvider: tasks, showCollapseAll: true, canSelectMany: true, dragAndDropController: tasks });
+  const agentsView = vscode.window.createTreeView('dreamos.agents', { treeDataProvider: agents, dragAndDropController: agents });
+  const inboxView = vscode.window.createTreeView('dreamos.inbox', { treeDataProvider: inbox });
   const updateBadge = () => {
-    const n = session.current.tasks.filter((t) => ['failed', 'blocked', 'review'].includes(t.status)).length;
-    tasksView.badge = n ? { value: n, tooltip: `${n} tasks need you (failed, blocked or waiting for review)` } : undefined;
+    const n = inbox.getChildren().length;
+    const badge = n ? { value: n, tooltip: `${n} things need you: questions from agents, reviews, failed or blocked tasks, stalled agents` } : undefined;
+    tasksView.badge = badge;
+    inboxView.badge = badge;
+    tasksView.description = tasks.filter ? `filter: ${tasks.filter}` : undefined;
   };
   session.onDidChange(updateBadge, undefined, context.subscriptions);
-  context.subscriptions.push(tasks, agents, tasksView, agentsView, new StatusBar(session));
+  context.subscriptions.push(tasks, agents, inbox, tasksView, agentsView, inboxView, new StatusBar(session));
 
   context.subscriptions.push(
-    ...registerCommands({ extensionUri: context.extensionUri, session, log, leaseMs: () => config().get<number>('leaseSeconds', 300) * 1000 }),
+    ...registerCommands({
+      extensionUri: context.extensionUri,
+      session,
+      log,
+      leaseMs: () => config().get<number>('leaseSeconds', 300) * 1000,
+      tasksView: {
+        get filter() {
+          return tasks.filter;
+        },
+        setFilter: (text) => {
+          tasks.setFilter(text);
+          updateBadge();
+        },
+      },
+    }),
   );
 
   await vscode.commands.executeCommand('setContext', 'dreamos.boardOpen', false);

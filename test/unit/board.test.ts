@@ -225,3 +225,21 @@ describe('import and export', () => {
     assert.equal(e.agents.length, 1);
   });
 });
+
+describe('reassigning', () => {
+  it('releases a running task, bumps the fence and reserves it for the new agent only', async () => {
+    const b = await memoryBoard();
+    const a1 = b.run<Agent>({ type: 'agent.register', name: 'a1' });
+    const a2 = b.run<Agent>({ type: 'agent.register', name: 'a2' });
+    const a3 = b.run<Agent>({ type: 'agent.register', name: 'a3' });
+    const t = b.run<Task>({ type: 'task.add', title: 't' });
+    const c1 = b.run<Claim>({ type: 'task.claimNext', agentId: a1.id }, a1.id)!;
+    const moved = b.run<Task>({ type: 'task.assign', taskId: t.id, agentId: 'a2' });
+    assert.equal(moved.status, 'ready');
+    assert.equal(moved.assignee, a2.id);
+    assert.equal(b.run<Agent>({ type: 'agent.show', agent: 'a1' }).status, 'idle');
+    rejects(() => b.run({ type: 'task.done', taskId: t.id, token: c1.lease.token, summary: 'x' }, a1.id), 'stale_token');
+    assert.equal(b.run<Claim>({ type: 'task.claimNext', agentId: a3.id }, a3.id), null, 'reserved for a2');
+    assert.equal(b.run<Claim>({ type: 'task.claimNext', agentId: a2.id }, a2.id)?.task.id, t.id);
+  });
+});

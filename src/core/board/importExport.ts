@@ -18,25 +18,23 @@ const ImportItem = NewTask.extend({
   dependsOn: z.array(z.union([Id, Key])).max(100).default([]),
   parent: z.union([Id, Key]).optional(),
 }).omit({ parentId: true });
-export const TaskFile = z.union([
-  z.array(ImportItem),
-  z.object({ version: z.literal(1).optional(), tasks: z.array(ImportItem) }).strip(),
-]);
+export const TaskFile = z.object({ version: z.literal(1).optional(), tasks: z.array(ImportItem).max(10_000) }).strip();
 
-export function formatIssues(issues: readonly z.core.$ZodIssue[], root = ''): string[] {
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.map((i) => {
-    const at = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-    return `${root}${at || '(top level)'}: ${i.message}`;
+    const at = i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : `${n ? '.' : ''}${String(p)}`)).join('');
+    return `${at || '(top level)'}: ${i.message}`;
   });
 }
 
 export function importTasks(ctx: BoardContext, raw: unknown): { created: Task[] } {
-  const parsed = TaskFile.safeParse(raw);
+  // A bare array is accepted as the task list; normalising first keeps error paths precise.
+  const parsed = TaskFile.safeParse(Array.isArray(raw) ? { tasks: raw } : raw);
   if (!parsed.success) {
-    const lines = formatIssues(parsed.error.issues, 'tasks');
+    const lines = formatIssues(parsed.error.issues);
     throw new DreamError('invalid_input', `The task file is not valid; nothing was imported.\n${lines.slice(0, 20).join('\n')}`, { errors: lines });
   }
-  const items = Array.isArray(parsed.data) ? parsed.data : parsed.data.tasks;
+  const items = parsed.data.tasks;
   const errors: string[] = [];
   const keys = new Map<string, number>();
   items.forEach((it, i) => {

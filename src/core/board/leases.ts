@@ -36,7 +36,16 @@ function activeAgent(tx: Tx, agentId: string): AgentRow {
 
 /** Checks the caller may act on a leased task: the current token, or a person overriding. */
 export function assertOwner(ctx: BoardContext, task: Task, token: number | undefined): void {
-  if (!task.lease) return;
+  if (!task.lease) {
+    // A token for a task with no live lease is from an owner who lost it (expired or reassigned).
+    if (token !== undefined) {
+      throw new DreamError('stale_token', `Your lease on task ${task.id} is no longer valid: the task is ${task.status} now. Stop working on it and claim a new task.`, {
+        taskId: task.id,
+        token,
+      });
+    }
+    return;
+  }
   if (token === undefined) {
     if (isHuman(ctx.actor)) return;
     throw new DreamError('stale_token', `Task ${task.id} is leased; pass the lease token you got when you claimed it.`, { taskId: task.id });
@@ -137,4 +146,21 @@ export function expireDueLeases(ctx: BoardContext): { expired: string[]; failed:
     }
   }
   return { expired, failed };
+}
+
+/**
+ * Reassigns a task: reserves it for an agent (only that agent may claim it) or clears the
+ * reservation. A task someone is working on is released first, which bumps the fencing token:
+ * the previous owner's token is refused from then on.
+ */
+export function assignTask(ctx: BoardContext, taskId: string, agentId: string | null): Task {
+  let task = getTask(ctx.tx, taskId);
+  if (agentId) activeAgent(ctx.tx, agentId);
+  if (ACTIVE_STATUSES.includes(task.status)) task = transition(ctx, task, 'ready', `reassigned${agentId ? ` to ${agentId}` : ''} by ${ctx.actor}`);
+  if (['done', 'cancelled'].includes(task.status)) {
+    throw new DreamError('invalid_transition', `Task ${taskId} is ${task.status}; reopen it before assigning it.`, { taskId });
+  }
+  ctx.tx.run('UPDATE tasks SET assignee = ?, updated_at = ? WHERE id = ?', [agentId, ctx.now, taskId]);
+  emitEvent(ctx.tx, { type: 'task.updated', at: ctx.now, actor: ctx.actor, subject: taskId, payload: { fields: ['assignee'], assignee: agentId } });
+  return getTask(ctx.tx, taskId);
 }

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { Agent } from '../../core/board/model';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
-import { escapeMd } from './tasksView';
+import { escapeMd, parseIds, TASK_IDS_MIME } from './tasksView';
 
 const STATUS_ICON: Record<Agent['status'], [string, string?]> = {
   idle: ['circle-large-outline', 'charts.green'],
@@ -19,9 +19,20 @@ function ago(ts: number | null): string {
   return s < 90 ? `${s}s ago` : s < 5400 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
 }
 
-export class AgentsTreeProvider extends Disposable implements vscode.TreeDataProvider<Agent> {
+export class AgentsTreeProvider extends Disposable implements vscode.TreeDataProvider<Agent>, vscode.TreeDragAndDropController<Agent> {
   private readonly changed = this._register(new vscode.EventEmitter<Agent | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
+  readonly dragMimeTypes: string[] = [];
+  readonly dropMimeTypes = [TASK_IDS_MIME];
+
+  /** Dropping tasks on an agent reassigns them to it. */
+  async handleDrop(target: Agent | undefined, data: vscode.DataTransfer): Promise<void> {
+    const raw = await data.get(TASK_IDS_MIME)?.asString();
+    if (!raw || !target) return;
+    for (const id of parseIds(raw)) {
+      await this.session.call({ type: 'task.assign', taskId: id, agentId: target.id }).catch((err: Error) => void vscode.window.showWarningMessage(`Dream.OS: ${err.message}`));
+    }
+  }
 
   constructor(private readonly session: BoardSession) {
     super();

@@ -44,10 +44,71 @@ function remaining(ms: number): string {
   return s < 90 ? `${s}s` : `${Math.round(s / 60)}m`;
 }
 
+export const TASK_IDS_MIME = 'application/vnd.dreamos.task-ids';
+
+/** What dropping tasks on a status group does: the board command for that move, as the person. */
+export function commandForDrop(task: Task, to: TaskStatus) {
+  if (task.status === to) return undefined;
+  switch (to) {
+    case 'ready':
+      if (task.status === 'blocked') return { type: 'task.unblock', taskId: task.id, reason: 'moved to Ready' } as const;
+      if (task.status === 'claimed' || task.status === 'running') return { type: 'task.release', taskId: task.id, reason: 'moved to Ready' } as const;
+      return { type: 'task.retry', taskId: task.id, reason: 'moved to Ready' } as const;
+    case 'done':
+      return { type: 'task.done', taskId: task.id, summary: 'Moved to Done in the editor' } as const;
+    case 'cancelled':
+      return { type: 'task.cancel', taskId: task.id, reason: 'moved to Cancelled' } as const;
+    case 'blocked':
+      return { type: 'task.block', taskId: task.id, reason: 'moved to Blocked' } as const;
+    default:
+      return undefined;
+  }
+}
+
 /** Tasks grouped by status. The data lives in BoardSession; this class only maps it to tree items. */
-export class TasksTreeProvider extends Disposable implements vscode.TreeDataProvider<TaskNode> {
+export class TasksTreeProvider extends Disposable implements vscode.TreeDataProvider<TaskNode>, vscode.TreeDragAndDropController<TaskNode> {
   private readonly changed = this._register(new vscode.EventEmitter<TaskNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
+  readonly dragMimeTypes = [TASK_IDS_MIME];
+  readonly dropMimeTypes = [TASK_IDS_MIME];
+  private filterText = '';
+
+  get filter(): string {
+    return this.filterText;
+  }
+
+  setFilter(text: string): void {
+    this.filterText = text.trim().toLowerCase();
+    void vscode.commands.executeCommand('setContext', 'dreamos.tasksFiltered', this.filterText.length > 0);
+    this.changed.fire(undefined);
+  }
+
+  private visible(): Task[] {
+    const f = this.filterText;
+    if (!f) return this.session.current.tasks;
+    return this.session.current.tasks.filter((t) => t.title.toLowerCase().includes(f) || t.id.includes(f) || t.tags.some((g) => g.toLowerCase().includes(f)) || t.status === f);
+  }
+
+  handleDrag(source: readonly TaskNode[], data: vscode.DataTransfer): void {
+    const ids = source.flatMap((n) => (n.kind === 'task' ? [n.task.id] : []));
+    if (ids.length) data.set(TASK_IDS_MIME, new vscode.DataTransferItem(JSON.stringify(ids)));
+  }
+
+  async handleDrop(target: TaskNode | undefined, data: vscode.DataTransfer): Promise<void> {
+    const raw = await data.get(TASK_IDS_MIME)?.asString();
+    if (!raw || !target) return;
+    const to = target.kind === 'group' ? target.status : target.task.status;
+    const ids = parseIds(raw);
+    const byId = new Map(this.session.current.tasks.map((t) => [t.id, t]));
+    const failures: string[] = [];
+    for (const id of ids) {
+      const task = byId.get(id);
+      const command = task && commandForDrop(task, to);
+      if (!command) continue;
+      await this.session.call(command).catch((err: Error) => failures.push(err.message));
+    }
+    if (failures.length) void vscode.window.showWarningMessage(`Dream.OS: ${failures.length} task(s) could not move: ${failures[0]}`);
+  }
 
   constructor(private readonly session: BoardSession) {
     super();
@@ -55,7 +116,7 @@ export class TasksTreeProvider extends Disposable implements vscode.TreeDataProv
   }
 
   getChildren(node?: TaskNode): TaskNode[] {
-    const tasks = this.session.current.tasks;
+    const tasks = this.visible();
     if (!node) {
       if (tasks.length === 0) return []; // the view's welcome content takes over
       const counts = new Map<TaskStatus, number>();
@@ -109,4 +170,14 @@ export class TasksTreeProvider extends Disposable implements vscode.TreeDataProv
 /** Agent-written text must not turn into links or commands in a tooltip. */
 export function escapeMd(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>$]/g, (c) => `\\${c}`);
+}
+
+/** Drag data comes from outside the extension's control: accept only a JSON list of task ids. */
+export function parseIds(raw: string): string[] {
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && /^tsk_[0-9a-f]{12}$/.test(x)).slice(0, 1_000) : [];
+  } catch {
+    return [];
+  }
 }

@@ -1,0 +1,542 @@
+/**
+ * The hub's engine: the one in-memory sql.js database of a board, the command pipeline around it,
+ * and the persistence that makes an acknowledged write survive kill -9 (and, with durability
+ * 'full', a power cut).
+ *
+ * Each command runs synchronously in one SQL transaction; its recorded writes become one journal
+ * record. Durability is asynchronous and grouped: while one batch is being written and fsynced,
+ * newly committed transactions queue for the next batch, and each command's promise resolves only
+ * once its batch is durable. Other commands may already see a not-yet-durable commit (they run
+ * after it in memory); so that nobody is told something that a crash could take back, read-only
+ * answers and pushed events also wait until what they could have seen is durable. That wait is
+ * never an fsync of its own, only the tail of one already running.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Database } from 'sql.js';
+import { executeCommand, type CommandContext } from '../commands';
+import { DreamError } from '../errors';
+import { latestSeq, readEventsSince, type BoardEvent } from '../events/events';
+import { migrate as defaultMigrate } from '../store/migrations';
+import { loadSqlJs, SqlJsTx, type Row, type SqlParams, type Tx } from '../store/sqlite';
+import { atomicWriteFile } from './fsutil';
+import { deleteSegments, encodeRecord, JournalSegment, listSegments, scanJournal, segmentFile, type Durability, type Segment, type Write } from './journal';
+
+export type Executor = (ctx: CommandContext, raw: unknown) => unknown;
+
+export interface EventSource {
+  readSince(tx: Tx, afterSeq: number, limit: number): BoardEvent[];
+  latest(tx: Tx): number;
+}
+
+export interface EngineOptions {
+  /** 'full' (default): fsync before ack, survives power loss. 'process': survives kill -9 (page cache), not power loss. */
+  durability?: Durability;
+  /** 'journal' (default): append + fsync per batch, image now and then. 'image': the whole image per batch. */
+  persistence?: 'journal' | 'image';
+  executor?: Executor;
+  migrate?: (tx: Tx) => void;
+  events?: EventSource;
+  hooks?: CommandContext['hooks'];
+  /** Checkpoint when the journal passes this size (default 32 MiB) ... */
+  checkpointBytes?: number;
+  /** ... or when it is non-empty and this old (default 60 s). */
+  checkpointIntervalMs?: number;
+  /** Upkeep commands run as actor 'hub' every tick (default lease.expireDue every 1 s); [] for none. */
+  upkeepCommands?: readonly unknown[];
+  tickMs?: number;
+  /** How long a request id is remembered for retries (default 1 h). */
+  requestRetentionMs?: number;
+  log?: (msg: string) => void;
+}
+
+export interface CallOptions {
+  actor: string;
+  /** Makes the call idempotent: a retry with the same id returns the first result. */
+  requestId?: string;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+export interface EngineStats {
+  committed: number;
+  durable: number;
+  batches: number;
+  checkpoints: number;
+  journalBytes: number;
+}
+
+const defaultEvents: EventSource = { readSince: readEventsSince, latest: latestSeq };
+
+/** A SqlJsTx that also records a write made through get()/all() (e.g. `UPDATE ... RETURNING`). */
+class RecordingTx extends SqlJsTx {
+  private readonly readOnly = new Map<string, boolean>();
+
+  private isRead(sql: string): boolean {
+    let r = this.readOnly.get(sql);
+    if (r === undefined) {
+      const s = sql.trimStart().slice(0, 12).toLowerCase();
+      r = s.startsWith('select') || s.startsWith('explain') || (s.startsWith('pragma') && !sql.includes('='));
+      if (s.startsWith('with')) r = !/\b(insert|update|delete|replace)\b/i.test(sql);
+      if (this.readOnly.size < 10_000) this.readOnly.set(sql, r);
+    }
+    return r;
+  }
+
+  override all<T = Row>(sql: string, params: SqlParams = []): T[] {
+    const rows = super.all<T>(sql, params);
+    if (this.onWrite && !this.isRead(sql)) this.onWrite(sql, params);
+    return rows;
+  }
+
+  override get<T = Row>(sql: string, params: SqlParams = []): T | undefined {
+    const row = super.get<T>(sql, params);
+    if (this.onWrite && !this.isRead(sql)) this.onWrite(sql, params);
+    return row;
+  }
+}
+
+interface Waiter {
+  lsn: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+interface Sub {
+  cursor: number;
+  live: boolean;
+  closed: boolean;
+  onEvent: (e: BoardEvent) => void;
+}
+
+interface Batch {
+  bufs: Buffer[];
+  lsn: number;
+  eventSeq: number;
+}
+
+const HUB_SCHEMA = [
+  'CREATE TABLE IF NOT EXISTS hub_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)',
+  'CREATE TABLE IF NOT EXISTS hub_requests (id TEXT PRIMARY KEY, result TEXT NOT NULL, at INTEGER NOT NULL)',
+  'CREATE INDEX IF NOT EXISTS hub_requests_at ON hub_requests(at)',
+];
+const PAGE = 1000;
+
+export function imagePath(dir: string): string {
+  return path.join(dir, 'board.sqlite');
+}
+
+function retryable(message: string): DreamError {
+  return new DreamError('unavailable', message, { retryable: true });
+}
+
+export class HubEngine {
+  private committedLsn: number;
+  private durableLsn: number;
+  private durableEventSeq: number;
+  private broadcastSeq: number;
+  private pending: Batch;
+  private waiters: Waiter[] = [];
+  private flushing = false;
+  private flushScheduled = false;
+  private checkpointing: Promise<void> | undefined;
+  private lastCheckpointAt = Date.now();
+  private sealed: Segment[] = [];
+  private readonly subs = new Set<Sub>();
+  private readonly fatalListeners = new Set<(err: unknown) => void>();
+  private readonly tick: NodeJS.Timeout;
+  private ticks = 0;
+  private upkeepBusy = false;
+  private upkeep: readonly unknown[];
+  private dead: unknown;
+  private closing: Promise<void> | undefined;
+  private readonly st = { batches: 0, checkpoints: 0 };
+  private readonly executor: Executor;
+  private readonly events: EventSource | undefined;
+  private readonly durability: Durability;
+  private readonly log: (msg: string) => void;
+
+  private constructor(
+    readonly dir: string,
+    private readonly db: Database,
+    private readonly tx: RecordingTx,
+    private segment: JournalSegment | undefined,
+    lsn: number,
+    eventsOn: boolean,
+    private readonly opts: EngineOptions,
+  ) {
+    this.executor = opts.executor ?? executeCommand;
+    this.events = eventsOn ? (opts.events ?? defaultEvents) : undefined;
+    this.durability = opts.durability ?? 'full';
+    this.log = opts.log ?? (() => undefined);
+    this.upkeep = opts.upkeepCommands ?? [{ type: 'lease.expireDue' }];
+    this.committedLsn = this.durableLsn = lsn;
+    this.durableEventSeq = this.broadcastSeq = this.events ? this.events.latest(tx) : 0;
+    this.pending = { bufs: [], lsn, eventSeq: 0 };
+    this.tick = setInterval(() => this.onTick(), opts.tickMs ?? 1000);
+    this.tick.unref();
+  }
+
+  /** Opens (and recovers) the board in `dir`. The caller must hold the board's hub lock. */
+  static async open(dir: string, opts: EngineOptions = {}): Promise<HubEngine> {
+    mkdirSync(dir, { recursive: true });
+    const log = opts.log ?? (() => undefined);
+    const SQL = await loadSqlJs();
+    const file = imagePath(dir);
+    const hadImage = existsSync(file);
+    const db = hadImage ? new SQL.Database(readFileSync(file)) : new SQL.Database();
+    const tx = new RecordingTx(db);
+    // Schema version + total changes tell whether recovery changed anything that needs saving.
+    const probe = () => `${tx.get<{ schema_version: number }>('PRAGMA schema_version')?.schema_version}/${tx.get<{ n: number }>('SELECT total_changes() AS n')?.n}`;
+    let before: string;
+    try {
+      before = probe();
+    } catch (err) {
+      db.close();
+      throw new DreamError('internal', `The board image ${file} cannot be read (${(err as Error).message}). Move it aside to start an empty board.`);
+    }
+    db.run('PRAGMA foreign_keys = ON');
+    for (const s of HUB_SCHEMA) tx.run(s);
+    const imageSeq = tx.get<{ value: number }>("SELECT value FROM hub_meta WHERE key = 'journal_seq'")?.value ?? 0;
+
+    const scan = scanJournal(dir, imageSeq);
+    if (scan.stopped?.reason === 'gap') log(`journal: a gap after record ${imageSeq + scan.records.length} in ${scan.stopped.file}; later records are ignored`);
+    else if (scan.stopped) log(`journal: dropped a torn tail at ${scan.stopped.file}:${scan.stopped.offset}`);
+    for (const rec of scan.records) {
+      tx.run('BEGIN');
+      try {
+        for (const [sql, params] of rec.writes) tx.run(sql, params);
+        tx.run('COMMIT');
+      } catch (err) {
+        tx.run('ROLLBACK');
+        db.close();
+        throw new DreamError('internal', `Journal record ${rec.seq} of the board in ${dir} could not be replayed: ${(err as Error).message}`);
+      }
+    }
+    const lsn = scan.records.length ? scan.records[scan.records.length - 1]!.seq : imageSeq;
+
+    tx.run('BEGIN');
+    try {
+      (opts.migrate ?? defaultMigrate)(tx);
+      tx.run('COMMIT');
+    } catch (err) {
+      tx.run('ROLLBACK');
+      db.close();
+      throw err;
+    }
+    db.run('PRAGMA foreign_keys = ON');
+    const eventsOn = tx.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'events'") !== undefined;
+
+    // Journal records are only valid on the schema they were written against: fold everything
+    // (replayed records, migrations) into a fresh image before writing new records.
+    const durability = opts.durability ?? 'full';
+    if (!hadImage || scan.records.length > 0 || scan.segments.length > 0 || probe() !== before) {
+      const image = exportImage(db, tx, lsn);
+      await atomicWriteFile(file, image, { durable: durability === 'full' });
+      await deleteSegments(scan.segments);
+    }
+    const nextIndex = (listSegments(dir).at(-1)?.index ?? scan.segments.at(-1)?.index ?? 0) + 1;
+    const segment = (opts.persistence ?? 'journal') === 'journal' ? new JournalSegment(dir, nextIndex, durability) : undefined;
+    return new HubEngine(dir, db, tx, segment, lsn, eventsOn, opts);
+  }
+
+  call(command: unknown, opts: CallOptions): Promise<unknown> {
+    return this.execute((ctx) => this.executor(ctx, command), opts.actor, opts.requestId);
+  }
+
+  /** Read-only access for diagnostics and tests (integrity checks, counts). Must not write. */
+  inspect<T>(fn: (tx: Tx) => T): T {
+    this.assertUsable();
+    return fn(this.tx);
+  }
+
+  subscribe(afterSeq: number, onEvent: (e: BoardEvent) => void): Disposable {
+    this.assertUsable();
+    const sub: Sub = { cursor: afterSeq, live: false, closed: false, onEvent };
+    this.subs.add(sub);
+    setImmediate(() => this.catchUp(sub));
+    return {
+      dispose: () => {
+        sub.closed = true;
+        this.subs.delete(sub);
+      },
+    };
+  }
+
+  /** Called when the engine stops on its own (storage failure). */
+  onFatal(listener: (err: unknown) => void): Disposable {
+    this.fatalListeners.add(listener);
+    return { dispose: () => this.fatalListeners.delete(listener) };
+  }
+
+  get isOpen(): boolean {
+    return this.dead === undefined && this.closing === undefined;
+  }
+
+  stats(): EngineStats {
+    return { committed: this.committedLsn, durable: this.durableLsn, ...this.st, journalBytes: this.segment?.bytes ?? 0 };
+  }
+
+  private assertUsable(): void {
+    if (this.dead !== undefined) throw retryable('The hub stopped; reconnect to the new hub.');
+    if (this.closing) throw retryable('The hub is shutting down; reconnect to the new hub.');
+  }
+
+  private async execute(fn: (ctx: CommandContext) => unknown, actor: string, requestId?: string): Promise<unknown> {
+    this.assertUsable();
+    const tx = this.tx;
+    if (requestId !== undefined) {
+      const prior = tx.get<{ result: string }>('SELECT result FROM hub_requests WHERE id = ?', [requestId]);
+      if (prior) {
+        await this.waitDurable(this.committedLsn);
+        return JSON.parse(prior.result) as unknown;
+      }
+    }
+    const now = Date.now();
+    const writes: Write[] = [];
+    let result: unknown;
+    let eventSeq = 0;
+    tx.run('BEGIN');
+    try {
+      tx.onWrite = (sql, params) => writes.push([sql, params]);
+      result = fn(this.opts.hooks ? { tx, now, actor, hooks: this.opts.hooks } : { tx, now, actor }) ?? null;
+      if (typeof (result as { then?: unknown }).then === 'function') throw new DreamError('internal', 'A board command must not be async.');
+      if (writes.length > 0) {
+        if (requestId !== undefined) tx.run('INSERT INTO hub_requests (id, result, at) VALUES (?, ?, ?)', [requestId, JSON.stringify(result), now]);
+        if (this.events) eventSeq = this.events.latest(tx);
+      }
+      tx.onWrite = undefined;
+      tx.run(writes.length > 0 ? 'COMMIT' : 'ROLLBACK');
+    } catch (err) {
+      tx.onWrite = undefined;
+      try {
+        tx.run('ROLLBACK');
+      } catch {
+        /* the transaction already ended */
+      }
+      throw DreamError.from(err);
+    }
+    if (writes.length === 0) {
+      if (this.durableLsn < this.committedLsn) await this.waitDurable(this.committedLsn);
+      return result;
+    }
+    const lsn = ++this.committedLsn;
+    if (this.segment) this.pending.bufs.push(encodeRecord(lsn, writes));
+    this.pending.lsn = lsn;
+    if (eventSeq > this.pending.eventSeq) this.pending.eventSeq = eventSeq;
+    this.scheduleFlush();
+    await this.waitDurable(lsn);
+    return result;
+  }
+
+  private waitDurable(lsn: number): Promise<void> {
+    if (this.durableLsn >= lsn) return Promise.resolve();
+    if (this.dead !== undefined) return Promise.reject(retryable('The hub stopped before this was saved; retry.'));
+    return new Promise((resolve, reject) => this.waiters.push({ lsn, resolve, reject }));
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate, not now: commands arriving in the same event-loop turn join this batch.
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.pending.lsn > this.durableLsn && this.dead === undefined) {
+        const batch = this.pending;
+        this.pending = { bufs: [], lsn: batch.lsn, eventSeq: 0 };
+        if (this.segment) {
+          await this.segment.append(batch.bufs);
+        } else {
+          const image = exportImage(this.db, this.tx, batch.lsn);
+          await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full' });
+        }
+        this.st.batches++;
+        this.advance(batch.lsn, batch.eventSeq);
+        this.maybeCheckpoint();
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private advance(lsn: number, eventSeq: number): void {
+    this.durableLsn = lsn;
+    let n = 0;
+    while (n < this.waiters.length && this.waiters[n]!.lsn <= lsn) this.waiters[n++]!.resolve();
+    if (n > 0) this.waiters.splice(0, n);
+    if (eventSeq > this.durableEventSeq) {
+      this.durableEventSeq = eventSeq;
+      this.broadcast();
+    }
+  }
+
+  private broadcast(): void {
+    const events = this.events;
+    if (!events) return;
+    const live = [...this.subs].filter((s) => s.live);
+    let from = this.broadcastSeq;
+    this.broadcastSeq = this.durableEventSeq;
+    if (live.length === 0) return;
+    for (;;) {
+      const page = events.readSince(this.tx, from, PAGE);
+      for (const e of page) {
+        if (e.seq > this.durableEventSeq) return;
+        for (const s of live) this.deliver(s, e);
+        from = e.seq;
+      }
+      if (page.length < PAGE) return;
+    }
+  }
+
+  private deliver(sub: Sub, e: BoardEvent): void {
+    if (sub.closed || e.seq <= sub.cursor) return;
+    sub.cursor = e.seq;
+    try {
+      sub.onEvent(e);
+    } catch (err) {
+      this.log(`an event subscriber threw: ${(err as Error).message}`);
+    }
+  }
+
+  /** Pages a new subscriber up to the durable head, one page per turn, then makes it live. */
+  private catchUp(sub: Sub): void {
+    if (sub.closed || this.dead !== undefined || !this.events) {
+      sub.live = true;
+      return;
+    }
+    const page = this.events.readSince(this.tx, sub.cursor, PAGE);
+    let reachedHead = page.length < PAGE;
+    for (const e of page) {
+      if (e.seq > this.durableEventSeq) {
+        reachedHead = true;
+        break;
+      }
+      this.deliver(sub, e);
+    }
+    if (reachedHead) sub.live = true;
+    else setImmediate(() => this.catchUp(sub));
+  }
+
+  private maybeCheckpoint(force = false): void {
+    const seg = this.segment;
+    if (!seg || this.checkpointing || this.dead !== undefined) return;
+    const due = seg.bytes >= (this.opts.checkpointBytes ?? 32 * 1024 * 1024) || (seg.bytes > 0 && Date.now() - this.lastCheckpointAt >= (this.opts.checkpointIntervalMs ?? 60_000));
+    if (!due && !force) return;
+    // Synchronous part: the image is taken at a batch boundary, and the records after it go to a
+    // new segment. Records in the new segment that the image already holds are skipped on replay.
+    const image = exportImage(this.db, this.tx, this.committedLsn);
+    const old = [...this.sealed, { index: seg.index, file: segmentFile(this.dir, seg.index) }];
+    this.sealed = old;
+    seg.close();
+    this.segment = new JournalSegment(this.dir, seg.index + 1, this.durability);
+    this.lastCheckpointAt = Date.now();
+    this.checkpointing = (async () => {
+      await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full' });
+      await deleteSegments(old);
+      this.sealed = this.sealed.filter((s) => !old.includes(s));
+      this.st.checkpoints++;
+    })()
+      .catch((err: unknown) => this.log(`checkpoint failed (the journal keeps everything; will retry): ${(err as Error).message}`))
+      .finally(() => (this.checkpointing = undefined));
+  }
+
+  private onTick(): void {
+    if (!this.isOpen) return;
+    this.ticks++;
+    if (!this.flushing && !this.flushScheduled) this.maybeCheckpoint();
+    if (this.upkeepBusy) return;
+    const jobs: Promise<unknown>[] = this.upkeep.map((cmd) =>
+      this.call(cmd, { actor: 'hub' }).catch((err: unknown) => {
+        const e = DreamError.from(err);
+        if (e.code === 'invalid_input') {
+          this.upkeep = this.upkeep.filter((c) => c !== cmd);
+          this.log(`upkeep command ${JSON.stringify(cmd)} is not known to this board; disabled`);
+        } else if (this.isOpen) this.log(`upkeep failed: ${e.message}`);
+      }),
+    );
+    if (this.ticks % 60 === 0) jobs.push(this.pruneRequests().catch(() => undefined));
+    this.upkeepBusy = true;
+    void Promise.all(jobs).finally(() => (this.upkeepBusy = false));
+  }
+
+  private async pruneRequests(): Promise<void> {
+    const before = Date.now() - (this.opts.requestRetentionMs ?? 3_600_000);
+    if (!this.tx.get('SELECT 1 AS x FROM hub_requests WHERE at < ? LIMIT 1', [before])) return;
+    await this.execute((ctx) => ctx.tx.run('DELETE FROM hub_requests WHERE at < ?', [before]), 'hub');
+  }
+
+  /** Storage failed: nothing more may be acknowledged (a retried fsync proves nothing). */
+  private fail(err: unknown): void {
+    if (this.dead !== undefined) return;
+    this.log(`storage failure, the hub stops: ${(err as Error)?.message ?? String(err)}`);
+    this.stop(err);
+    for (const l of this.fatalListeners) l(err);
+  }
+
+  private stop(reason: unknown): void {
+    this.dead = reason ?? new Error('stopped');
+    clearInterval(this.tick);
+    const e = retryable('The hub stopped before this was saved; retry.');
+    for (const w of this.waiters.splice(0)) w.reject(e);
+    for (const s of this.subs) s.closed = true;
+    this.subs.clear();
+    this.segment?.close();
+  }
+
+  /**
+   * Stops at once without writing anything more: the lock was lost, another hub may own the
+   * files now. Whatever was not yet durable was never acknowledged.
+   */
+  abort(reason = 'aborted'): void {
+    if (this.dead !== undefined) return;
+    this.stop(new Error(reason));
+    try {
+      this.db.close();
+    } catch {
+      /* closing a database mid-statement */
+    }
+  }
+
+  /** Finishes the pending batches, folds the journal into the image and closes. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.tick);
+      await this.waitDurable(this.committedLsn).catch(() => undefined);
+      await this.checkpointing;
+      if (this.dead !== undefined) return;
+      if (this.segment) {
+        const image = exportImage(this.db, this.tx, this.committedLsn);
+        await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full' });
+        this.segment.close();
+        await deleteSegments([...this.sealed, { index: this.segment.index, file: segmentFile(this.dir, this.segment.index) }]);
+      }
+      this.stop(new Error('closed'));
+      this.tx.clearCache();
+      this.db.close();
+    })();
+    return this.closing;
+  }
+}
+
+/**
+ * The image records which journal record it contains up to (hub_meta.journal_seq), so recovery
+ * replays only newer ones. Statements must be freed before export, and export reopens the
+ * connection, which resets per-connection pragmas.
+ */
+function exportImage(db: Database, tx: SqlJsTx, seq: number): Uint8Array {
+  tx.run("INSERT INTO hub_meta (key, value) VALUES ('journal_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [seq]);
+  tx.clearCache();
+  const image = db.export();
+  db.run('PRAGMA foreign_keys = ON');
+  return image;
+}

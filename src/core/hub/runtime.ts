@@ -1,0 +1,98 @@
+/**
+ * A running hub: lock + engine + socket server + descriptor, started and stopped in the order
+ * that keeps clients safe. Used both in-process (an editor window that became the hub) and by
+ * `runHub` (the detached `dreamos hub` process).
+ */
+import { unlink } from 'node:fs/promises';
+import { descriptorPath, newToken, removeDescriptor, socketPathFor, writeDescriptor } from './descriptor';
+import { HubEngine, type EngineOptions } from './engine';
+import type { HubLock } from './lock';
+import { HubServer } from './server';
+import { PROTOCOL_VERSION } from './wire';
+
+export type HubRuntimeOptions = EngineOptions & { onConnections?: (n: number) => void };
+
+export class HubRuntime {
+  private readonly watch: NodeJS.Timeout;
+  private readonly stoppedListeners = new Set<(reason: unknown) => void>();
+  private stopped = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly engine: HubEngine,
+    readonly server: HubServer,
+    private readonly lock: HubLock,
+    private readonly token: string,
+    private readonly log: (msg: string) => void,
+  ) {
+    // The lock file can vanish under us (folder deleted, a person "fixing" things): then another
+    // hub may start, and two writers would corrupt the board. Stop writing at once.
+    this.watch = setInterval(() => {
+      if (!this.lock.isHeld()) this.lost(new Error('the hub lock was taken away'));
+    }, 1_000);
+    this.watch.unref();
+    engine.onFatal((err) => this.lost(err));
+  }
+
+  /** Starts a hub for `dir`; the caller already holds `lock` (it is released if starting fails). */
+  static async start(dir: string, lock: HubLock, opts: HubRuntimeOptions = {}): Promise<HubRuntime> {
+    const log = opts.log ?? (() => undefined);
+    let engine: HubEngine | undefined;
+    try {
+      // A dead hub's descriptor would send clients to a socket nobody serves.
+      await unlink(descriptorPath(dir)).catch(() => undefined);
+      engine = await HubEngine.open(dir, opts);
+      const token = newToken();
+      const socketPath = socketPathFor(dir);
+      const startedAt = Date.now();
+      const server = await HubServer.listen(engine, { socketPath, token, startedAt, log, ...(opts.onConnections ? { onConnections: opts.onConnections } : {}) });
+      await writeDescriptor(dir, { pid: process.pid, socketPath, token, protocolVersion: PROTOCOL_VERSION, startedAt });
+      log(`hub for ${dir} listening on ${socketPath} (pid ${process.pid})`);
+      return new HubRuntime(dir, engine, server, lock, token, log);
+    } catch (err) {
+      engine?.abort('start failed');
+      lock.release();
+      throw err;
+    }
+  }
+
+  /** Told when the hub stops on its own (storage failure, lock lost); not on close(). */
+  onStopped(listener: (reason: unknown) => void): void {
+    this.stoppedListeners.add(listener);
+  }
+
+  get isRunning(): boolean {
+    return !this.stopped;
+  }
+
+  /**
+   * Graceful: stop accepting, let every committed command become durable and be answered, fold
+   * the journal into the image, then drop the clients (they reconnect to whoever takes over).
+   */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.watch);
+    this.server.stopListening();
+    try {
+      await this.engine.close();
+    } finally {
+      await removeDescriptor(this.dir, this.token);
+      this.lock.release();
+      this.server.dropAll();
+    }
+  }
+
+  private lost(reason: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.watch);
+    this.log(`hub stopped: ${(reason as Error)?.message ?? String(reason)}`);
+    this.engine.abort(String((reason as Error)?.message ?? reason));
+    this.server.stopListening();
+    this.server.dropAll();
+    void removeDescriptor(this.dir, this.token);
+    this.lock.release();
+    for (const l of this.stoppedListeners) l(reason);
+  }
+}

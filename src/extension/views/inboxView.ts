@@ -1,0 +1,68 @@
+import * as vscode from 'vscode';
+import type { Agent, Message, Task } from '../../core/board/model';
+import type { BoardSession } from '../boardSession';
+import { Disposable } from '../lifecycle';
+import { escapeMd } from './tasksView';
+
+/** Everything that waits for the person, newest first within each kind. */
+export type InboxNode = { kind: 'message'; message: Message } | { kind: 'task'; task: Task } | { kind: 'agent'; agent: Agent };
+
+export function needsYou(s: { tasks: Task[]; agents: Agent[]; humanInbox: Message[] }): InboxNode[] {
+  return [
+    ...s.humanInbox.map((message) => ({ kind: 'message', message }) as const),
+    ...s.tasks.filter((t) => t.status === 'review').map((task) => ({ kind: 'task', task }) as const),
+    ...s.tasks.filter((t) => t.status === 'failed' || t.status === 'blocked').map((task) => ({ kind: 'task', task }) as const),
+    ...s.agents.filter((a) => a.status === 'stalled' || a.status === 'error').map((agent) => ({ kind: 'agent', agent }) as const),
+  ];
+}
+
+export class InboxTreeProvider extends Disposable implements vscode.TreeDataProvider<InboxNode> {
+  private readonly changed = this._register(new vscode.EventEmitter<InboxNode | undefined>());
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly session: BoardSession) {
+    super();
+    this._register(session.onDidChange(() => this.changed.fire(undefined)));
+  }
+
+  getChildren(node?: InboxNode): InboxNode[] {
+    return node ? [] : needsYou(this.session.current);
+  }
+
+  getTreeItem(node: InboxNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'message': {
+        const m = node.message;
+        const agent = this.session.current.agents.find((a) => a.id === m.from);
+        const item = new vscode.TreeItem(m.subject);
+        item.id = `msg:${m.id}`;
+        item.description = `from ${agent?.name ?? m.from}${m.requiresAck ? ' · needs an answer' : ''}`;
+        item.iconPath = new vscode.ThemeIcon(m.priority === 'urgent' || m.priority === 'high' ? 'mail-read' : 'mail', m.priority === 'urgent' ? new vscode.ThemeColor('errorForeground') : undefined);
+        item.tooltip = new vscode.MarkdownString(`**${escapeMd(m.subject)}**\n\n${escapeMd(m.body.slice(0, 1_000))}`);
+        item.contextValue = 'inbox:message';
+        item.command = { command: 'dreamos.inbox.reply', title: 'Reply', arguments: [node] };
+        return item;
+      }
+      case 'task': {
+        const t = node.task;
+        const item = new vscode.TreeItem(t.title);
+        item.id = `task:${t.id}`;
+        const why = t.status === 'review' ? 'waiting for your review' : t.status === 'failed' ? `failed${t.resultSummary ? `: ${t.resultSummary}` : ''}` : 'blocked';
+        item.description = why;
+        item.iconPath = new vscode.ThemeIcon(t.status === 'review' ? 'eye' : t.status === 'failed' ? 'error' : 'debug-pause', new vscode.ThemeColor(t.status === 'failed' ? 'errorForeground' : 'charts.orange'));
+        item.contextValue = `inbox:task:${t.status}`;
+        item.command = { command: 'dreamos.task.show', title: 'Show Task Details', arguments: [t.id] };
+        return item;
+      }
+      case 'agent': {
+        const a = node.agent;
+        const item = new vscode.TreeItem(a.name);
+        item.id = `agent:${a.id}`;
+        item.description = `${a.status}${a.statusReason ? `: ${a.statusReason}` : ''}`;
+        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('charts.orange'));
+        item.contextValue = `inbox:agent:${a.status}`;
+        return item;
+      }
+    }
+  }
+}
