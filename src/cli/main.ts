@@ -10,8 +10,14 @@ import type { CommandInput } from '../core/commands';
 import { DreamError, type ErrorCode } from '../core/errors';
 import type { BoardEvent } from '../core/events/events';
 import { connectBoard, runHub } from '../core/hub/connect';
+import { runDashboardCommand } from '../integrations/http/dashboardServer';
 import { formatAgent, formatEvent, formatMessage, formatTask, formatTaskDetails } from './format';
 import type { Agent, Message, Task } from '../core/board/model';
+import { applyProposal, restoreRecoveryPoint, nodeWriter, validateInScratch } from '../core/proposals/apply';
+import { CheckList } from '../core/proposals/checks';
+import type { Proposal } from '../core/proposals/model';
+import { prepareSubmission } from '../core/proposals/prepare';
+import { checkProposalPath } from '../core/proposals/safety';
 
 /** Exit codes scripts can rely on. */
 export const EXIT: Record<ErrorCode | 'ok' | 'usage', number> = {
@@ -179,6 +185,114 @@ const SUBS: Record<string, Sub> = {
   'mail inbox': { usage: 'mail inbox [recipient] [--unacked]', options: { unacked: { type: 'boolean' } }, build: (p, v) => ({ type: 'mail.inbox', recipient: p[0] ?? process.env.DREAMOS_AGENT_ID ?? 'human', unackedOnly: v.unacked === true }), print: listOf(formatMessage) },
   'mail ack': { usage: 'mail ack <message-id> [--as recipient]', options: { as: { type: 'string' } }, build: (p, v) => ({ type: 'mail.ack', messageId: need(p, 0, 'the message id'), recipient: str(v, 'as') ?? process.env.DREAMOS_AGENT_ID ?? 'human' }), print: (r) => formatMessage(r as Message) },
   'mail search': { usage: 'mail search <text>', build: (p) => ({ type: 'mail.search', query: need(p, 0, 'the text to search') }), print: listOf(formatMessage) },
+  propose: {
+    usage: 'propose --title t --rationale r [--task id] [--diff file.patch|-] [--file path]... [--delete path]...   (file contents are read from the working tree copy given by --from, default: the path itself)',
+    options: { title: { type: 'string' }, rationale: { type: 'string' }, task: { type: 'string' }, diff: { type: 'string' }, file: { type: 'string', multiple: true }, delete: { type: 'string', multiple: true }, from: { type: 'string' } },
+    run: async (_p, v, env, io) => {
+      const root = workspaceRoot(env);
+      const from = str(v, 'from') ? path.resolve(str(v, 'from')!) : undefined;
+      const diffArg = str(v, 'diff');
+      const diff = diffArg === undefined ? undefined : diffArg === '-' ? await readStdin() : await fs.readFile(diffArg, 'utf8');
+      const files = [
+        ...(await Promise.all(
+          list(v, 'file').map(async (f) => {
+            const problem = checkProposalPath(f);
+            if (problem) throw new DreamError('invalid_input', `Refused path "${f}": it ${problem}.`, { path: f });
+            return { path: f, content: await fs.readFile(path.join(from ?? root, ...f.split('/')), 'utf8') };
+          }),
+        )),
+        ...list(v, 'delete').map((f) => ({ path: f, delete: true as const })),
+      ];
+      const prepared = await prepareSubmission(root, { files, ...(diff !== undefined ? { diff } : {}) });
+      const client = await connect(env);
+      try {
+        const task = str(v, 'task') ?? process.env.DREAMOS_TASK_ID;
+        const agent = process.env.DREAMOS_AGENT_ID;
+        const r = (await client.call({
+          type: 'proposal.submit',
+          title: str(v, 'title') ?? need([], 0, '--title'),
+          rationale: str(v, 'rationale') ?? need([], 0, '--rationale'),
+          ...(task ? { taskId: task } : {}),
+          ...(agent ? { agentId: agent } : {}),
+          files: prepared,
+        })) as Proposal;
+        io.out(env.json ? JSON.stringify(r) : `${r.id}  ${r.status}  ${r.title}  (${r.files.map((f) => `${f.path} +${f.added} -${f.removed}`).join(', ')})`);
+      } finally {
+        await client.close();
+      }
+      return 0;
+    },
+  },
+  'proposal list': {
+    usage: 'proposal list [--status s]...',
+    options: { status: { type: 'string', multiple: true } },
+    build: (_p, v) => ({ type: 'proposal.list', ...(list(v, 'status').length ? { status: list(v, 'status') as Proposal['status'][] } : {}) }),
+    print: listOf((p: Proposal) => `${p.id}  ${p.status.padEnd(11)} ${p.title}  (${p.files.length} files, checks ${p.validation.state})`),
+  },
+  'proposal show': { usage: 'proposal show <id>', build: (p) => ({ type: 'proposal.show', proposalId: need(p, 0, 'the proposal id') }), print: (r) => JSON.stringify(r, null, 2) },
+  'proposal reject': {
+    usage: 'proposal reject <id> --reason "why"',
+    options: { reason: { type: 'string' } },
+    build: (p, v) => ({ type: 'proposal.reject', proposalId: need(p, 0, 'the proposal id'), reason: str(v, 'reason') ?? need([], 0, '--reason') }),
+    print: (r) => `${(r as Proposal).id} rejected`,
+  },
+  'proposal approve': {
+    usage: 'proposal approve <id> [--override]   validate (.dreamos/checks.json), approve and apply with a recovery point',
+    options: { override: { type: 'boolean' } },
+    run: async (p, v, env, io) => {
+      const id = need(p, 0, 'the proposal id');
+      const root = workspaceRoot(env);
+      const checks = await readChecks(env.dir);
+      const client = await connect(env);
+      try {
+        let prop = (await client.call({ type: 'proposal.show', proposalId: id })) as Proposal;
+        if (checks.length && prop.validation.state === 'none') {
+          await client.call({ type: 'proposal.validating', proposalId: id });
+          const results = await validateInScratch({ root, proposal: prop, checks, onOutput: (s) => process.stderr.write(s) });
+          prop = (await client.call({ type: 'proposal.recordValidation', proposalId: id, results })) as Proposal;
+        }
+        prop = (await client.call({ type: 'proposal.approve', proposalId: id, override: v.override === true })) as Proposal;
+        const outcome = await applyProposal({ root, boardDir: env.dir, proposal: prop, writer: nodeWriter });
+        if (outcome.conflicts.length) {
+          await client.call({ type: 'proposal.markConflicted', proposalId: id, detail: `changed since the proposal: ${outcome.conflicts.join(', ')}` });
+          throw new DreamError('conflict', `Not applied: ${outcome.conflicts.join(', ')} changed since the proposal was made. Ask the agent for a new version.`);
+        }
+        prop = (await client.call({ type: 'proposal.markApplied', proposalId: id, detail: 'applied from the CLI' })) as Proposal;
+        io.out(env.json ? JSON.stringify(prop) : `${id} applied (${prop.files.length} files). Roll back with: dreamos proposal rollback ${id}`);
+      } finally {
+        await client.close();
+      }
+      return 0;
+    },
+  },
+  'proposal rollback': {
+    usage: 'proposal rollback <id> [--force]',
+    options: { force: { type: 'boolean' } },
+    run: async (p, v, env, io) => {
+      const id = need(p, 0, 'the proposal id');
+      const files = await restoreRecoveryPoint(workspaceRoot(env), env.dir, id, nodeWriter, { force: v.force === true });
+      const client = await connect(env);
+      try {
+        await client.call({ type: 'proposal.markRolledBack', proposalId: id, detail: `restored ${files.length} file(s) from the CLI` });
+      } finally {
+        await client.close();
+      }
+      io.out(env.json ? JSON.stringify({ proposalId: id, restored: files }) : `${id} rolled back: ${files.join(', ')}`);
+      return 0;
+    },
+  },
+  dashboard: {
+    usage: 'dashboard [--port N]   serve the live dashboard in a browser tab (127.0.0.1 only)',
+    options: { port: { type: 'string' } },
+    run: async (_p, v, env, io) => {
+      const client = await connect(env);
+      try {
+        return await runDashboardCommand(client, { port: int(v, 'port'), boardDir: env.dir, out: io.out });
+      } finally {
+        await client.close();
+      }
+    },
+  },
   events: {
     usage: 'events [--after N] [--follow]',
     options: { after: { type: 'string' }, follow: { type: 'boolean' } },
@@ -245,6 +359,29 @@ export function findBoardDir(explicit: string | undefined, cwd = process.cwd()):
     if (existsSync(path.join(d, '.dreamos'))) return path.join(d, '.dreamos');
     if (path.dirname(d) === d) return path.join(cwd, '.dreamos');
   }
+}
+
+/** The workspace a board belongs to: the folder that holds its board directory. */
+function workspaceRoot(env: Env): string {
+  return path.dirname(env.dir);
+}
+
+async function readChecks(dir: string) {
+  let raw: string;
+  try {
+    raw = await fs.readFile(path.join(dir, 'checks.json'), 'utf8');
+  } catch {
+    return [];
+  }
+  const parsed = CheckList.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new DreamError('invalid_input', `${path.join(dir, 'checks.json')} is not a valid check list: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function connect(env: Env) {

@@ -13,7 +13,9 @@ import { addDependency, addTask, DEFAULT_LEASE_MS, listTasks, removeDependency, 
 import type { TransitionHook } from './board/transitions';
 import { DreamError } from './errors';
 import { latestSeq, pruneEvents, readEventsSince } from './events/events';
+import { LOOP_COMMANDS, LOOP_HANDLERS, LOOP_READ_ONLY } from './loop/boardCommands';
 import { ackMessage, inbox, pruneMessages, searchMessages, sendMessage, thread } from './mail/mailbox';
+import { PROPOSAL_COMMANDS, PROPOSAL_HANDLERS, PROPOSAL_READ_ONLY } from './proposals/boardCommands';
 import type { Tx } from './store/sqlite';
 
 export interface CommandContext {
@@ -71,6 +73,8 @@ export const Command = z.discriminatedUnion('type', [
   cmd('events.since', { afterSeq: z.number().int().min(0), limit: z.number().int().min(1).max(10_000).default(1_000) }),
   cmd('lease.expireDue', { stallMs: z.number().int().min(1_000).default(120_000) }),
   cmd('board.prune', { olderThanMs: z.number().int().min(60_000) }),
+  ...LOOP_COMMANDS,
+  ...PROPOSAL_COMMANDS,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;
@@ -88,6 +92,8 @@ export const READ_ONLY: ReadonlySet<CommandType> = new Set<CommandType>([
   'mail.search',
   'mail.thread',
   'events.since',
+  ...LOOP_READ_ONLY,
+  ...PROPOSAL_READ_ONLY,
 ]);
 
 export function parseCommand(raw: unknown): Command {
@@ -147,6 +153,8 @@ const HANDLERS: Handlers = {
   'events.since': (ctx, c) => readEventsSince(ctx.tx, c.afterSeq, c.limit),
   'lease.expireDue': (ctx, c) => ({ ...expireDueLeases(ctx), stalled: markStalledAgents(ctx, c.stallMs) }),
   'board.prune': (ctx, c) => ({ events: pruneEvents(ctx.tx, ctx.now - c.olderThanMs), messages: pruneMessages(ctx, ctx.now - c.olderThanMs) }),
+  ...LOOP_HANDLERS,
+  ...PROPOSAL_HANDLERS,
 };
 
 export function executeCommand(ctx: CommandContext, raw: unknown): unknown {

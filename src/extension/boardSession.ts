@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Agent, Message, Task } from '../core/board/model';
+import type { Proposal } from '../core/proposals/model';
 import type { CommandInput } from '../core/commands';
 import { DreamError } from '../core/errors';
 import type { BoardEvent } from '../core/events/events';
@@ -20,6 +21,8 @@ export interface BoardSnapshot {
   agents: Agent[];
   /** Mail to the person that still waits for an answer or an ack. */
   humanInbox: Message[];
+  /** Proposals recent enough to show: open ones first. */
+  proposals: Proposal[];
   latestSeq: number;
 }
 
@@ -30,7 +33,7 @@ export interface BoardSnapshot {
 export class BoardSession extends Disposable {
   private conn: BoardConnection | undefined;
   private opening: Promise<BoardConnection> | undefined;
-  private snapshot: BoardSnapshot = { tasks: [], agents: [], humanInbox: [], latestSeq: 0 };
+  private snapshot: BoardSnapshot = { tasks: [], agents: [], humanInbox: [], proposals: [], latestSeq: 0 };
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly changed = this._register(new vscode.EventEmitter<BoardSnapshot>());
   private readonly eventsEmitter = this._register(new vscode.EventEmitter<BoardEvent>());
@@ -93,13 +96,15 @@ export class BoardSession extends Disposable {
 
   async reload(): Promise<void> {
     if (!this.conn) return;
-    const [tasks, agents, humanInbox, info] = await Promise.all([
+    const [tasks, agents, humanInbox, proposals, info] = await Promise.all([
       this.conn.call({ type: 'task.list' }) as Promise<Task[]>,
       this.conn.call({ type: 'agent.list' }) as Promise<Agent[]>,
       this.conn.call({ type: 'mail.inbox', recipient: 'human', unackedOnly: true }) as Promise<Message[]>,
+      this.conn.call({ type: 'proposal.list' }) as Promise<Proposal[]>,
       this.conn.call({ type: 'board.info' }) as Promise<{ latestSeq: number }>,
     ]);
-    this.snapshot = { tasks, agents, humanInbox, latestSeq: info.latestSeq };
+    const open = (p: Proposal) => (['pending', 'validating', 'approved', 'conflicted'].includes(p.status) ? 0 : 1);
+    this.snapshot = { tasks, agents, humanInbox, proposals: [...proposals].sort((a, b) => open(a) - open(b)).slice(0, 200), latestSeq: info.latestSeq };
     this.changed.fire(this.snapshot);
   }
 

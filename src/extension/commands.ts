@@ -4,6 +4,8 @@ import type { Agent, Message, Task } from '../core/board/model';
 import { DRIVER_KINDS, PRIORITIES, TASK_TYPES, type PriorityName } from '../core/board/model';
 import { DreamError } from '../core/errors';
 import type { BoardSession } from './boardSession';
+import { approve, nextFile, openProposalFile, reject, resolveProposal, rollback, type ReviewContext } from './proposals/review';
+import type { ProposalNode } from './proposals/proposalsView';
 import { DashboardPanel } from './dashboard/dashboardPanel';
 
 export interface CommandContext {
@@ -12,6 +14,7 @@ export interface CommandContext {
   readonly log: vscode.LogOutputChannel;
   readonly leaseMs: () => number;
   readonly tasksView: { filter: string; setFilter(text: string): void };
+  readonly review: ReviewContext;
 }
 
 type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => Promise<unknown>;
@@ -228,6 +231,19 @@ export const COMMANDS: Record<string, CommandHandler> = {
     if (body === undefined) return undefined;
     return ctx.session.call({ type: 'mail.send', from: 'human', to: { kind: 'agent', id }, subject, body });
   },
+  'dreamos.proposal.review': async (ctx, arg) => {
+    const p = await resolveProposal(ctx.review, arg);
+    if (p?.files[0]) await openProposalFile(ctx.review, p, p.files[0].path);
+    return p;
+  },
+  'dreamos.proposal.openFile': async (ctx, arg) => {
+    const n = arg as ProposalNode | undefined;
+    if (n?.kind === 'file') await openProposalFile(ctx.review, n.proposal, n.file.path);
+  },
+  'dreamos.proposal.approve': async (ctx, arg, opts) => approve(ctx.review, arg, (opts ?? {}) as { override?: boolean; confirm?: boolean }),
+  'dreamos.proposal.reject': async (ctx, arg, reason) => reject(ctx.review, arg, typeof reason === 'string' ? reason : undefined),
+  'dreamos.proposal.nextFile': async (ctx, arg) => nextFile(ctx.review, arg),
+  'dreamos.proposal.rollback': async (ctx, arg) => rollback(ctx.review, arg),
   'dreamos.agent.start': async (ctx, arg) => {
     const id = agentIdOf(arg);
     return id && ctx.session.call({ type: 'agent.lifecycle', agent: id, action: 'start', reason: 'started in the editor' });

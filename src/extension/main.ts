@@ -12,10 +12,15 @@ import { registerCommands } from './commands';
 import { StatusBar } from './statusBar';
 import { AgentsTreeProvider } from './views/agentsView';
 import { InboxTreeProvider } from './views/inboxView';
+import { ProposalDocuments } from './proposals/proposalDocuments';
+import { ProposalsTreeProvider } from './proposals/proposalsView';
+import { SCHEME } from './proposals/proposalUri';
 import { TasksTreeProvider } from './views/tasksView';
 
+/** What activate() returns: other extensions and the extension-host tests read the board through it. */
 export interface DreamOsApi {
   readonly session: BoardSession;
+  readonly views: { readonly tasks: TasksTreeProvider; readonly agents: AgentsTreeProvider; readonly inbox: InboxTreeProvider; readonly proposals: ProposalsTreeProvider };
 }
 
 function boardDirFor(folder: vscode.WorkspaceFolder | undefined): string | undefined {
@@ -50,6 +55,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   const tasksView = vscode.window.createTreeView('dreamos.tasks', { treeDataProvider: tasks, showCollapseAll: true, canSelectMany: true, dragAndDropController: tasks });
   const agentsView = vscode.window.createTreeView('dreamos.agents', { treeDataProvider: agents, dragAndDropController: agents });
   const inboxView = vscode.window.createTreeView('dreamos.inbox', { treeDataProvider: inbox });
+  const proposals = new ProposalsTreeProvider(session);
+  const proposalsView = vscode.window.createTreeView('dreamos.proposals', { treeDataProvider: proposals });
+  const proposalDocs = new ProposalDocuments(session);
+  const checksOutput = vscode.window.createOutputChannel('Dream.OS Checks');
+  context.subscriptions.push(proposals, proposalsView, proposalDocs, checksOutput, vscode.workspace.registerTextDocumentContentProvider(SCHEME, proposalDocs));
   const updateBadge = () => {
     const n = inbox.getChildren().length;
     const badge = n ? { value: n, tooltip: `${n} things need you: questions from agents, reviews, failed or blocked tasks, stalled agents` } : undefined;
@@ -66,6 +76,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
       session,
       log,
       leaseMs: () => config().get<number>('leaseSeconds', 300) * 1000,
+      review: { session, output: checksOutput, root: () => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', trusted: () => vscode.workspace.isTrusted },
       tasksView: {
         get filter() {
           return tasks.filter;
@@ -87,7 +98,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
       void vscode.window.showErrorMessage(`Dream.OS could not open the board: ${e.message}`, 'Show Log').then((p) => p && log.show());
     });
   }
-  return { session };
+  return { session, views: { tasks, agents, inbox, proposals } };
 }
 
 export function deactivate(): void {

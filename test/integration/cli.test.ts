@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -106,6 +106,26 @@ describe('dreamos CLI', () => {
     const data = JSON.parse(r.out) as { format: string; tasks: unknown[] };
     assert.equal(data.format, 'dreamos-board');
     assert.ok(data.tasks.length >= 4);
+  });
+
+  it('proposes a change, applies it with a recovery point and rolls it back to the exact bytes', () => {
+    const target = path.join(ws, 'app.txt');
+    writeFileSync(target, 'version 1\r\nkeep my CRLF\r\n');
+    const original = readFileSync(target);
+    const draft = mkdtempSync(path.join(os.tmpdir(), 'dreamos-draft-'));
+    writeFileSync(path.join(draft, 'app.txt'), 'version 2\n');
+    const p = json<{ id: string; status: string; files: { path: string; op: string }[] }>(ws, ['propose', '--title', 'Bump version', '--rationale', 'release', '--file', 'app.txt', '--from', draft]);
+    assert.equal(p.status, 'pending');
+    assert.deepEqual(p.files.map((f) => [f.path, f.op]), [['app.txt', 'modify']]);
+    assert.equal(readFileSync(target, 'utf8'), 'version 1\r\nkeep my CRLF\r\n', 'proposing writes nothing');
+    const applied = json<{ status: string }>(ws, ['proposal', 'approve', p.id]);
+    assert.equal(applied.status, 'applied');
+    assert.equal(readFileSync(target, 'utf8'), 'version 2\n');
+    json(ws, ['proposal', 'rollback', p.id]);
+    assert.deepEqual(readFileSync(target), original);
+    const escape = dreamos(ws, ['propose', '--title', 't', '--rationale', 'r', '--file', '../outside.txt', '--from', draft]);
+    assert.equal(escape.code, 2);
+    assert.match(escape.err, /climbs out with \.\./);
   });
 
   it('streams events with --follow from a given sequence number', async () => {

@@ -1,156 +1,228 @@
 /**
- * The Dream.OS dashboard. Runs in a VS Code webview (and later in a browser tab served by the
- * hub): it talks only through the typed protocol in src/protocol/dashboard.ts.
+ * The Dream.OS dashboard. The same code runs in a VS Code webview and in a browser tab: it talks
+ * to its host only through the typed protocol (src/protocol/dashboard.ts) over a `Transport`.
+ * No UI framework: the board is virtualised by hand (it needs direct control of its rows anyway)
+ * and every other region is small enough to re-render whole, so the bundle stays a few KB.
  */
-import type { Agent, Task, TaskStatus } from '../../src/core/board/model';
 import type { BoardEvent } from '../../src/core/events/events';
-import type { DashboardAction, DashboardState, HostToWebview, WebviewToHost } from '../../src/protocol/dashboard';
+import type { DashboardRequest, DashboardResults, HostToClient } from '../../src/protocol/dashboard';
+import { BoardView, type BoardMemory } from './board';
+import { DetailsPane } from './details';
+import { h, PRIORITIES, toast } from './dom';
+import { BoardModel, type Health } from './model';
+import { HealthPanel, renderAgents, renderTimeline } from './panels';
+import { createTransport, type LinkStatus } from './transport';
 import './styles.css';
 
-interface VsCodeApi {
-  postMessage(m: WebviewToHost): void;
-  getState(): unknown;
-  setState(s: unknown): void;
+/** What survives hiding the panel, a reload, or a reconnect (the board itself is re-sent). */
+interface UiMemory {
+  v: 1;
+  selected?: string;
+  board?: BoardMemory;
+  timeline?: BoardEvent[];
+  health?: Health;
+  draft?: string;
 }
-declare function acquireVsCodeApi(): VsCodeApi;
 
-const vscode = acquireVsCodeApi();
-const app = document.getElementById('app')!;
-const COLUMNS: { title: string; statuses: TaskStatus[] }[] = [
-  { title: 'Ready', statuses: ['ready', 'waiting'] },
-  { title: 'In progress', statuses: ['claimed', 'running'] },
-  { title: 'Review', statuses: ['review'] },
-  { title: 'Needs attention', statuses: ['blocked', 'failed'] },
-  { title: 'Done', statuses: ['done', 'cancelled'] },
-];
-const MAX_CARDS = 200; // per column; the rest is summarised (a virtualised list comes with the full dashboard)
-const PRIORITY = ['low', 'normal', 'high', 'critical'];
+const transport = createTransport();
+const saved = ((): UiMemory => {
+  const s = transport.loadState() as Partial<UiMemory> | null | undefined;
+  return s && s.v === 1 ? (s as UiMemory) : { v: 1 };
+})();
+const model = new BoardModel(saved);
+let link: LinkStatus = 'connecting';
+let firstState = true;
+let selected = saved.selected;
+/** A task this dashboard just created: select it as soon as it shows up. */
+let revealWhenSeen: string | undefined;
 
-let state: DashboardState | undefined;
-let timeline: BoardEvent[] = ((vscode.getState() as { timeline?: BoardEvent[] } | undefined)?.timeline ?? []).slice(-50);
+// ---- requests, answered by id
 let nextRequest = 1;
-const pending = new Map<number, (ok: boolean, error?: string) => void>();
-
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  for (const c of children) el.append(c);
-  return el;
-}
-
-function request(r: DashboardAction): Promise<void> {
+const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+function request<A extends DashboardRequest['action']>(r: Extract<DashboardRequest, { action: A }>): Promise<DashboardResults[A]> {
   const requestId = nextRequest++;
-  vscode.postMessage({ type: 'request', requestId, request: r });
-  return new Promise((resolve, reject) => pending.set(requestId, (ok, error) => (ok ? resolve() : reject(new Error(error)))));
-}
-
-function toast(text: string, kind: 'error' | 'info' = 'info'): void {
-  const el = h('div', { class: `toast ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
-  document.body.append(el);
-  setTimeout(() => el.remove(), 5000);
-}
-
-function button(label: string, title: string, onClick: () => Promise<void>): HTMLButtonElement {
-  const b = h('button', { type: 'button', title, 'aria-label': title }, label);
-  b.addEventListener('click', () => {
-    b.disabled = true;
-    onClick()
-      .catch((e: Error) => toast(e.message, 'error'))
-      .finally(() => (b.disabled = false));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      pending.delete(requestId);
+      reject(new Error('The board did not answer within 30 s. Check that the hub is running, then try again.'));
+    }, 30_000);
+    pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject, timer });
+    try {
+      transport.send({ type: 'request', requestId, request: r });
+    } catch (e) {
+      clearTimeout(timer);
+      pending.delete(requestId);
+      reject(e as Error);
+    }
   });
-  return b;
 }
 
-function taskCard(t: Task, agents: Map<string, Agent>): HTMLElement {
-  const owner = t.assignee ? (agents.get(t.assignee)?.name ?? t.assignee) : '';
-  const card = h('article', { class: `card status-${t.status} prio-${t.priority}`, tabindex: '0', 'aria-label': `${t.title}, ${t.status}` });
-  card.append(h('div', { class: 'card-title' }, t.title));
-  card.append(h('div', { class: 'card-meta' }, [t.status, PRIORITY[t.priority] ?? '', owner && `@${owner}`].filter(Boolean).join(' · ')));
-  const actions = h('div', { class: 'card-actions' });
-  if (['ready', 'claimed', 'running', 'review'].includes(t.status)) actions.append(button('Done', `Mark "${t.title}" done`, () => request({ action: 'task.done', taskId: t.id, summary: 'Marked done from the dashboard' })));
-  if (['failed', 'blocked', 'cancelled'].includes(t.status)) actions.append(button('Retry', `Retry "${t.title}"`, () => request({ action: 'task.retry', taskId: t.id })));
-  if (!['done', 'cancelled'].includes(t.status)) actions.append(button('Cancel', `Cancel "${t.title}"`, () => request({ action: 'task.cancel', taskId: t.id })));
-  card.append(actions);
-  return card;
-}
-
-function agentCard(a: Agent, tasks: Map<string, Task>): HTMLElement {
-  const current = a.currentTask ? tasks.get(a.currentTask)?.title : undefined;
-  return h(
-    'article',
-    { class: `agent agent-${a.status}`, tabindex: '0', 'aria-label': `Agent ${a.name}, ${a.status}` },
-    h('div', { class: 'agent-name' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), a.name),
-    h('div', { class: 'card-meta' }, `${a.status} · ${a.driver}`),
-    h('div', { class: 'card-meta' }, current ? `→ ${current}` : 'no task'),
-  );
-}
-
-function newTaskForm(): HTMLElement {
-  const form = h('form', { class: 'new-task', 'aria-label': 'Create a task' });
-  const title = h('input', { type: 'text', name: 'title', placeholder: 'New task title…', 'aria-label': 'Task title', maxlength: '200', required: '' });
-  const prio = h('select', { name: 'priority', 'aria-label': 'Priority' }, ...PRIORITY.map((p) => h('option', p === 'normal' ? { value: p, selected: '' } : { value: p }, p)));
-  form.append(title, prio, h('button', { type: 'submit' }, 'Add task'));
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const t = title.value.trim();
-    if (!t) return toast('A task needs a title.', 'error');
-    request({ action: 'task.create', title: t, priority: prio.value as 'normal' })
-      .then(() => (title.value = ''))
-      .catch((err: Error) => toast(err.message, 'error'));
-  });
-  return form;
-}
-
-function render(): void {
-  if (!state) return;
-  const tasks = new Map(state.tasks.map((t) => [t.id, t]));
-  const agents = new Map(state.agents.map((a) => [a.id, a]));
-  const count = (s: TaskStatus[]) => state!.tasks.filter((t) => s.includes(t.status)).length;
-  const focused = document.activeElement?.getAttribute('aria-label');
-  app.replaceChildren();
-  app.setAttribute('aria-busy', 'false');
-  app.append(
-    h('header', {}, h('h1', {}, 'Dream.OS'), h('span', { class: 'muted' }, `${state.tasks.length} tasks · ${state.agents.length} agents · ${count(['claimed', 'running'])} running · this window is the ${state.role}`)),
-    newTaskForm(),
-  );
-  const agentRow = h('section', { class: 'agents', 'aria-label': 'Agents' });
-  if (state.agents.length === 0) agentRow.append(h('p', { class: 'muted' }, 'No agents registered yet.'));
-  for (const a of state.agents) agentRow.append(agentCard(a, tasks));
-  app.append(h('h2', {}, 'Agents'), agentRow);
-  const board = h('section', { class: 'board', 'aria-label': 'Board' });
-  for (const col of COLUMNS) {
-    const list = state.tasks.filter((t) => col.statuses.includes(t.status));
-    const column = h('div', { class: 'column', role: 'list', 'aria-label': `${col.title}, ${list.length} tasks` }, h('h3', {}, `${col.title} `, h('span', { class: 'badge' }, String(list.length))));
-    for (const t of list.slice(0, MAX_CARDS)) column.append(taskCard(t, agents));
-    if (list.length > MAX_CARDS) column.append(h('p', { class: 'muted' }, `…and ${list.length - MAX_CARDS} more`));
-    board.append(column);
-  }
-  app.append(h('h2', {}, 'Board'), board);
-  const tl = h('ol', { class: 'timeline', 'aria-label': 'Activity' });
-  for (const e of [...timeline].reverse().slice(0, 30)) {
-    tl.append(h('li', {}, h('time', {}, new Date(e.at).toLocaleTimeString()), ` ${e.type} `, h('span', { class: 'muted' }, `${e.subject} by ${e.actor}`)));
-  }
-  app.append(h('h2', {}, 'Activity'), tl);
-  if (focused) (app.querySelector(`[aria-label="${CSS.escape(focused)}"]`) as HTMLElement | null)?.focus();
-}
-
-window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
-  const m = ev.data;
-  switch (m.type) {
-    case 'state':
-      state = m.state;
-      render();
-      break;
-    case 'events':
-      timeline = [...timeline, ...m.events].slice(-200);
-      vscode.setState({ timeline: timeline.slice(-50) });
-      render();
-      break;
-    case 'response':
-      pending.get(m.requestId)?.(m.ok, m.ok ? undefined : m.error);
-      pending.delete(m.requestId);
-      break;
-  }
+// ---- layout
+const app = document.getElementById('app')!;
+const statusPill = h('span', { class: 'link-status', role: 'status' }, 'connecting…');
+const summary = h('span', { class: 'muted summary' });
+const agentList = h('div', { class: 'agents' });
+const health = new HealthPanel(model);
+const timeline = h('ol', { class: 'timeline', 'aria-label': 'Activity, newest first' });
+const openTask = (id: string, viaKeyboard = false) => select(id, viaKeyboard, true);
+const details = new DetailsPane(model, {
+  request,
+  open: (id) => openTask(id),
+  close: () => {
+    select(undefined, false, false);
+    board.focusActive();
+  },
 });
+const board = new BoardView(model, { open: (id, kb) => select(id, kb, false), selected: () => selected, changed: () => remember() });
 
-vscode.postMessage({ type: 'ready' });
+const title = h('input', { type: 'text', name: 'title', placeholder: 'What needs doing?', 'aria-label': 'New task title', maxlength: '200', required: '', autocomplete: 'off' });
+title.value = saved.draft ?? '';
+const priority = h('select', { name: 'priority', 'aria-label': 'Priority' }, ...PRIORITIES.map((p) => h('option', { value: p, selected: p === 'normal' ? '' : false }, p)));
+const form = h('form', { class: 'new-task', 'aria-labelledby': 'create-title' }, title, priority, h('button', { type: 'submit', class: 'primary' }, 'Add task'));
+form.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const text = title.value.trim();
+  if (!text) return toast('A task needs a title.', 'error');
+  request({ action: 'task.create', title: text, priority: priority.value as (typeof PRIORITIES)[number] })
+    .then((t) => {
+      title.value = '';
+      remember();
+      toast(`Created “${t.title}”.`);
+      revealWhenSeen = t.id;
+      if (model.tasks.has(t.id)) showCreated();
+    })
+    .catch((e: Error) => toast(e.message, 'error'));
+});
+title.addEventListener('input', () => remember());
+
+app.replaceChildren(
+  h('header', { class: 'topbar' }, h('h1', {}, 'Dream.OS'), statusPill, summary),
+  h(
+    'div',
+    { class: 'overview' },
+    h('section', { class: 'panel agents-panel', 'aria-labelledby': 'agents-title' }, h('h2', { id: 'agents-title' }, 'Agents'), agentList),
+    h('section', { class: 'panel', 'aria-labelledby': 'health-title' }, h('h2', { id: 'health-title' }, 'System health'), health.el),
+    h('section', { class: 'panel', 'aria-labelledby': 'create-title' }, h('h2', { id: 'create-title' }, 'Create task'), form),
+  ),
+  h('div', { class: 'workspace' }, h('section', { class: 'board-wrap', 'aria-label': 'Board' }, board.el), details.el),
+  h('section', { class: 'panel activity', 'aria-labelledby': 'activity-title' }, h('h2', { id: 'activity-title' }, 'Activity'), timeline),
+);
+
+function select(id: string | undefined, viaKeyboard: boolean, reveal: boolean): void {
+  selected = id;
+  if (id && reveal) board.reveal(id, false);
+  board.rerenderSelection();
+  void details.show(id, viaKeyboard);
+  // Stacked layout: the details sit above the board, out of sight of the card just clicked.
+  if (id && narrow.matches) details.el.scrollIntoView({ block: 'start' });
+  saveNow();
+}
+const narrow = window.matchMedia('(max-width: 800px)');
+
+function showCreated(): void {
+  const id = revealWhenSeen!;
+  revealWhenSeen = undefined;
+  select(id, false, true);
+}
+
+// ---- rendering, at most once per frame
+let frame = 0;
+let dirtyColumns = new Set<number>();
+let changedTasks = new Set<string>();
+let panelsDirty = true;
+function schedule(): void {
+  frame ||= requestAnimationFrame(renderNow);
+}
+function renderNow(): void {
+  frame = 0;
+  board.refresh(dirtyColumns, changedTasks);
+  details.touched(changedTasks);
+  dirtyColumns = new Set();
+  changedTasks = new Set();
+  if (panelsDirty) {
+    renderAgents(agentList, model, request, (id) => openTask(id));
+    renderTimeline(timeline, model, (id) => openTask(id));
+    panelsDirty = false;
+  }
+  renderHeader();
+}
+function renderHeader(): void {
+  const running = (model.columns[1]?.length ?? 0).toLocaleString();
+  summary.textContent = `${model.tasks.size.toLocaleString()} tasks · ${running} in progress · ${model.agents.length} agents${model.boardDir ? ` · ${model.boardDir}` : ''}`;
+  statusPill.textContent = link === 'open' ? '● live' : link === 'connecting' ? 'connecting…' : 'reconnecting…';
+  statusPill.className = `link-status ${link}`;
+  health.update(link);
+}
+setInterval(() => health.update(link), 1000);
+
+// ---- memory across hide/show and reload
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+const saveNow = () => transport.saveState({ v: 1, selected, board: board.memory(), timeline: model.timeline.slice(-100), health: model.health, draft: title.value } satisfies UiMemory);
+/** Scrolling and typing save a moment later (a hidden webview is discarded without warning). */
+function remember(): void {
+  saveTimer ??= setTimeout(() => {
+    saveTimer = undefined;
+    saveNow();
+  }, 200);
+}
+window.addEventListener('pagehide', saveNow);
+
+// ---- the protocol
+function receive(m: HostToClient): void {
+  switch (m.type) {
+    case 'state': {
+      if (firstState) performance.mark('dreamos:state-received');
+      model.applyState(m.state);
+      board.refresh([0, 1, 2, 3, 4]);
+      panelsDirty = true;
+      renderNow();
+      if (!firstState && selected) details.touched([selected]); // a re-sync may have changed it
+      if (firstState) {
+        firstState = false;
+        app.setAttribute('aria-busy', 'false');
+        if (saved.board) board.restore(saved.board);
+        if (selected && model.tasks.has(selected)) void details.show(selected);
+        else selected = undefined;
+        performance.mark('dreamos:first-render');
+      }
+      if (revealWhenSeen && model.tasks.has(revealWhenSeen)) showCreated();
+      break;
+    }
+    case 'delta': {
+      for (const c of model.applyDelta(m)) dirtyColumns.add(c);
+      for (const t of m.tasks) changedTasks.add(t.id);
+      panelsDirty = true;
+      schedule();
+      if (revealWhenSeen && model.tasks.has(revealWhenSeen)) showCreated();
+      break;
+    }
+    case 'response': {
+      const p = pending.get(m.requestId);
+      if (!p) return;
+      pending.delete(m.requestId);
+      clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(m.error.message));
+      break;
+    }
+    case 'error':
+      toast(m.error.message, 'error');
+      // The board could not be read yet (no hub, still starting): ask again shortly.
+      if (firstState) setTimeout(() => link === 'open' && firstState && transport.send({ type: 'ready', protocol: 1 }), 3000);
+      break;
+  }
+}
+
+transport.onMessage(receive);
+transport.onStatus((s) => {
+  link = s;
+  if (s === 'open') transport.send({ type: 'ready', protocol: 1 });
+  if (s === 'closed') {
+    for (const [id, p] of pending) {
+      clearTimeout(p.timer);
+      p.reject(new Error('The connection to the board was lost; reconnecting. Try again in a moment.'));
+      pending.delete(id);
+    }
+  }
+  renderHeader();
+});

@@ -8,7 +8,7 @@ import type { TaskStatus } from './model';
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   waiting: ['ready', 'blocked', 'cancelled'],
   ready: ['claimed', 'waiting', 'blocked', 'cancelled', 'done'], // done: a person did it by hand
-  claimed: ['running', 'ready', 'blocked', 'failed', 'cancelled', 'done'],
+  claimed: ['running', 'review', 'ready', 'blocked', 'failed', 'cancelled', 'done'],
   running: ['review', 'done', 'ready', 'blocked', 'failed', 'cancelled'],
   review: ['done', 'running', 'ready', 'failed', 'cancelled'],
   blocked: ['ready', 'waiting', 'cancelled'],

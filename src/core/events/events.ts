@@ -22,6 +22,8 @@ export const EVENT_TYPES = [
   'mail.sent',
   'mail.acked',
   'board.imported',
+  'proposal.submitted',
+  'proposal.transitioned',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,74 +1,423 @@
-// TEMPORARY SHIM written by the lead so the extension and CLI build while the hub is being written.
-// helper-2 (the hub engineer): replace this whole file with the real connectBoard/runHub; keep the
-// exported names and option names (dir, client, hubMode, actor?, durability?, stallMs?; runHub(dir, {idleMs?})).
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+/**
+ * How every process reaches a board: `connectBoard` finds the board's hub and talks to it, or
+ * becomes the hub itself (hubMode 'in-process', what an editor window does), or starts a detached
+ * hub process ('spawn', what the CLI does). When the hub dies, the client takes over or
+ * reconnects; calls in flight are retried with the same request id (the hub remembers ids, so a
+ * call is never applied twice) and subscriptions resume after the last event seen.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { executeCommand, READ_ONLY, type CommandInput } from '../commands';
 import { DreamError } from '../errors';
-import { readEventsSince, type BoardEvent } from '../events/events';
-import { migrate } from '../store/migrations';
-import { loadSqlJs, SqlJsTx } from '../store/sqlite';
+import type { BoardEvent } from '../events/events';
+import { HubConnection, HubGone } from './client';
+import { readDescriptor } from './descriptor';
+import type { Disposable, EngineOptions } from './engine';
+import type { Durability } from './journal';
+import { inspectLock, isOwnerAlive, tryAcquireLock } from './lock';
+import { HubRuntime } from './runtime';
+
+export type HubMode = 'in-process' | 'spawn' | 'never';
+export type Role = 'hub' | 'client';
+export type { Disposable } from './engine';
+export type Event<T> = (listener: (e: T) => void) => Disposable;
 
 export interface ConnectOptions {
   dir: string;
+  /** Who this process is, for the hub's logs and as the default actor ('cli:123', 'vscode-window:456'). */
   client: string;
-  hubMode: 'in-process' | 'spawn' | 'never';
+  hubMode: HubMode;
+  /** Default actor of calls (an agent id, 'human:<name>'); defaults to `client`. */
   actor?: string;
-  durability?: 'full' | 'process';
+  durability?: Durability;
+  /** Passed to the hub's periodic lease.expireDue (agents silent this long are stalled). */
   stallMs?: number;
+  /** Engine settings used if this process becomes the hub (executor, migrate, persistence, ...). */
+  engine?: EngineOptions;
+  /** How 'spawn' starts a hub; default `node <dir of this bundle>/cli.js hub --dir <dir>`. */
+  spawn?: { command: string; args: string[]; env?: NodeJS.ProcessEnv };
+  /** How long a call waits for a reachable hub before failing with 'unavailable' (default 20 s). */
+  connectTimeoutMs?: number;
+  log?: (msg: string) => void;
 }
 
-export async function connectBoard(opts: ConnectOptions) {
-  const SQL = await loadSqlJs();
-  mkdirSync(opts.dir, { recursive: true });
-  const file = path.join(opts.dir, 'board.sqlite');
-  const db = existsSync(file) ? new SQL.Database(readFileSync(file)) : new SQL.Database();
-  let tx = new SqlJsTx(db);
-  migrate(tx);
-  const subs = new Set<{ after: number; cb: (e: BoardEvent) => void }>();
-  const save = () => {
-    tx.clearCache();
-    writeFileSync(`${file}.tmp`, db.export());
-    renameSync(`${file}.tmp`, file);
-    tx = new SqlJsTx(db);
-    migrate(tx);
-  };
-  save();
-  const push = () => {
-    for (const s of subs) {
-      for (const e of readEventsSince(tx, s.after)) {
-        s.after = e.seq;
-        s.cb(e);
-      }
-    }
-  };
+export interface BoardClient {
+  readonly role: Role;
+  readonly onDidChangeRole: Event<Role>;
+  call<T = unknown>(command: unknown, opts?: { actor?: string }): Promise<T>;
+  subscribe(afterSeq: number, onEvent: (event: BoardEvent) => void): Disposable;
+  close(): Promise<void>;
+}
+
+interface PendingCall {
+  requestId: string;
+  command: unknown;
+  actor: string;
+  sent: boolean;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+interface SubState {
+  cursor: number;
+  onEvent: (e: BoardEvent) => void;
+  disposed: boolean;
+  local?: Disposable;
+  remote?: { conn: HubConnection; id: number };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function isRetryable(err: unknown): boolean {
+  return err instanceof HubGone || (err instanceof DreamError && (err.details as { retryable?: boolean } | undefined)?.retryable === true);
+}
+
+export function engineOptions(o: { durability?: Durability; stallMs?: number; engine?: EngineOptions; log?: (msg: string) => void }): EngineOptions {
   return {
-    role: 'hub' as const,
-    async call(command: CommandInput): Promise<unknown> {
-      tx.run('BEGIN');
-      try {
-        const r = executeCommand({ tx, now: Date.now(), actor: opts.actor ?? 'human' }, command);
-        tx.run('COMMIT');
-        if (!READ_ONLY.has(command.type)) save();
-        push();
-        return r;
-      } catch (err) {
-        tx.run('ROLLBACK');
-        throw DreamError.from(err);
-      }
-    },
-    subscribe(afterSeq: number, cb: (e: BoardEvent) => void) {
-      const s = { after: afterSeq, cb };
-      subs.add(s);
-      push();
-      return { dispose: () => subs.delete(s) };
-    },
-    async close() {
-      db.close();
-    },
+    ...(o.durability ? { durability: o.durability } : {}),
+    ...(o.stallMs !== undefined ? { upkeepCommands: [{ type: 'lease.expireDue', stallMs: o.stallMs }] } : {}),
+    ...(o.log ? { log: o.log } : {}),
+    ...o.engine,
   };
 }
 
-export async function runHub(_dir: string, _opts: { idleMs?: number } = {}): Promise<void> {
-  throw new DreamError('unavailable', 'The hub is not built yet.');
+class Board implements BoardClient {
+  role: Role = 'client';
+  private runtime: HubRuntime | undefined;
+  private conn: HubConnection | undefined;
+  private readonly calls = new Map<string, PendingCall>();
+  private readonly subs = new Set<SubState>();
+  private readonly roleListeners = new Set<(r: Role) => void>();
+  private establishing: Promise<void> | undefined;
+  private closed = false;
+  private lastSpawn = 0;
+  private spawned: ChildProcess | undefined;
+  private everConnected = false;
+  private readonly log: (msg: string) => void;
+
+  constructor(private readonly opts: ConnectOptions) {
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  readonly onDidChangeRole: Event<Role> = (listener) => {
+    this.roleListeners.add(listener);
+    return { dispose: () => this.roleListeners.delete(listener) };
+  };
+
+  /** Resolves once a hub is reachable (or this process is it). */
+  start(): Promise<void> {
+    this.ensureTransport();
+    return this.establishing ?? Promise.resolve();
+  }
+
+  call<T = unknown>(command: unknown, o: { actor?: string } = {}): Promise<T> {
+    if (this.closed) return Promise.reject(new DreamError('unavailable', 'This board connection is closed.'));
+    return new Promise<T>((resolve, reject) => {
+      const p: PendingCall = { requestId: randomUUID(), command, actor: o.actor ?? this.opts.actor ?? this.opts.client, sent: false, resolve: resolve as (v: unknown) => void, reject };
+      this.calls.set(p.requestId, p);
+      this.dispatch(p);
+    });
+  }
+
+  subscribe(afterSeq: number, onEvent: (event: BoardEvent) => void): Disposable {
+    const sub: SubState = { cursor: afterSeq, onEvent, disposed: false };
+    this.subs.add(sub);
+    this.attach(sub);
+    return {
+      dispose: () => {
+        sub.disposed = true;
+        this.subs.delete(sub);
+        sub.local?.dispose();
+        if (sub.remote) sub.remote.conn.unsubscribe(sub.remote.id);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.subs) s.disposed = true;
+    this.subs.clear();
+    const conn = this.conn;
+    this.conn = undefined;
+    conn?.close();
+    const rt = this.runtime;
+    this.runtime = undefined;
+    if (rt) await rt.close(); // answers the calls it has committed before it goes
+    for (const p of this.calls.values()) if (!p.sent) p.reject(new DreamError('unavailable', 'The board connection was closed.'));
+    await this.establishing?.catch(() => undefined);
+  }
+
+  private dispatch(p: PendingCall): void {
+    const done = (v: unknown) => {
+      this.calls.delete(p.requestId);
+      p.resolve(v);
+    };
+    const failed = (err: unknown) => {
+      if (isRetryable(err) && !this.closed) {
+        p.sent = false;
+        this.ensureTransport();
+        return;
+      }
+      this.calls.delete(p.requestId);
+      p.reject(this.closed && isRetryable(err) ? new DreamError('unavailable', 'The board connection was closed before the hub answered.') : err);
+    };
+    if (this.runtime?.isRunning) {
+      p.sent = true;
+      this.runtime.engine.call(p.command, { actor: p.actor, requestId: p.requestId }).then(done, failed);
+    } else if (this.conn?.isOpen) {
+      p.sent = true;
+      this.conn.call(p.command, p.requestId, p.actor).then(done, failed);
+    } else {
+      p.sent = false;
+      this.ensureTransport();
+    }
+  }
+
+  private attach(sub: SubState): void {
+    if (sub.disposed) return;
+    const deliver = (e: BoardEvent) => {
+      if (sub.disposed || e.seq <= sub.cursor) return;
+      sub.cursor = e.seq;
+      try {
+        sub.onEvent(e);
+      } catch (err) {
+        this.log(`an event listener threw: ${(err as Error).message}`);
+      }
+    };
+    if (this.runtime?.isRunning) {
+      sub.local = this.runtime.engine.subscribe(sub.cursor, deliver);
+    } else if (this.conn?.isOpen) {
+      const conn = this.conn;
+      conn.subscribe(sub.cursor, deliver).then(
+        (id) => {
+          if (sub.disposed) conn.unsubscribe(id);
+          else sub.remote = { conn, id };
+        },
+        () => undefined, // the connection died: re-attached on the next one
+      );
+    } else {
+      this.ensureTransport();
+    }
+  }
+
+  private onTransport(): void {
+    for (const s of this.subs) {
+      s.local = undefined;
+      s.remote = undefined;
+      this.attach(s);
+    }
+    for (const p of this.calls.values()) if (!p.sent) this.dispatch(p);
+  }
+
+  private setRole(r: Role): void {
+    if (this.role === r) return;
+    this.role = r;
+    for (const l of this.roleListeners) l(r);
+  }
+
+  private ensureTransport(): void {
+    if (this.establishing || this.closed) return;
+    if (this.runtime?.isRunning || this.conn?.isOpen) return;
+    this.establishing = this.establish().finally(() => (this.establishing = undefined));
+    this.establishing.catch((err: unknown) => {
+      for (const p of this.calls.values()) {
+        if (p.sent) continue;
+        this.calls.delete(p.requestId);
+        p.reject(err);
+      }
+    });
+  }
+
+  private async establish(): Promise<void> {
+    const { dir, hubMode } = this.opts;
+    const timeout = this.opts.connectTimeoutMs ?? 20_000;
+    let started = Date.now();
+    let delay = 5;
+    let lastError = 'no hub is running';
+    while (!this.closed) {
+      const desc = readDescriptor(dir);
+      if (desc && isOwnerAlive({ pid: desc.pid, hostname: os.hostname(), startedAt: 0, nonce: '' })) {
+        try {
+          const conn = await HubConnection.connect(desc.socketPath, desc.token, this.opts.client);
+          if (this.closed) {
+            conn.close();
+            return;
+          }
+          this.useConnection(conn);
+          return;
+        } catch (err) {
+          // Nobody there, or a stale descriptor whose socket path a new hub reuses with a new token.
+          lastError = (err as Error).message;
+        }
+      }
+      const lock = inspectLock(dir);
+      if (lock.state !== 'alive') {
+        // 'never' on first contact: nobody holds the board and nobody here may start a hub.
+        if (hubMode === 'never' && !this.everConnected && this.subs.size === 0) {
+          throw new DreamError('unavailable', `No Dream.OS hub is running for ${dir}. Start one with \`dreamos hub\` or open the folder in the editor.`);
+        }
+        if (hubMode === 'in-process') {
+          const held = tryAcquireLock(dir);
+          if (held) {
+            await this.becomeHub(held);
+            return;
+          }
+        } else if (hubMode === 'spawn' && (!this.spawned || Date.now() - this.lastSpawn > 10_000)) {
+          // One start at a time: the hub we started is still starting until it exits or takes the lock.
+          this.lastSpawn = Date.now();
+          this.spawnHub();
+        }
+      }
+      if (Date.now() - started > timeout) {
+        const err = new DreamError('unavailable', `No Dream.OS hub is reachable for ${dir} (${lastError}).${hubMode === 'never' ? ' Start one with `dreamos hub`.' : ''}`);
+        const waiting = [...this.calls.values()].filter((p) => !p.sent);
+        for (const p of waiting) {
+          this.calls.delete(p.requestId);
+          p.reject(err);
+        }
+        // Subscribers keep waiting for a hub; with nothing waiting, reconnect lazily on the next call.
+        if (this.subs.size === 0) throw err;
+        started = Date.now();
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 250);
+    }
+  }
+
+  private useConnection(conn: HubConnection): void {
+    this.conn = conn;
+    this.everConnected = true;
+    conn.onClose(() => {
+      if (this.conn !== conn) return;
+      this.conn = undefined;
+      if (!this.closed) this.ensureTransport();
+    });
+    this.setRole('client');
+    this.onTransport();
+  }
+
+  private async becomeHub(lock: NonNullable<ReturnType<typeof tryAcquireLock>>): Promise<void> {
+    const rt = await HubRuntime.start(this.opts.dir, lock, engineOptions(this.opts));
+    if (this.closed) {
+      await rt.close();
+      return;
+    }
+    this.runtime = rt;
+    this.everConnected = true;
+    rt.onStopped(() => {
+      if (this.runtime !== rt) return;
+      this.runtime = undefined;
+      this.setRole('client');
+      if (!this.closed) {
+        for (const p of this.calls.values()) p.sent = false;
+        this.ensureTransport();
+      }
+    });
+    this.setRole('hub');
+    this.onTransport();
+  }
+
+  private spawnHub(): void {
+    const s = this.opts.spawn ?? { command: process.execPath, args: [path.join(__dirname, 'cli.js'), 'hub', '--dir', this.opts.dir] };
+    if (!this.opts.spawn && !existsSync(s.args[0]!)) {
+      this.log(`cannot start a hub: ${s.args[0]} not found`);
+      return;
+    }
+    try {
+      const child = spawn(s.command, s.args, { detached: true, stdio: 'ignore', env: s.env ?? process.env, windowsHide: true });
+      this.spawned = child;
+      const forget = () => {
+        if (this.spawned === child) this.spawned = undefined;
+      };
+      child.on('error', (err) => {
+        this.log(`starting a hub failed: ${err.message}`);
+        forget();
+      });
+      child.on('exit', forget);
+      child.unref();
+    } catch (err) {
+      this.log(`starting a hub failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** Connects to the board in `dir` (creating the folder), per `hubMode`. */
+export async function connectBoard(opts: ConnectOptions): Promise<BoardClient> {
+  mkdirSync(opts.dir, { recursive: true });
+  const board = new Board(opts);
+  try {
+    await board.start();
+  } catch (err) {
+    await board.close();
+    throw err;
+  }
+  return board;
+}
+
+export interface RunHubOptions extends EngineOptions {
+  /** Exit after this long with no client connected (default 10 min; 0 = never). */
+  idleMs?: number;
+  stallMs?: number;
+  /** Stop gracefully on SIGTERM / SIGINT / SIGHUP (default true). */
+  handleSignals?: boolean;
+  /** Called once the hub serves. */
+  onReady?: (hub: HubRuntime) => void;
+}
+
+/**
+ * Runs a hub for `dir` in this process until it is idle, signalled, or fails (the `dreamos hub`
+ * command). Throws 'conflict' if a live hub already serves the board.
+ */
+export async function runHub(dir: string, opts: RunHubOptions = {}): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const lock = tryAcquireLock(dir);
+  if (!lock) {
+    const cur = inspectLock(dir);
+    throw new DreamError('conflict', `A hub already serves ${dir}${cur.state === 'alive' ? ` (pid ${cur.info.pid})` : ''}.`);
+  }
+  const { idleMs = 600_000, stallMs, handleSignals = true, onReady, ...engine } = opts;
+  let idle: NodeJS.Timeout | undefined;
+  let finish!: (err?: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => (finish = (err) => (err ? reject(err) : resolve())));
+  let rt: HubRuntime | undefined;
+  const stop = () => void rt?.close().then(() => finish(), finish);
+  const armIdle = (n: number) => {
+    clearTimeout(idle);
+    if (n === 0 && idleMs > 0) idle = setTimeout(stop, idleMs);
+  };
+  rt = await HubRuntime.start(dir, lock, { ...engineOptions({ stallMs, engine }), onConnections: armIdle, standalone: true });
+  rt.onStopped((reason) => finish(new DreamError('internal', `The hub stopped: ${(reason as Error)?.message ?? String(reason)}`)));
+  armIdle(0);
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  if (handleSignals) for (const s of signals) process.on(s, stop);
+  onReady?.(rt);
+  try {
+    await done;
+  } finally {
+    clearTimeout(idle);
+    if (handleSignals) for (const s of signals) process.off(s, stop);
+  }
+}
+
+/**
+ * Asks the board's standalone hub (`dreamos hub`) to shut down gracefully; resolves true once it
+ * has, false if none ran. A hub hosted by an editor window is left alone: close the window.
+ */
+export async function stopHub(dir: string, timeoutMs = 15_000): Promise<boolean> {
+  const cur = inspectLock(dir);
+  if (cur.state !== 'alive') return false;
+  const desc = readDescriptor(dir);
+  if (!desc?.standalone || desc.pid !== cur.info.pid) {
+    throw new DreamError('conflict', `The hub of ${dir} runs inside another program (pid ${cur.info.pid}); close that window to stop it.`);
+  }
+  process.kill(cur.info.pid, 'SIGTERM');
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (inspectLock(dir).state !== 'alive') return true;
+    await sleep(50);
+  }
+  throw new DreamError('unavailable', `The hub (pid ${cur.info.pid}) did not stop within ${timeoutMs / 1000} s.`);
 }

@@ -17,6 +17,8 @@ export const HubDescriptor = z.object({
   token: z.string().regex(/^[0-9a-f]{64}$/),
   protocolVersion: z.number().int(),
   startedAt: z.number(),
+  /** True for a `dreamos hub` process (which `stopHub` may signal), absent for an editor-hosted hub. */
+  standalone: z.boolean().optional(),
 });
 export type HubDescriptor = z.infer<typeof HubDescriptor>;
 

@@ -18,7 +18,8 @@ import { executeCommand, type CommandContext } from '../commands';
 import { DreamError } from '../errors';
 import { latestSeq, readEventsSince, type BoardEvent } from '../events/events';
 import { migrate as defaultMigrate } from '../store/migrations';
-import { loadSqlJs, SqlJsTx, type Row, type SqlParams, type Tx } from '../store/sqlite';
+import { loadSqlJs, type Tx } from '../store/sqlite';
+import { HubTx } from './hubtx';
 import { atomicWriteFile } from './fsutil';
 import { deleteSegments, encodeRecord, JournalSegment, listSegments, scanJournal, segmentFile, type Durability, type Segment, type Write } from './journal';
 
@@ -69,34 +70,6 @@ export interface EngineStats {
 }
 
 const defaultEvents: EventSource = { readSince: readEventsSince, latest: latestSeq };
-
-/** A SqlJsTx that also records a write made through get()/all() (e.g. `UPDATE ... RETURNING`). */
-class RecordingTx extends SqlJsTx {
-  private readonly readOnly = new Map<string, boolean>();
-
-  private isRead(sql: string): boolean {
-    let r = this.readOnly.get(sql);
-    if (r === undefined) {
-      const s = sql.trimStart().slice(0, 12).toLowerCase();
-      r = s.startsWith('select') || s.startsWith('explain') || (s.startsWith('pragma') && !sql.includes('='));
-      if (s.startsWith('with')) r = !/\b(insert|update|delete|replace)\b/i.test(sql);
-      if (this.readOnly.size < 10_000) this.readOnly.set(sql, r);
-    }
-    return r;
-  }
-
-  override all<T = Row>(sql: string, params: SqlParams = []): T[] {
-    const rows = super.all<T>(sql, params);
-    if (this.onWrite && !this.isRead(sql)) this.onWrite(sql, params);
-    return rows;
-  }
-
-  override get<T = Row>(sql: string, params: SqlParams = []): T | undefined {
-    const row = super.get<T>(sql, params);
-    if (this.onWrite && !this.isRead(sql)) this.onWrite(sql, params);
-    return row;
-  }
-}
 
 interface Waiter {
   lsn: number;
@@ -161,7 +134,7 @@ export class HubEngine {
   private constructor(
     readonly dir: string,
     private readonly db: Database,
-    private readonly tx: RecordingTx,
+    private readonly tx: HubTx,
     private segment: JournalSegment | undefined,
     lsn: number,
     eventsOn: boolean,
@@ -187,7 +160,7 @@ export class HubEngine {
     const file = imagePath(dir);
     const hadImage = existsSync(file);
     const db = hadImage ? new SQL.Database(readFileSync(file)) : new SQL.Database();
-    const tx = new RecordingTx(db);
+    const tx = new HubTx(db);
     // Schema version + total changes tell whether recovery changed anything that needs saving.
     const probe = () => `${tx.get<{ schema_version: number }>('PRAGMA schema_version')?.schema_version}/${tx.get<{ n: number }>('SELECT total_changes() AS n')?.n}`;
     let before: string;
@@ -197,7 +170,7 @@ export class HubEngine {
       db.close();
       throw new DreamError('internal', `The board image ${file} cannot be read (${(err as Error).message}). Move it aside to start an empty board.`);
     }
-    db.run('PRAGMA foreign_keys = ON');
+    connectionPragmas(db);
     for (const s of HUB_SCHEMA) tx.run(s);
     const imageSeq = tx.get<{ value: number }>("SELECT value FROM hub_meta WHERE key = 'journal_seq'")?.value ?? 0;
 
@@ -226,7 +199,7 @@ export class HubEngine {
       db.close();
       throw err;
     }
-    db.run('PRAGMA foreign_keys = ON');
+    connectionPragmas(db);
     const eventsOn = tx.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'events'") !== undefined;
 
     // Journal records are only valid on the schema they were written against: fold everything
@@ -234,7 +207,7 @@ export class HubEngine {
     const durability = opts.durability ?? 'full';
     if (!hadImage || scan.records.length > 0 || scan.segments.length > 0 || probe() !== before) {
       const image = exportImage(db, tx, lsn);
-      await atomicWriteFile(file, image, { durable: durability === 'full' });
+      await atomicWriteFile(file, image, { durable: durability === 'full', mode: 0o600 });
       await deleteSegments(scan.segments);
     }
     const nextIndex = (listSegments(dir).at(-1)?.index ?? scan.segments.at(-1)?.index ?? 0) + 1;
@@ -302,7 +275,7 @@ export class HubEngine {
     try {
       tx.onWrite = (sql, params) => writes.push([sql, params]);
       result = fn(this.opts.hooks ? { tx, now, actor, hooks: this.opts.hooks } : { tx, now, actor }) ?? null;
-      if (typeof (result as { then?: unknown }).then === 'function') throw new DreamError('internal', 'A board command must not be async.');
+      if (result !== null && typeof (result as { then?: unknown }).then === 'function') throw new DreamError('internal', 'A board command must not be async.');
       if (writes.length > 0) {
         if (requestId !== undefined) tx.run('INSERT INTO hub_requests (id, result, at) VALUES (?, ?, ?)', [requestId, JSON.stringify(result), now]);
         if (this.events) eventSeq = this.events.latest(tx);
@@ -356,7 +329,7 @@ export class HubEngine {
           await this.segment.append(batch.bufs);
         } else {
           const image = exportImage(this.db, this.tx, batch.lsn);
-          await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full' });
+          await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full', mode: 0o600 });
         }
         this.st.batches++;
         this.advance(batch.lsn, batch.eventSeq);
@@ -441,7 +414,7 @@ export class HubEngine {
     this.segment = new JournalSegment(this.dir, seg.index + 1, this.durability);
     this.lastCheckpointAt = Date.now();
     this.checkpointing = (async () => {
-      await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full' });
+      await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full', mode: 0o600 });
       await deleteSegments(old);
       this.sealed = this.sealed.filter((s) => !old.includes(s));
       this.st.checkpoints++;
@@ -516,7 +489,7 @@ export class HubEngine {
       if (this.dead !== undefined) return;
       if (this.segment) {
         const image = exportImage(this.db, this.tx, this.committedLsn);
-        await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full' });
+        await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full', mode: 0o600 });
         this.segment.close();
         await deleteSegments([...this.sealed, { index: this.segment.index, file: segmentFile(this.dir, this.segment.index) }]);
       }
@@ -533,10 +506,22 @@ export class HubEngine {
  * replays only newer ones. Statements must be freed before export, and export reopens the
  * connection, which resets per-connection pragmas.
  */
-function exportImage(db: Database, tx: SqlJsTx, seq: number): Uint8Array {
+function exportImage(db: Database, tx: HubTx, seq: number): Uint8Array {
   tx.run("INSERT INTO hub_meta (key, value) VALUES ('journal_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [seq]);
   tx.clearCache();
   const image = db.export();
-  db.run('PRAGMA foreign_keys = ON');
+  connectionPragmas(db);
   return image;
+}
+
+/**
+ * Per-connection settings, lost at every export (it reopens the connection). The database lives
+ * in sql.js's in-memory file system and dies with the process, so its own rollback journal need
+ * not be a file and no other connection can exist: MEMORY journal and EXCLUSIVE locking save a
+ * file-system round trip per transaction. Durability is the hub's journal's job.
+ */
+function connectionPragmas(db: Database): void {
+  db.run('PRAGMA foreign_keys = ON');
+  db.run('PRAGMA journal_mode = MEMORY');
+  db.run('PRAGMA locking_mode = EXCLUSIVE');
 }

@@ -10,7 +10,7 @@ import type { HubLock } from './lock';
 import { HubServer } from './server';
 import { PROTOCOL_VERSION } from './wire';
 
-export type HubRuntimeOptions = EngineOptions & { onConnections?: (n: number) => void };
+export type HubRuntimeOptions = EngineOptions & { onConnections?: (n: number) => void; standalone?: boolean };
 
 export class HubRuntime {
   private readonly watch: NodeJS.Timeout;
@@ -46,7 +46,7 @@ export class HubRuntime {
       const socketPath = socketPathFor(dir);
       const startedAt = Date.now();
       const server = await HubServer.listen(engine, { socketPath, token, startedAt, log, ...(opts.onConnections ? { onConnections: opts.onConnections } : {}) });
-      await writeDescriptor(dir, { pid: process.pid, socketPath, token, protocolVersion: PROTOCOL_VERSION, startedAt });
+      await writeDescriptor(dir, { pid: process.pid, socketPath, token, protocolVersion: PROTOCOL_VERSION, startedAt, ...(opts.standalone ? { standalone: true } : {}) });
       log(`hub for ${dir} listening on ${socketPath} (pid ${process.pid})`);
       return new HubRuntime(dir, engine, server, lock, token, log);
     } catch (err) {

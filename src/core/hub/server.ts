@@ -162,7 +162,11 @@ export class HubServer {
     this.server.close();
   }
 
+  /** Ends every connection after its queued answers are flushed (destroy() would drop them). */
   dropAll(): void {
-    for (const s of this.conns) s.destroy();
+    for (const s of this.conns) {
+      s.end();
+      setTimeout(() => s.destroy(), 2_000).unref();
+    }
   }
 }

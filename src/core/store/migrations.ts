@@ -95,6 +95,57 @@ const MIGRATIONS: readonly string[] = [
     payload TEXT NOT NULL
   );
   `,
+  // 2: the agent loop's recovery points and telemetry (src/core/loop/boardCommands.ts)
+  `
+  CREATE TABLE loop_checkpoints (
+    agent_id TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    step TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE loop_telemetry (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    loop_id TEXT NOT NULL,
+    agent_id TEXT NOT NULL,
+    task_id TEXT,
+    kind TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    duration_ms INTEGER,
+    detail TEXT NOT NULL DEFAULT '{}',
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX loop_telemetry_agent ON loop_telemetry(agent_id, at);
+  CREATE INDEX loop_telemetry_task ON loop_telemetry(task_id);
+  CREATE INDEX loop_telemetry_loop ON loop_telemetry(loop_id);
+  `,
+  // 3: change proposals and their audit trail (src/core/proposals)
+  `
+  CREATE TABLE proposals (
+    id TEXT PRIMARY KEY,
+    task_id TEXT REFERENCES tasks(id) ON DELETE SET NULL,
+    agent_id TEXT,
+    title TEXT NOT NULL,
+    rationale TEXT NOT NULL,
+    status TEXT NOT NULL,
+    files TEXT NOT NULL,
+    validation TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX proposals_status ON proposals(status, created_at);
+  CREATE TABLE proposal_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    proposal_id TEXT NOT NULL REFERENCES proposals(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+  );
+  CREATE INDEX proposal_audit_p ON proposal_audit(proposal_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

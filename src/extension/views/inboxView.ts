@@ -1,15 +1,17 @@
 import * as vscode from 'vscode';
 import type { Agent, Message, Task } from '../../core/board/model';
+import type { Proposal } from '../../core/proposals/model';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 import { escapeMd } from './tasksView';
 
 /** Everything that waits for the person, newest first within each kind. */
-export type InboxNode = { kind: 'message'; message: Message } | { kind: 'task'; task: Task } | { kind: 'agent'; agent: Agent };
+export type InboxNode = { kind: 'message'; message: Message } | { kind: 'proposal'; proposal: Proposal } | { kind: 'task'; task: Task } | { kind: 'agent'; agent: Agent };
 
-export function needsYou(s: { tasks: Task[]; agents: Agent[]; humanInbox: Message[] }): InboxNode[] {
+export function needsYou(s: { tasks: Task[]; agents: Agent[]; humanInbox: Message[]; proposals: Proposal[] }): InboxNode[] {
   return [
     ...s.humanInbox.map((message) => ({ kind: 'message', message }) as const),
+    ...s.proposals.filter((p) => p.status === 'pending' || p.status === 'conflicted').map((proposal) => ({ kind: 'proposal', proposal }) as const),
     ...s.tasks.filter((t) => t.status === 'review').map((task) => ({ kind: 'task', task }) as const),
     ...s.tasks.filter((t) => t.status === 'failed' || t.status === 'blocked').map((task) => ({ kind: 'task', task }) as const),
     ...s.agents.filter((a) => a.status === 'stalled' || a.status === 'error').map((agent) => ({ kind: 'agent', agent }) as const),
@@ -41,6 +43,16 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
         item.tooltip = new vscode.MarkdownString(`**${escapeMd(m.subject)}**\n\n${escapeMd(m.body.slice(0, 1_000))}`);
         item.contextValue = 'inbox:message';
         item.command = { command: 'dreamos.inbox.reply', title: 'Reply', arguments: [node] };
+        return item;
+      }
+      case 'proposal': {
+        const p = node.proposal;
+        const item = new vscode.TreeItem(p.title);
+        item.id = `prp:${p.id}`;
+        item.description = `${p.status === 'conflicted' ? 'conflicted' : 'proposal to review'} · ${p.files.length} file${p.files.length === 1 ? '' : 's'}`;
+        item.iconPath = new vscode.ThemeIcon('git-pull-request', new vscode.ThemeColor('charts.blue'));
+        item.contextValue = `inbox:proposal:${p.status}`;
+        item.command = { command: 'dreamos.proposal.review', title: 'Review', arguments: [p.id] };
         return item;
       }
       case 'task': {

@@ -1,0 +1,235 @@
+/**
+ * The loop's records on the board, as board commands (registered in ../commands.ts):
+ * - recovery points: the step each agent's loop is on, fenced by the lease token, so a restarted
+ *   loop host resumes there and never redoes a finished step;
+ * - telemetry: one row per cycle, retry, recovery and stall/drift incident, summarised per agent
+ *   and per loop host;
+ * - the swarm's desired state, so `dreamos swarm stop` stops a swarm running in another process.
+ */
+import { z } from 'zod';
+import { getAgent } from '../agents/registry';
+import { Id } from '../board/model';
+import { getTask, type BoardContext } from '../board/tasks';
+import { DreamError } from '../errors';
+
+export const CHECKPOINT_STEPS = ['claimed', 'executing', 'executed', 'checked'] as const;
+export type CheckpointStep = (typeof CHECKPOINT_STEPS)[number];
+export const TELEMETRY_KINDS = ['cycle', 'retry', 'recovery', 'incident'] as const;
+export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
+
+const AgentRef = z.string().trim().min(1).max(80);
+const Data = z.record(z.string(), z.unknown()).refine((d) => JSON.stringify(d).length <= 256_000, 'checkpoint data is limited to 256 KB');
+const cmd = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.object({ type: z.literal(type), ...shape }).strict();
+
+export const LOOP_COMMANDS = [
+  cmd('loop.checkpoint.save', { agentId: AgentRef, taskId: Id, token: z.number().int().positive(), step: z.enum(CHECKPOINT_STEPS), data: Data.default({}) }),
+  cmd('loop.checkpoint.get', { agentId: AgentRef }),
+  cmd('loop.checkpoint.clear', { agentId: AgentRef, taskId: Id.optional() }),
+  cmd('loop.telemetry.record', {
+    loopId: z.string().trim().min(1).max(80),
+    agentId: AgentRef,
+    taskId: Id.optional(),
+    kind: z.enum(TELEMETRY_KINDS),
+    outcome: z.string().trim().min(1).max(40),
+    durationMs: z.number().int().min(0).optional(),
+    detail: z.record(z.string(), z.unknown()).default({}),
+  }),
+  cmd('loop.telemetry.list', { agentId: AgentRef.optional(), taskId: Id.optional(), kind: z.enum(TELEMETRY_KINDS).optional(), limit: z.number().int().min(1).max(10_000).default(500) }),
+  cmd('loop.telemetry.summary', { sinceMs: z.number().int().min(0).optional() }),
+  cmd('swarm.state', {}),
+  cmd('swarm.set', { desired: z.enum(['running', 'stopped']), reason: z.string().trim().max(500).default('') }),
+] as const;
+
+export const LOOP_READ_ONLY = ['loop.checkpoint.get', 'loop.telemetry.list', 'loop.telemetry.summary', 'swarm.state'] as const;
+
+type LoopCommand = z.infer<(typeof LOOP_COMMANDS)[number]>;
+type Of<K extends LoopCommand['type']> = Extract<LoopCommand, { type: K }>;
+
+export interface Checkpoint {
+  agentId: string;
+  taskId: string;
+  token: number;
+  step: CheckpointStep;
+  data: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export interface TelemetryRow {
+  id: number;
+  loopId: string;
+  agentId: string;
+  taskId: string | null;
+  kind: TelemetryKind;
+  outcome: string;
+  durationMs: number | null;
+  detail: Record<string, unknown>;
+  at: number;
+}
+
+export interface TelemetryStats {
+  cycles: number;
+  done: number;
+  failed: number;
+  /** done / cycles, 0 when there were none. */
+  successRate: number;
+  avgCycleMs: number;
+  retries: number;
+  recoveries: number;
+  incidents: number;
+}
+
+export interface SwarmState {
+  desired: 'running' | 'stopped';
+  reason: string;
+  by: string;
+  at: number;
+}
+
+function saveCheckpoint(ctx: BoardContext, c: Of<'loop.checkpoint.save'>): Checkpoint {
+  const agentId = getAgent(ctx.tx, c.agentId).id;
+  const task = getTask(ctx.tx, c.taskId);
+  // Fencing: only the current lease holder may move its recovery point on.
+  if (!task.lease || task.lease.token !== c.token || task.assignee !== agentId) {
+    throw new DreamError('stale_token', `The lease on task ${c.taskId} (token ${c.token}) is no longer ${agentId}'s; its recovery point was not saved.`, { taskId: c.taskId, token: c.token });
+  }
+  ctx.tx.run(
+    `INSERT INTO loop_checkpoints (agent_id, task_id, token, step, data, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT(agent_id) DO UPDATE SET task_id = excluded.task_id, token = excluded.token, step = excluded.step, data = excluded.data, updated_at = excluded.updated_at`,
+    [agentId, c.taskId, c.token, c.step, JSON.stringify(c.data), ctx.now],
+  );
+  return { agentId, taskId: c.taskId, token: c.token, step: c.step, data: c.data, updatedAt: ctx.now };
+}
+
+function getCheckpoint(ctx: BoardContext, ref: string): Checkpoint | null {
+  const agentId = getAgent(ctx.tx, ref).id;
+  const r = ctx.tx.get<{ task_id: string; token: number; step: CheckpointStep; data: string; updated_at: number }>('SELECT * FROM loop_checkpoints WHERE agent_id = ?', [agentId]);
+  return r ? { agentId, taskId: r.task_id, token: r.token, step: r.step, data: JSON.parse(r.data) as Record<string, unknown>, updatedAt: r.updated_at } : null;
+}
+
+function clearCheckpoint(ctx: BoardContext, c: Of<'loop.checkpoint.clear'>): { cleared: boolean } {
+  const agentId = getAgent(ctx.tx, c.agentId).id;
+  if (c.taskId) ctx.tx.run('DELETE FROM loop_checkpoints WHERE agent_id = ? AND task_id = ?', [agentId, c.taskId]);
+  else ctx.tx.run('DELETE FROM loop_checkpoints WHERE agent_id = ?', [agentId]);
+  return { cleared: ctx.tx.changes() > 0 };
+}
+
+/** Telemetry is kept bounded: the newest rows win. */
+const TELEMETRY_KEEP = 50_000;
+
+function recordTelemetry(ctx: BoardContext, c: Of<'loop.telemetry.record'>): { id: number } {
+  const agentId = getAgent(ctx.tx, c.agentId).id;
+  ctx.tx.run('INSERT INTO loop_telemetry (loop_id, agent_id, task_id, kind, outcome, duration_ms, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+    c.loopId,
+    agentId,
+    c.taskId ?? null,
+    c.kind,
+    c.outcome,
+    c.durationMs ?? null,
+    JSON.stringify(c.detail),
+    ctx.now,
+  ]);
+  const id = ctx.tx.get<{ id: number }>('SELECT max(id) AS id FROM loop_telemetry')!.id;
+  if (id % 1000 === 0) ctx.tx.run('DELETE FROM loop_telemetry WHERE id <= ?', [id - TELEMETRY_KEEP]);
+  return { id };
+}
+
+interface TelemetryDbRow {
+  id: number;
+  loop_id: string;
+  agent_id: string;
+  task_id: string | null;
+  kind: TelemetryKind;
+  outcome: string;
+  duration_ms: number | null;
+  detail: string;
+  at: number;
+}
+
+function listTelemetry(ctx: BoardContext, c: Of<'loop.telemetry.list'>): TelemetryRow[] {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (c.agentId) {
+    where.push('agent_id = ?');
+    params.push(getAgent(ctx.tx, c.agentId).id);
+  }
+  if (c.taskId) {
+    where.push('task_id = ?');
+    params.push(c.taskId);
+  }
+  if (c.kind) {
+    where.push('kind = ?');
+    params.push(c.kind);
+  }
+  return ctx.tx
+    .all<TelemetryDbRow>(`SELECT * FROM loop_telemetry ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`, [...params, c.limit])
+    .map((r) => ({ id: r.id, loopId: r.loop_id, agentId: r.agent_id, taskId: r.task_id, kind: r.kind, outcome: r.outcome, durationMs: r.duration_ms, detail: JSON.parse(r.detail) as Record<string, unknown>, at: r.at }));
+}
+
+interface AggRow {
+  key: string;
+  cycles: number;
+  done: number;
+  failed: number;
+  cycle_ms: number | null;
+  retries: number;
+  recoveries: number;
+  incidents: number;
+}
+
+const AGG = `count(CASE WHEN kind = 'cycle' THEN 1 END) AS cycles,
+  count(CASE WHEN kind = 'cycle' AND outcome = 'done' THEN 1 END) AS done,
+  count(CASE WHEN kind = 'cycle' AND outcome = 'failed' THEN 1 END) AS failed,
+  avg(CASE WHEN kind = 'cycle' THEN duration_ms END) AS cycle_ms,
+  count(CASE WHEN kind = 'retry' THEN 1 END) AS retries,
+  count(CASE WHEN kind = 'recovery' THEN 1 END) AS recoveries,
+  count(CASE WHEN kind = 'incident' THEN 1 END) AS incidents`;
+
+function stats(r: AggRow | undefined): TelemetryStats {
+  const cycles = r?.cycles ?? 0;
+  return {
+    cycles,
+    done: r?.done ?? 0,
+    failed: r?.failed ?? 0,
+    successRate: cycles ? (r!.done ?? 0) / cycles : 0,
+    avgCycleMs: Math.round(r?.cycle_ms ?? 0),
+    retries: r?.retries ?? 0,
+    recoveries: r?.recoveries ?? 0,
+    incidents: r?.incidents ?? 0,
+  };
+}
+
+function summarise(ctx: BoardContext, c: Of<'loop.telemetry.summary'>) {
+  const since = c.sinceMs ?? 0;
+  const names = new Map(ctx.tx.all<{ id: string; name: string }>('SELECT id, name FROM agents').map((a) => [a.id, a.name]));
+  const agents = ctx.tx
+    .all<AggRow>(`SELECT agent_id AS key, ${AGG} FROM loop_telemetry WHERE at >= ? GROUP BY agent_id ORDER BY agent_id`, [since])
+    .map((r) => ({ agentId: r.key, name: names.get(r.key) ?? r.key, ...stats(r) }));
+  const loops = ctx.tx.all<AggRow & { first: number; last: number }>(
+    `SELECT loop_id AS key, min(at) AS first, max(at) AS last, ${AGG} FROM loop_telemetry WHERE at >= ? GROUP BY loop_id ORDER BY first`,
+    [since],
+  ).map((r) => ({ loopId: r.key, firstAt: r.first, lastAt: r.last, ...stats(r) }));
+  const total = stats(ctx.tx.get<AggRow>(`SELECT '' AS key, ${AGG} FROM loop_telemetry WHERE at >= ?`, [since]));
+  return { agents, loops, total };
+}
+
+function swarmState(ctx: BoardContext): SwarmState {
+  const r = ctx.tx.get<{ value: string }>(`SELECT value FROM meta WHERE key = 'swarm.desired'`);
+  return r ? (JSON.parse(r.value) as SwarmState) : { desired: 'stopped', reason: 'never started', by: '', at: 0 };
+}
+
+function setSwarm(ctx: BoardContext, c: Of<'swarm.set'>): SwarmState {
+  const state: SwarmState = { desired: c.desired, reason: c.reason, by: ctx.actor, at: ctx.now };
+  ctx.tx.run(`INSERT INTO meta (key, value) VALUES ('swarm.desired', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, [JSON.stringify(state)]);
+  return state;
+}
+
+export const LOOP_HANDLERS = {
+  'loop.checkpoint.save': (ctx: BoardContext, c: Of<'loop.checkpoint.save'>) => saveCheckpoint(ctx, c),
+  'loop.checkpoint.get': (ctx: BoardContext, c: Of<'loop.checkpoint.get'>) => getCheckpoint(ctx, c.agentId),
+  'loop.checkpoint.clear': (ctx: BoardContext, c: Of<'loop.checkpoint.clear'>) => clearCheckpoint(ctx, c),
+  'loop.telemetry.record': (ctx: BoardContext, c: Of<'loop.telemetry.record'>) => recordTelemetry(ctx, c),
+  'loop.telemetry.list': (ctx: BoardContext, c: Of<'loop.telemetry.list'>) => listTelemetry(ctx, c),
+  'loop.telemetry.summary': (ctx: BoardContext, c: Of<'loop.telemetry.summary'>) => summarise(ctx, c),
+  'swarm.state': (ctx: BoardContext) => swarmState(ctx),
+  'swarm.set': (ctx: BoardContext, c: Of<'swarm.set'>) => setSwarm(ctx, c),
+};

@@ -1,0 +1,194 @@
+/**
+ * Agent configuration: `.dreamos/agents.json` in the workspace. Validated with zod; every error
+ * names the agent (by position and name) and the field, and says what to do.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { DreamError } from '../errors';
+
+export const AGENTS_FILE = 'agents.json';
+
+const Tag = z.string().trim().min(1).max(64).regex(/^[\w.:/-]+$/, 'capabilities are letters, digits and . : / - _');
+const AgentName = z.string().trim().min(1).max(56).regex(/^[\w.-]+$/, 'agent names are letters, digits, . - _');
+
+/** Placeholders a command agent's args may use; the loop fills them per run. */
+export const ARG_PLACEHOLDERS = ['taskId', 'agentId', 'agentName', 'promptFile', 'boardDir', 'workspace', 'cwd'] as const;
+const ARG_RE = /\{\{\s*([\w.]+)\s*\}\}/g;
+const Arg = z
+  .string()
+  .max(10_000)
+  .superRefine((s, ctx) => {
+    for (const m of s.matchAll(ARG_RE)) {
+      if (!(ARG_PLACEHOLDERS as readonly string[]).includes(m[1]!)) {
+        ctx.addIssue({ code: 'custom', message: `unknown placeholder {{${m[1]}}}; use one of ${ARG_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}` });
+      }
+    }
+  });
+
+const Check = z
+  .object({
+    name: z.string().trim().min(1).max(80),
+    command: z.string().trim().min(1, 'give the program to run, e.g. "npm"'),
+    args: z.array(Arg).max(100).default([]),
+    timeoutMs: z.number().int().min(1_000).max(6 * 3_600_000).default(300_000),
+  })
+  .strict();
+
+const Timeouts = z
+  .object({
+    /** A whole run of the driver (then it is stopped and the failure classified). */
+    taskMs: z.number().int().min(1_000).max(24 * 3_600_000).default(30 * 60_000),
+    /** No output for this long counts as a stall (command agents). */
+    noOutputMs: z.number().int().min(500).max(24 * 3_600_000).default(5 * 60_000),
+    /** The lease taken on a claim; renewed by heartbeats every third of it. */
+    leaseMs: z.number().int().min(1_000).max(24 * 3_600_000).default(60_000),
+  })
+  .strict();
+
+const common = {
+  name: AgentName,
+  capabilities: z.array(Tag).max(64).default([]),
+  /** Instances of this agent run side by side: name, name-2, name-3, ... each its own board agent. */
+  maxConcurrent: z.number().int().min(1).max(16).default(1),
+  timeouts: Timeouts.default(Timeouts.parse({})),
+  /** Run after the agent exits 0; a passing check is evidence, a failing one fails the run. */
+  checks: z.array(Check).max(20).default([]),
+  /** A template in .dreamos/prompts/<prompt>.md; the built-in one when absent. */
+  prompt: z.string().regex(/^[\w.-]+$/, 'a template name such as "default" (the file .dreamos/prompts/default.md)').optional(),
+  maxPromptChars: z.number().int().min(1_000).max(1_000_000).default(24_000),
+  /** How often a transient failure is retried on the same agent before moving on. */
+  maxBackoffRetries: z.number().int().min(0).max(10).default(2),
+  enabled: z.boolean().default(true),
+};
+
+const CommandAgent = z
+  .object({
+    ...common,
+    driver: z.literal('command'),
+    command: z.string().trim().min(1, 'give the program to run, e.g. "claude" or "node"'),
+    args: z.array(Arg).max(200).default([]),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string().max(10_000)).default({}),
+    /** Folder to run in, relative to the workspace; a task tag dir:<folder> overrides it. */
+    cwd: z.string().default('.'),
+    /** 'prompt': the prompt goes to stdin; 'none': stdin is closed (use {{promptFile}} in args). */
+    stdin: z.enum(['prompt', 'none']).default('prompt'),
+  })
+  .strict();
+
+const LanguageModelAgent = z
+  .object({
+    ...common,
+    driver: z.literal('language-model'),
+    model: z.object({ vendor: z.string().optional(), family: z.string().optional(), id: z.string().optional() }).strict().default({}),
+    maxTurns: z.number().int().min(1).max(100).default(12),
+  })
+  .strict();
+
+const ChatWindowAgent = z
+  .object({
+    ...common,
+    driver: z.literal('chat-window'),
+    /** Command ids per editor, tried in order; the prompt is passed as the query where the command takes one. */
+    commands: z
+      .object({
+        vscode: z.array(z.string().min(1)).max(10).optional(),
+        cursor: z.array(z.string().min(1)).max(10).optional(),
+      })
+      .strict()
+      .default({}),
+    /** Window title for the desktop-automation fallback. */
+    windowTitle: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const AgentConfig = z.discriminatedUnion('driver', [CommandAgent, LanguageModelAgent, ChatWindowAgent]);
+export type AgentConfig = z.infer<typeof AgentConfig>;
+export type CommandAgentConfig = z.infer<typeof CommandAgent>;
+export type LanguageModelAgentConfig = z.infer<typeof LanguageModelAgent>;
+export type ChatWindowAgentConfig = z.infer<typeof ChatWindowAgent>;
+
+const Pressure = z
+  .object({
+    /** Hold back new claims while the 1-minute load average per CPU is above this. */
+    maxLoadPerCpu: z.number().positive().max(100).default(2),
+    /** Hold back new claims while free memory is below this. */
+    minFreeMemMb: z.number().int().min(0).max(1_000_000).default(256),
+  })
+  .strict();
+
+export const SwarmConfig = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(1).default(1),
+    /** How many agents may work on tasks at the same time, across the swarm. */
+    maxConcurrent: z.number().int().min(1).max(64).default(4),
+    pressure: Pressure.default(Pressure.parse({})),
+    /** How often an idle agent looks for work when no board event wakes it. */
+    idlePollMs: z.number().int().min(100).max(600_000).default(2_000),
+    agents: z.array(AgentConfig).max(100),
+  })
+  .strict();
+export type SwarmConfig = z.infer<typeof SwarmConfig>;
+
+/** The board agents an entry stands for: "tester", "tester-2", ... */
+export function instanceNames(agent: Pick<AgentConfig, 'name' | 'maxConcurrent'>): string[] {
+  return Array.from({ length: agent.maxConcurrent }, (_, i) => (i === 0 ? agent.name : `${agent.name}-${i + 1}`));
+}
+
+/** "agents[2] (tester).command: ..." — where the error is, in the person's words. */
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const p = issue.path;
+  let where = '';
+  p.forEach((seg, i) => {
+    where += typeof seg === 'number' ? `[${seg}]` : `${i ? '.' : ''}${String(seg)}`;
+    if (i === 1 && p[0] === 'agents' && typeof seg === 'number') {
+      const name = (raw as { agents?: { name?: unknown }[] })?.agents?.[seg]?.name;
+      if (typeof name === 'string' && name) where += ` (${name})`;
+    }
+  });
+  let message = issue.message;
+  if (issue.code === 'invalid_union' && p.length === 2 && p[0] === 'agents') message = 'driver must be "command", "language-model" or "chat-window"';
+  return `${where || '(top level)'}: ${message}`;
+}
+
+/** Validates the parsed JSON of agents.json. `file` is only for messages. */
+export function parseSwarmConfig(raw: unknown, file = AGENTS_FILE): SwarmConfig {
+  const parsed = SwarmConfig.safeParse(raw);
+  const errors = parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, raw));
+  if (parsed.success) {
+    const seen = new Map<string, string>();
+    parsed.data.agents.forEach((a, i) => {
+      for (const n of instanceNames(a)) {
+        const prev = seen.get(n);
+        if (prev) errors.push(`agents[${i}] (${a.name}).name: "${n}" is already used by ${prev}; agent names must be unique`);
+        seen.set(n, `agents[${i}] (${a.name})`);
+      }
+    });
+  }
+  if (errors.length) {
+    throw new DreamError('invalid_input', `${file} is not valid, so no agent was started:\n${errors.slice(0, 20).map((e) => `  ${e}`).join('\n')}\nFix the file and start the swarm again.`, { errors });
+  }
+  return parsed.data!;
+}
+
+/** Reads `<boardDir>/agents.json`. A missing file is a clear error, not an empty swarm. */
+export async function loadSwarmConfig(boardDir: string): Promise<SwarmConfig> {
+  const file = path.join(boardDir, AGENTS_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new DreamError('not_found', `No agents are configured: ${file} does not exist. Create it with at least one agent, e.g. {"agents":[{"name":"claude","driver":"command","command":"claude","args":["-p"]}]}.`, { file });
+    }
+    throw new DreamError('unavailable', `${file} could not be read: ${(err as Error).message}`, { file });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new DreamError('invalid_input', `${file} is not valid JSON (${(err as Error).message}), so no agent was started. Fix the file and start again.`, { file });
+  }
+  return parseSwarmConfig(raw, file);
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { BoardContext } from '../board/tasks';
+import { ownerTransition } from '../board/leases';
+import { getTask } from '../board/tasks';
+import { Id } from '../board/model';
+import { CheckResult, MAX_FILES, ProposalFile, ProposalStatus } from './model';
+import { approveProposal, getProposal, listProposals, recordValidation, rejectProposal, submitProposal, transitionProposal } from './store';
+
+/** The proposal commands, spread into the board's command union (src/core/commands.ts). */
+const PrpId = z.string().regex(/^prp_[0-9a-f]{12}$/, 'expected a proposal id such as prp_0123456789ab');
+const cmd = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.object({ type: z.literal(type), ...shape }).strict();
+
+export const PROPOSAL_COMMANDS = [
+  cmd('proposal.submit', {
+    title: z.string().trim().min(1, 'a proposal needs a title').max(200),
+    rationale: z.string().trim().min(1, 'say why this change is needed').max(20_000),
+    taskId: Id.optional(),
+    agentId: z.string().min(1).max(80).optional(),
+    files: z.array(ProposalFile).min(1).max(MAX_FILES),
+  }),
+  cmd('proposal.list', { status: z.array(ProposalStatus).optional() }),
+  cmd('proposal.show', { proposalId: PrpId }),
+  cmd('proposal.validating', { proposalId: PrpId }),
+  cmd('proposal.recordValidation', { proposalId: PrpId, results: z.array(CheckResult).max(50) }),
+  cmd('proposal.approve', { proposalId: PrpId, override: z.boolean().default(false) }),
+  cmd('proposal.reject', { proposalId: PrpId, reason: z.string().trim().min(1, 'say why, so the agent can do better').max(5_000) }),
+  cmd('proposal.markApplied', { proposalId: PrpId, detail: z.string().max(2_000).default('') }),
+  cmd('proposal.markConflicted', { proposalId: PrpId, detail: z.string().max(5_000) }),
+  cmd('proposal.markRolledBack', { proposalId: PrpId, detail: z.string().max(5_000) }),
+] as const;
+
+export const PROPOSAL_READ_ONLY = ['proposal.list', 'proposal.show'] as const;
+
+type Cmd = z.infer<(typeof PROPOSAL_COMMANDS)[number]>;
+type H<K extends Cmd['type']> = (ctx: BoardContext, c: Extract<Cmd, { type: K }>) => unknown;
+
+export const PROPOSAL_HANDLERS: { [K in Cmd['type']]: H<K> } = {
+  'proposal.submit': (ctx, { type: _t, ...c }) => submitProposal(ctx, c),
+  'proposal.list': (ctx, c) => listProposals(ctx.tx, c.status),
+  'proposal.show': (ctx, c) => getProposal(ctx.tx, c.proposalId),
+  'proposal.validating': (ctx, c) => transitionProposal(ctx, c.proposalId, 'validating', 'checks started'),
+  'proposal.recordValidation': (ctx, c) => recordValidation(ctx, c.proposalId, c.results),
+  'proposal.approve': (ctx, c) => approveProposal(ctx, c.proposalId, c.override),
+  'proposal.reject': (ctx, c) => rejectProposal(ctx, c.proposalId, c.reason),
+  'proposal.markApplied': (ctx, c) => {
+    const p = transitionProposal(ctx, c.proposalId, 'applied', c.detail);
+    // An applied change moves its task on: a task waiting in review is done, with the proposal as evidence.
+    if (p.taskId && getTask(ctx.tx, p.taskId).status === 'review') {
+      ownerTransition(ctx, p.taskId, undefined, 'done', `proposal ${p.id} applied`, {
+        summary: `Applied proposal "${p.title}"`,
+        evidence: [{ kind: 'diff', summary: `${p.files.length} file(s) changed by proposal ${p.id}`, data: { proposalId: p.id } }],
+      });
+    }
+    return p;
+  },
+  'proposal.markConflicted': (ctx, c) => transitionProposal(ctx, c.proposalId, 'conflicted', c.detail),
+  'proposal.markRolledBack': (ctx, c) => transitionProposal(ctx, c.proposalId, 'rolled_back', c.detail),
+};

@@ -1,0 +1,74 @@
+import { lstatSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import { DreamError } from '../errors';
+import { MAX_FILE_BYTES } from './model';
+
+/**
+ * What an agent may touch. A proposal path is relative to the workspace root, uses `/`, and
+ * stays inside: no absolute paths, no `..`, no `.git` internals, no board internals. Dream.OS's
+ * own configuration (.dreamos/agents.json, prompts, rules) is allowed and validated separately.
+ */
+const SELF_CONFIG = [/^\.dreamos\/agents\.json$/, /^\.dreamos\/rules\.md$/, /^\.dreamos\/prompts\/[\w.-]+\.md$/, /^\.dreamos\/routing\.json$/];
+
+export function checkProposalPath(p: string): string | undefined {
+  if (p.includes('\0')) return 'contains a NUL byte';
+  if (p.includes('\\')) return 'uses backslashes; use / between folders';
+  if (p.startsWith('/') || /^[a-zA-Z]:/.test(p)) return 'is absolute; give a path relative to the workspace';
+  const parts = p.split('/');
+  if (parts.some((s) => s === '..')) return 'climbs out with ..';
+  if (parts.some((s) => s === '' || s === '.')) return 'has empty or . segments';
+  if (parts[0]?.toLowerCase() === '.git' || parts.some((s) => s.toLowerCase() === '.git')) return 'is inside .git';
+  if (parts[0] === '.dreamos' && !SELF_CONFIG.some((r) => r.test(p))) return 'is Dream.OS board data; only agents.json, rules.md, routing.json and prompts/*.md may be proposed';
+  return undefined;
+}
+
+export function isSelfConfig(p: string): boolean {
+  return SELF_CONFIG.some((r) => r.test(p));
+}
+
+/** Binary content is refused: NUL bytes or text that is not valid UTF-8. */
+export function looksBinary(bytes: Uint8Array): boolean {
+  const head = bytes.subarray(0, 8192);
+  if (head.includes(0)) return true;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+export function checkContent(p: string, content: string, allowLarge = false): void {
+  if (content.includes('\0')) throw new DreamError('invalid_input', `${p}: binary content (NUL bytes) cannot be proposed.`, { path: p });
+  const size = Buffer.byteLength(content, 'utf8');
+  if (!allowLarge && size > MAX_FILE_BYTES) throw new DreamError('invalid_input', `${p}: ${size} bytes is over the ${MAX_FILE_BYTES}-byte limit for a proposed file.`, { path: p, size });
+}
+
+/**
+ * Resolves a proposal path inside the workspace, refusing symlink escapes: the deepest existing
+ * ancestor must really be inside the workspace, and the file itself must not be a symlink.
+ */
+export function resolveInside(root: string, p: string): string {
+  const problem = checkProposalPath(p);
+  if (problem) throw new DreamError('invalid_input', `Refused path "${p}": it ${problem}.`, { path: p });
+  const realRoot = realpathSync(root);
+  const target = path.join(realRoot, ...p.split('/'));
+  let probe = target;
+  for (;;) {
+    try {
+      const st = lstatSync(probe);
+      if (probe === target && st.isSymbolicLink()) throw new DreamError('invalid_input', `Refused path "${p}": it is a symbolic link.`, { path: p });
+      const real = realpathSync(probe);
+      if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
+        throw new DreamError('invalid_input', `Refused path "${p}": it leads outside the workspace through a symbolic link.`, { path: p });
+      }
+      return target;
+    } catch (err) {
+      if (err instanceof DreamError) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const up = path.dirname(probe);
+      if (up === probe) return target;
+      probe = up;
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import { getAgent } from '../agents/registry';
+import { getTask, type BoardContext } from '../board/tasks';
+import { DreamError } from '../errors';
+import { emitEvent } from '../events/events';
+import { newId } from '../ids';
+import type { Tx } from '../store/sqlite';
+import { PROPOSAL_TRANSITIONS, ProposalFile, type CheckResult, type Proposal, type ProposalStatus } from './model';
+import { checkProposalPath } from './safety';
+
+interface Row {
+  id: string;
+  task_id: string | null;
+  agent_id: string | null;
+  title: string;
+  rationale: string;
+  status: ProposalStatus;
+  files: string;
+  validation: string;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+}
+
+function audit(ctx: BoardContext, id: string, action: string, detail = ''): void {
+  ctx.tx.run('INSERT INTO proposal_audit (proposal_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)', [id, ctx.now, ctx.actor, action, detail]);
+}
+
+export function getProposal(tx: Tx, id: string): Proposal {
+  const r = tx.get<Row>('SELECT * FROM proposals WHERE id = ?', [id]);
+  if (!r) throw new DreamError('not_found', `No proposal ${id}. List proposals with \`dreamos proposal list\`.`, { proposalId: id });
+  return {
+    id: r.id,
+    taskId: r.task_id,
+    agentId: r.agent_id,
+    title: r.title,
+    rationale: r.rationale,
+    status: r.status,
+    files: JSON.parse(r.files) as ProposalFile[],
+    validation: JSON.parse(r.validation) as Proposal['validation'],
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    audit: tx.all<{ at: number; actor: string; action: string; detail: string }>('SELECT at, actor, action, detail FROM proposal_audit WHERE proposal_id = ? ORDER BY id', [id]),
+  };
+}
+
+export function listProposals(tx: Tx, status?: ProposalStatus[]): Omit<Proposal, 'audit'>[] {
+  const rows = status?.length
+    ? tx.all<Row>(`SELECT * FROM proposals WHERE status IN (${status.map(() => '?').join(',')}) ORDER BY created_at DESC`, status)
+    : tx.all<Row>('SELECT * FROM proposals ORDER BY created_at DESC LIMIT 500');
+  return rows.map((r) => {
+    const { audit: _a, ...p } = getProposal(tx, r.id);
+    return p;
+  });
+}
+
+export function submitProposal(
+  ctx: BoardContext,
+  input: { title: string; rationale: string; taskId?: string | undefined; agentId?: string | undefined; files: ProposalFile[] },
+): Proposal {
+  for (const f of input.files) {
+    const problem = checkProposalPath(f.path);
+    if (problem) throw new DreamError('invalid_input', `Refused path "${f.path}": it ${problem}.`, { path: f.path });
+    if ((f.op === 'delete') !== (f.content === null)) throw new DreamError('invalid_input', `${f.path}: a delete has no content and only a delete has none.`);
+    if ((f.op === 'create') !== (f.baseHash === null)) throw new DreamError('invalid_input', `${f.path}: a new file has no base hash and only a new file has none.`);
+  }
+  if (input.taskId) getTask(ctx.tx, input.taskId);
+  const agentId = input.agentId ? getAgent(ctx.tx, input.agentId).id : null;
+  const id = newId('prp');
+  ctx.tx.run(
+    `INSERT INTO proposals (id, task_id, agent_id, title, rationale, status, files, validation, created_by, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
+    [id, input.taskId ?? null, agentId, input.title, input.rationale, JSON.stringify(input.files), JSON.stringify({ state: 'none', results: [], at: null }), ctx.actor, ctx.now, ctx.now],
+  );
+  audit(ctx, id, 'submitted', `${input.files.length} file(s)`);
+  emitEvent(ctx.tx, { type: 'proposal.submitted', at: ctx.now, actor: ctx.actor, subject: id, payload: { title: input.title, taskId: input.taskId ?? null, files: input.files.length } });
+  return getProposal(ctx.tx, id);
+}
+
+/** The one place a proposal's status changes. */
+export function transitionProposal(ctx: BoardContext, id: string, to: ProposalStatus, detail = ''): Proposal {
+  const p = getProposal(ctx.tx, id);
+  if (!PROPOSAL_TRANSITIONS[p.status].includes(to)) {
+    throw new DreamError('invalid_transition', `Proposal ${id} is ${p.status}; it cannot become ${to}. From ${p.status} it can become: ${PROPOSAL_TRANSITIONS[p.status].join(', ') || 'nothing (it is final)'}.`, {
+      proposalId: id,
+      from: p.status,
+      to,
+    });
+  }
+  ctx.tx.run('UPDATE proposals SET status = ?, updated_at = ? WHERE id = ?', [to, ctx.now, id]);
+  audit(ctx, id, to, detail);
+  emitEvent(ctx.tx, { type: 'proposal.transitioned', at: ctx.now, actor: ctx.actor, subject: id, payload: { from: p.status, to, detail, taskId: p.taskId } });
+  return getProposal(ctx.tx, id);
+}
+
+export function recordValidation(ctx: BoardContext, id: string, results: CheckResult[]): Proposal {
+  const state = results.every((r) => r.ok) ? 'passed' : 'failed';
+  ctx.tx.run('UPDATE proposals SET validation = ?, updated_at = ? WHERE id = ?', [JSON.stringify({ state, results, at: ctx.now }), ctx.now, id]);
+  audit(ctx, id, `validation ${state}`, results.map((r) => `${r.name}: ${r.ok ? 'ok' : `exit ${r.exitCode}`}`).join('; '));
+  const p = getProposal(ctx.tx, id);
+  return p.status === 'validating' ? transitionProposal(ctx, id, 'pending', `checks ${state}`) : p;
+}
+
+/** Approving a proposal whose checks failed needs an explicit override, recorded in the audit trail. */
+export function approveProposal(ctx: BoardContext, id: string, override: boolean): Proposal {
+  const p = getProposal(ctx.tx, id);
+  if (p.validation.state === 'failed' && !override) {
+    throw new DreamError('vetoed', `Proposal ${id} failed its checks (${p.validation.results.filter((r) => !r.ok).map((r) => r.name).join(', ')}). Approve with an explicit override if you still want it.`, { proposalId: id });
+  }
+  return transitionProposal(ctx, id, 'approved', override && p.validation.state === 'failed' ? 'approved despite failed checks (override)' : '');
+}
+
+/** A rejection reaches the agent (mailbox) and the task (history) with the person's reason. */
+export function rejectProposal(ctx: BoardContext, id: string, reason: string): Proposal {
+  const p = transitionProposal(ctx, id, 'rejected', reason);
+  if (p.agentId) {
+    ctx.tx.run(
+      `INSERT INTO messages (id, from_id, to_kind, to_id, subject, body, body_type, priority, thread_id, reply_to, requires_ack, created_at)
+       VALUES (?, ?, 'agent', ?, ?, ?, 'text', 'high', ?, NULL, 1, ?)`,
+      (() => {
+        const mid = newId('msg');
+        return [mid, ctx.actor, p.agentId, `Proposal rejected: ${p.title}`.slice(0, 200), reason, mid, ctx.now];
+      })(),
+    );
+    emitEvent(ctx.tx, { type: 'mail.sent', at: ctx.now, actor: ctx.actor, subject: p.id, payload: { to: { kind: 'agent', id: p.agentId }, subject: `Proposal rejected: ${p.title}` } });
+  }
+  if (p.taskId) {
+    const t = getTask(ctx.tx, p.taskId);
+    ctx.tx.run('INSERT INTO task_history (task_id, from_status, to_status, at, actor, reason) VALUES (?, ?, ?, ?, ?, ?)', [t.id, t.status, t.status, ctx.now, ctx.actor, `proposal ${id} rejected: ${reason}`]);
+  }
+  return p;
+}

@@ -1,0 +1,117 @@
+/**
+ * The command driver: runs a configured program (an agent CLI such as claude, codex, aider,
+ * gemini, or any script) in the task's folder. The prompt goes to stdin (and to a file, for
+ * programs that take one: {{promptFile}} in args); the environment says who and what
+ * (DREAMOS_DIR, DREAMOS_AGENT_ID, DREAMOS_TASK_ID, DREAMOS_LEASE_TOKEN) and puts a `dreamos`
+ * command on PATH so the agent can report back. Output streams to the agent's log. The outcome is
+ * the exit status and the output's tail; stopping kills the whole process group.
+ */
+import { existsSync, mkdirSync, promises as fs, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CommandAgentConfig } from '../../core/loop/config';
+import type { AgentDriver, AgentJob, DriverIo, DriverOutcome } from '../../core/loop/driver';
+import { isAlive, killTree, runProcess } from './process';
+
+export interface CommandDriverOptions {
+  /** The `dreamos` CLI bundle (dist/cli.js) the PATH shim runs. */
+  cliPath: string;
+  /** The Node binary that runs it (default: this process's). */
+  nodePath?: string;
+  /** Environment the agent inherits before the DREAMOS_* variables (default process.env). */
+  baseEnv?: NodeJS.ProcessEnv;
+  killGraceMs?: number;
+}
+
+const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Writes `<boardDir>/bin/dreamos` (and dreamos.cmd): a shim that runs the CLI with this Node. */
+export function ensureShim(boardDir: string, cliPath: string, nodePath = process.execPath): string {
+  const dir = path.join(boardDir, 'bin');
+  mkdirSync(dir, { recursive: true });
+  const sh = `#!/bin/sh\nexec ${shQuote(nodePath)} ${shQuote(cliPath)} "$@"\n`;
+  const cmd = `@echo off\r\n"${nodePath}" "${cliPath}" %*\r\n`;
+  const file = path.join(dir, 'dreamos');
+  writeFileSync(file, sh, { mode: 0o755 });
+  writeFileSync(path.join(dir, 'dreamos.cmd'), cmd);
+  return dir;
+}
+
+export function fillArgs(args: readonly string[], values: Record<string, string>): string[] {
+  return args.map((a) => a.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (m, k: string) => values[k] ?? m));
+}
+
+export class CommandDriver implements AgentDriver {
+  readonly kind = 'command' as const;
+  private shimDir: string | undefined;
+
+  constructor(
+    private readonly cfg: CommandAgentConfig,
+    private readonly o: CommandDriverOptions,
+  ) {}
+
+  async execute(job: AgentJob, signal: AbortSignal, io: DriverIo): Promise<DriverOutcome> {
+    if (!existsSync(job.cwd)) {
+      return { status: 'spawn-error', errno: 'ENOENT', message: `the task's folder ${job.cwd} does not exist`, tail: '', durationMs: 0 };
+    }
+    this.shimDir ??= ensureShim(job.boardDir, this.o.cliPath, this.o.nodePath);
+    const runDir = path.join(job.boardDir, 'runs', job.agentName);
+    await fs.mkdir(runDir, { recursive: true });
+    const promptFile = path.join(runDir, `${job.taskId}.md`);
+    await fs.writeFile(promptFile, job.prompt);
+    const args = fillArgs(this.cfg.args, {
+      taskId: job.taskId,
+      agentId: job.agentId,
+      agentName: job.agentName,
+      promptFile,
+      boardDir: job.boardDir,
+      workspace: job.workspaceRoot,
+      cwd: job.cwd,
+    });
+    const base = this.o.baseEnv ?? process.env;
+    const pathKey = Object.keys(base).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
+    const env: NodeJS.ProcessEnv = {
+      ...base,
+      ...this.cfg.env,
+      DREAMOS_DIR: job.boardDir,
+      DREAMOS_AGENT_ID: job.agentId,
+      DREAMOS_AGENT_NAME: job.agentName,
+      DREAMOS_TASK_ID: job.taskId,
+      DREAMOS_LEASE_TOKEN: String(job.leaseToken),
+      DREAMOS_PROMPT_FILE: promptFile,
+      DREAMOS_RUN: String(job.run),
+      [pathKey]: [this.shimDir, this.cfg.env[pathKey] ?? base[pathKey] ?? ''].filter(Boolean).join(path.delimiter),
+    };
+    io.note(`run ${job.run} of task ${job.taskId}: ${[this.cfg.command, ...args].map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')} (in ${job.cwd})`);
+    const r = await runProcess(
+      { command: this.cfg.command, args, cwd: job.cwd, env, ...(this.cfg.stdin === 'prompt' ? { stdin: job.prompt } : {}) },
+      {
+        signal,
+        timeoutMs: job.timeoutMs,
+        onOutput: (text, stream) => io.output(text, stream),
+        onSpawn: (pid) => {
+          io.note(`started pid ${pid}`);
+          io.started?.(pid);
+        },
+        ...(this.o.killGraceMs !== undefined ? { killGraceMs: this.o.killGraceMs } : {}),
+      },
+    );
+    io.note(
+      r.status === 'exited'
+        ? `exited with ${r.signal ? `signal ${r.signal}` : `status ${r.exitCode}`} after ${(r.durationMs / 1000).toFixed(1)} s`
+        : `${r.status}${r.message ? `: ${r.message}` : ''} after ${(r.durationMs / 1000).toFixed(1)} s`,
+    );
+    return {
+      status: r.status,
+      exitCode: r.exitCode,
+      signal: r.signal,
+      ...(r.errno ? { errno: r.errno } : {}),
+      ...(r.message ? { message: r.message } : {}),
+      tail: r.tail,
+      durationMs: r.durationMs,
+    };
+  }
+
+  cleanup(pid: number): void {
+    if (isAlive(pid)) killTree(pid, this.o.killGraceMs);
+  }
+}

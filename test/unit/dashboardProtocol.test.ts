@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Task } from '../../src/core/board/model';
+import { decodeClientMessage, HostToClientSchema, MAX_CLIENT_MESSAGE_BYTES, toTaskCard } from '../../src/protocol/dashboard';
+
+const TASK = 'tsk_0123456789ab';
+const AGENT = 'agt_0123456789ab';
+
+describe('dashboard protocol: what clients may send', () => {
+  it('accepts every well-formed message, as a value or as JSON text', () => {
+    const good = [
+      { type: 'ready' },
+      { type: 'ready', protocol: 1 },
+      { type: 'request', requestId: 0, request: { action: 'task.show', taskId: TASK } },
+      { type: 'request', requestId: 1, request: { action: 'task.create', title: 'Write the parser', priority: 'high' } },
+      { type: 'request', requestId: 2, request: { action: 'task.create', title: 'Defaults', kind: 'bug', description: 'd' } },
+      { type: 'request', requestId: 3, request: { action: 'task.done', taskId: TASK, summary: 'done' } },
+      { type: 'request', requestId: 4, request: { action: 'task.cancel', taskId: TASK } },
+      { type: 'request', requestId: 5, request: { action: 'task.retry', taskId: TASK } },
+      { type: 'request', requestId: 6, request: { action: 'task.assign', taskId: TASK, agentId: AGENT } },
+      { type: 'request', requestId: 7, request: { action: 'task.assign', taskId: TASK, agentId: null } },
+      { type: 'request', requestId: 8, request: { action: 'agent.lifecycle', agentId: AGENT, lifecycle: 'stop' } },
+    ];
+    for (const m of good) {
+      for (const raw of [m, JSON.stringify(m)]) {
+        const r = decodeClientMessage(raw);
+        assert.ok(r.ok, `${JSON.stringify(m)}: ${r.ok ? '' : r.error.message}`);
+      }
+    }
+    const created = decodeClientMessage({ type: 'request', requestId: 2, request: { action: 'task.create', title: '  padded  ' } });
+    assert.ok(created.ok && created.message.type === 'request' && created.message.request.action === 'task.create');
+    assert.equal(created.message.request.title, 'padded');
+    assert.equal(created.message.request.priority, 'normal');
+  });
+
+  it('refuses malformed messages with a clear error, and keeps the requestId so the request is answered', () => {
+    const cases: [unknown, RegExp, number | undefined][] = [
+      ['not json at all', /not JSON/, undefined],
+      [{ type: 'request', requestId: 9, request: { action: 'task.delete', taskId: TASK } }, /action/, 9],
+      [{ type: 'request', requestId: 10, request: { action: 'task.show', taskId: 'tsk_nope' } }, /task id/, 10],
+      [{ type: 'request', requestId: 11, request: { action: 'task.create', title: '   ' } }, /title/, 11],
+      [{ type: 'request', requestId: 12, request: { action: 'task.show', taskId: TASK, extra: 1 } }, /extra/, 12],
+      [{ type: 'request', requestId: -1, request: { action: 'task.show', taskId: TASK } }, /requestId/, undefined],
+      [{ type: 'request', requestId: 1.5, request: { action: 'task.show', taskId: TASK } }, /requestId/, undefined],
+      [{ type: 'shutdown' }, /type/, undefined],
+      [{ type: 'ready', protocol: 99 }, /protocol/, undefined],
+      ['x'.repeat(MAX_CLIENT_MESSAGE_BYTES + 1), /limit/, undefined],
+    ];
+    for (const [raw, why, id] of cases) {
+      const r = decodeClientMessage(raw);
+      assert.equal(r.ok, false, JSON.stringify(raw).slice(0, 80));
+      if (r.ok) continue;
+      assert.match(r.error.message, /^Invalid dashboard message: /);
+      assert.match(r.error.message, why);
+      assert.equal(r.error.code, 'invalid_input');
+      assert.equal(r.requestId, id);
+      assert.ok(r.error.message.length < 800, 'errors stay readable');
+    }
+  });
+
+  it('never throws on garbage (fuzz)', () => {
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff) / 0x7fffffff);
+    const atoms = () => [null, undefined, true, 0, -1, 1e308, NaN, '', 'ready', 'request', 'task.show', TASK, '__proto__', 'constructor', Symbol('s'), () => 1, BigInt(1)];
+    const gen = (depth: number): unknown => {
+      const r = rand();
+      if (depth > 4 || r < 0.35) return atoms()[Math.floor(rand() * atoms().length)];
+      if (r < 0.55) return Array.from({ length: Math.floor(rand() * 4) }, () => gen(depth + 1));
+      const o: Record<string, unknown> = {};
+      const keys = ['type', 'requestId', 'request', 'action', 'taskId', 'title', 'priority', '__proto__', 'constructor', 'x'];
+      for (let k = 0; k < Math.floor(rand() * 5); k++) o[keys[Math.floor(rand() * keys.length)]!] = gen(depth + 1);
+      return o;
+    };
+    for (let n = 0; n < 3000; n++) {
+      const value = gen(0);
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(value);
+      } catch {
+        text = undefined;
+      }
+      for (const raw of [value, text, text?.slice(0, Math.floor(rand() * (text?.length ?? 0)))]) {
+        const r = decodeClientMessage(raw);
+        if (!r.ok) assert.match(r.error.message, /^Invalid dashboard message: ./);
+      }
+    }
+    // Structured garbage on the happy path's shape still fails cleanly.
+    const proto = JSON.parse('{"type":"request","requestId":1,"request":{"action":"task.show","taskId":"tsk_0123456789ab","__proto__":{"admin":true}}}') as unknown;
+    const r = decodeClientMessage(proto);
+    assert.equal(r.ok, false);
+  });
+});
+
+describe('dashboard protocol: what the host sends', () => {
+  const task: Task = {
+    id: TASK,
+    title: 'Write the parser',
+    description: 'a long description the cards never need',
+    kind: 'feature',
+    priority: 2,
+    status: 'running',
+    tags: ['parser'],
+    requires: [],
+    dependsOn: [],
+    parentId: null,
+    assignee: AGENT,
+    lease: { token: 77, expiresAt: 2_000 },
+    attempts: 1,
+    maxAttempts: 3,
+    estimateMinutes: null,
+    deadline: null,
+    resultSummary: null,
+    evidence: [],
+    createdBy: 'human',
+    createdAt: 1_000,
+    updatedAt: 1_500,
+  };
+
+  it('cards carry what the columns show, never the description or the lease token', () => {
+    const card = toTaskCard(task);
+    assert.equal(card.leaseExpiresAt, 2_000);
+    assert.ok(!('description' in card) && !('lease' in card));
+    assert.ok(!JSON.stringify(card).includes('77'));
+  });
+
+  it('the host message schema accepts real shapes and rejects drift', () => {
+    const card = toTaskCard(task);
+    const ok = [
+      { type: 'state', state: { boardDir: '/b', role: 'hub', tasks: [card], agents: [], latestSeq: 3, recentEvents: [] } },
+      { type: 'delta', events: [{ seq: 4, type: 'task.created', at: 1, actor: 'human', subject: TASK, payload: {} }], tasks: [card], latestSeq: 4, role: 'client' },
+      { type: 'response', requestId: 1, ok: true, result: card },
+      { type: 'response', requestId: 2, ok: false, error: { code: 'not_found', message: 'No such task.' } },
+      { type: 'error', error: { code: 'invalid_input', message: 'Invalid dashboard message: x' } },
+    ];
+    for (const m of ok) assert.ok(HostToClientSchema.safeParse(m).success, JSON.stringify(m));
+    assert.equal(HostToClientSchema.safeParse({ type: 'delta', events: [], tasks: [{ ...card, description: 'leak' }], latestSeq: 1, role: 'hub' }).success, false);
+    assert.equal(HostToClientSchema.safeParse({ type: 'response', requestId: 1, ok: false, error: { code: 'x', message: '' } }).success, false);
+  });
+});

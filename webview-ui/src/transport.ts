@@ -1,0 +1,111 @@
+/**
+ * The one seam between the dashboard UI and its host. Inside VS Code it is the webview's
+ * postMessage channel; in a browser tab it is a WebSocket to the dashboard server, reconnecting
+ * with backoff. The rest of the UI cannot tell which one it runs on.
+ */
+import type { ClientToHost, HostToClient } from '../../src/protocol/dashboard';
+
+export type LinkStatus = 'connecting' | 'open' | 'closed';
+
+export interface Transport {
+  readonly kind: 'vscode' | 'browser';
+  send(m: ClientToHost): void;
+  onMessage(cb: (m: HostToClient) => void): void;
+  /** Fires 'open' once at start in VS Code; after every (re)connect in a browser. Say `ready` then. */
+  onStatus(cb: (s: LinkStatus) => void): void;
+  loadState(): unknown;
+  saveState(s: unknown): void;
+}
+
+interface VsCodeApi {
+  postMessage(m: unknown): void;
+  getState(): unknown;
+  setState(s: unknown): void;
+}
+declare const acquireVsCodeApi: (() => VsCodeApi) | undefined;
+
+/** Only well-formed host messages reach the UI; anything else is dropped. */
+function isHostMessage(m: unknown): m is HostToClient {
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
+}
+
+export function createTransport(): Transport {
+  return typeof acquireVsCodeApi === 'function' ? vscodeTransport(acquireVsCodeApi()) : webSocketTransport();
+}
+
+function vscodeTransport(api: VsCodeApi): Transport {
+  return {
+    kind: 'vscode',
+    send: (m) => api.postMessage(m),
+    onMessage(cb) {
+      window.addEventListener('message', (ev: MessageEvent<unknown>) => isHostMessage(ev.data) && cb(ev.data));
+    },
+    onStatus(cb) {
+      queueMicrotask(() => cb('open'));
+    },
+    loadState: () => api.getState(),
+    saveState: (s) => api.setState(s),
+  };
+}
+
+const STORAGE_KEY = 'dreamos.dashboard';
+
+function webSocketTransport(): Transport {
+  let socket: WebSocket | undefined;
+  let delay = 500;
+  const messageListeners: ((m: HostToClient) => void)[] = [];
+  const statusListeners: ((s: LinkStatus) => void)[] = [];
+  const status = (s: LinkStatus) => statusListeners.forEach((l) => l(s));
+
+  const connect = () => {
+    status('connecting');
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+    socket = ws;
+    ws.onopen = () => {
+      delay = 500;
+      status('open');
+    };
+    ws.onmessage = (ev: MessageEvent<unknown>) => {
+      if (typeof ev.data !== 'string') return;
+      let m: unknown;
+      try {
+        m = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      if (isHostMessage(m)) messageListeners.forEach((l) => l(m));
+    };
+    ws.onclose = () => {
+      socket = undefined;
+      status('closed');
+      // Backoff up to 10 s; a reconnect says `ready` again and gets a full state.
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10_000);
+    };
+  };
+  queueMicrotask(connect);
+
+  return {
+    kind: 'browser',
+    send(m) {
+      if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m));
+      else throw new Error('The dashboard is not connected to the board right now; try again in a moment.');
+    },
+    onMessage: (cb) => void messageListeners.push(cb),
+    onStatus: (cb) => void statusListeners.push(cb),
+    loadState() {
+      try {
+        return JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null') as unknown;
+      } catch {
+        return undefined;
+      }
+    },
+    saveState(s) {
+      try {
+        sessionStorage.setItem(STORAGE_KEY, JSON.stringify(s));
+      } catch {
+        // storage full or disabled: the dashboard still works, it just forgets on reload
+      }
+    },
+  };
+}
