@@ -57,6 +57,13 @@ const node = {
 const configs = [
   { ...node, entryPoints: { extension: 'src/extension/main.ts' }, outdir, plugins: [...common.plugins, copyWasm] },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir, banner: { js: '#!/usr/bin/env node' } },
+  // discord.js as its own bundle, loaded only when Discord is connected (a .vsix has no node_modules).
+  {
+    ...node,
+    external: ['zlib-sync', 'bufferutil', 'utf-8-validate'],
+    entryPoints: { 'vendor/discord': require.resolve('discord.js') },
+    outdir,
+  },
   {
     ...common,
     entryPoints: { 'webview/dashboard': 'webview-ui/src/main.ts' },

@@ -9,7 +9,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CommandInput } from '../core/commands';
 import { DreamError, type ErrorCode } from '../core/errors';
 import type { BoardEvent } from '../core/events/events';
-import { connectBoard, runHub } from '../core/hub/connect';
+import { connectBoard, runHub, stopHub } from '../core/hub/connect';
+import { readDescriptor } from '../core/hub/descriptor';
+import { inspectLock } from '../core/hub/lock';
+import { runDiscordCommand } from '../integrations/discord/controlPlane';
 import { runDashboardCommand } from '../integrations/http/dashboardServer';
 import { formatAgent, formatEvent, formatMessage, formatTask, formatTaskDetails } from './format';
 import type { Agent, Message, Task } from '../core/board/model';
@@ -89,6 +92,39 @@ const SUBS: Record<string, Sub> = {
     run: async (_p, v, env) => {
       const idle = int(v, 'idle-minutes');
       await runHub(env.dir, { ...(idle !== undefined ? { idleMs: idle * 60_000 } : {}) });
+      return 0;
+    },
+  },
+  'hub stop': {
+    usage: 'hub stop   stop the background hub of this board (an editor-hosted hub stops with its window)',
+    run: async (_p, _v, env, io) => {
+      const stopped = await stopHub(env.dir);
+      io.out(env.json ? JSON.stringify({ stopped }) : stopped ? 'Hub stopped.' : 'No hub was running.');
+      return 0;
+    },
+  },
+  'hub status': {
+    usage: 'hub status   who owns this board right now',
+    run: async (_p, _v, env, io) => {
+      const lock = inspectLock(env.dir);
+      const desc = readDescriptor(env.dir);
+      const status = {
+        dir: env.dir,
+        state: lock.state,
+        pid: lock.state === 'free' ? null : lock.info.pid,
+        standalone: desc?.standalone ?? false,
+        socket: lock.state === 'alive' ? (desc?.socketPath ?? null) : null,
+        startedAt: desc?.startedAt ?? null,
+      };
+      io.out(
+        env.json
+          ? JSON.stringify(status)
+          : lock.state === 'alive'
+            ? `Hub running: pid ${status.pid} (${status.standalone ? 'dreamos hub' : 'an editor window'}), socket ${status.socket}`
+            : lock.state === 'dead'
+              ? `No live hub (pid ${status.pid} is gone; the next client takes over).`
+              : 'No hub running.',
+      );
       return 0;
     },
   },
@@ -288,6 +324,17 @@ const SUBS: Record<string, Sub> = {
       const client = await connect(env);
       try {
         return await runDashboardCommand(client, { port: int(v, 'port'), boardDir: env.dir, out: io.out });
+      } finally {
+        await client.close();
+      }
+    },
+  },
+  discord: {
+    usage: 'discord   connect the board to Discord until Ctrl+C (settings: <board dir>/discord.json, bot token: DREAMOS_DISCORD_TOKEN)',
+    run: async (_p, _v, env, io) => {
+      const client = await connect(env);
+      try {
+        return await runDiscordCommand(client, { boardDir: env.dir, root: workspaceRoot(env), out: io.out });
       } finally {
         await client.close();
       }

@@ -4,6 +4,7 @@ import type { Agent, Message, Task } from '../core/board/model';
 import { DRIVER_KINDS, PRIORITIES, TASK_TYPES, type PriorityName } from '../core/board/model';
 import { DreamError } from '../core/errors';
 import type { BoardSession } from './boardSession';
+import type { DiscordConnection } from './discord';
 import { approve, nextFile, openProposalFile, reject, resolveProposal, rollback, type ReviewContext } from './proposals/review';
 import type { ProposalNode } from './proposals/proposalsView';
 import { DashboardPanel } from './dashboard/dashboardPanel';
@@ -15,6 +16,7 @@ export interface CommandContext {
   readonly leaseMs: () => number;
   readonly tasksView: { filter: string; setFilter(text: string): void };
   readonly review: ReviewContext;
+  readonly discord: DiscordConnection;
 }
 
 type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => Promise<unknown>;
@@ -244,6 +246,11 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'dreamos.proposal.reject': async (ctx, arg, reason) => reject(ctx.review, arg, typeof reason === 'string' ? reason : undefined),
   'dreamos.proposal.nextFile': async (ctx, arg) => nextFile(ctx.review, arg),
   'dreamos.proposal.rollback': async (ctx, arg) => rollback(ctx.review, arg),
+  'dreamos.discord.setToken': async (ctx) => ctx.discord.setToken(),
+  'dreamos.discord.connect': async (ctx) => {
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Dream.OS: connecting Discord…' }, () => ctx.discord.connect());
+  },
+  'dreamos.discord.disconnect': async (ctx) => ctx.discord.disconnect(),
   'dreamos.agent.start': async (ctx, arg) => {
     const id = agentIdOf(arg);
     return id && ctx.session.call({ type: 'agent.lifecycle', agent: id, action: 'start', reason: 'started in the editor' });

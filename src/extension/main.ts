@@ -9,6 +9,7 @@ import { DreamError } from '../core/errors';
 import { connectBoard } from '../core/hub/connect';
 import { BoardSession, type BoardConnection } from './boardSession';
 import { registerCommands } from './commands';
+import { DiscordConnection } from './discord';
 import { StatusBar } from './statusBar';
 import { AgentsTreeProvider } from './views/agentsView';
 import { InboxTreeProvider } from './views/inboxView';
@@ -70,8 +71,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   session.onDidChange(updateBadge, undefined, context.subscriptions);
   context.subscriptions.push(tasks, agents, inbox, tasksView, agentsView, inboxView, new StatusBar(session));
 
+  const discord = new DiscordConnection(session, context.secrets, log);
+  context.subscriptions.push(discord);
+  if (config().get<boolean>('discord.enabled', false) && vscode.workspace.isTrusted) {
+    void discord.connect().catch((err: Error) => log.warn(`Discord: ${err.message}`));
+  }
   context.subscriptions.push(
     ...registerCommands({
+      discord,
       extensionUri: context.extensionUri,
       session,
       log,

@@ -1,0 +1,58 @@
+/**
+ * The swarm inside the editor: the core swarm with all three drivers (command, the editor's
+ * language model, chat windows) and Workspace Trust as its `trusted` input. The composition root
+ * (main.ts) creates it on "Dream.OS: Start Swarm" and stops it on "Stop Swarm" and on deactivate.
+ */
+import path from 'node:path';
+import type * as vscode from 'vscode';
+import { loadSwarmConfig, type AgentConfig } from '../../core/loop/config';
+import type { DesktopAutomation, DriverFactory } from '../../core/loop/driver';
+import { Swarm, type SwarmBoard } from '../../core/loop/swarm';
+import { agentLogs } from '../../integrations/drivers/agentLog';
+import { ProcessCheckRunner } from '../../integrations/drivers/checks';
+import { CommandDriver } from '../../integrations/drivers/commandDriver';
+import { GitWorkspace } from '../../integrations/drivers/git';
+import { ChatWindowDriver, type ChatApi } from './chatWindowDriver';
+import { LanguageModelDriver, type LmApi } from './languageModelDriver';
+
+export interface EditorSwarmOptions {
+  /** The vscode module (passed in so this file has no runtime import of it). */
+  vscode: LmApi & ChatApi & { workspace: Pick<typeof vscode.workspace, 'isTrusted'> };
+  /** The board connection (the hub client from connectBoard: it accepts a per-call actor). */
+  board: SwarmBoard;
+  boardDir: string;
+  /** dist/cli.js, for the `dreamos` shim agents report through: path.join(context.extensionPath, 'dist', 'cli.js'). */
+  cliPath: string;
+  log?: (line: string) => void;
+  desktop?: DesktopAutomation;
+}
+
+export function editorDrivers(o: Pick<EditorSwarmOptions, 'vscode' | 'cliPath' | 'desktop'>): DriverFactory {
+  return (cfg: AgentConfig) => {
+    switch (cfg.driver) {
+      case 'command':
+        return new CommandDriver(cfg, { cliPath: o.cliPath });
+      case 'language-model':
+        return o.vscode.lm ? new LanguageModelDriver(o.vscode, cfg) : { unavailable: `${cfg.name}: this editor has no language-model API (vscode.lm).` };
+      case 'chat-window':
+        return new ChatWindowDriver(o.vscode, cfg, o.desktop);
+    }
+  };
+}
+
+/** Loads .dreamos/agents.json (a clear error if it is missing or invalid) and builds the swarm. */
+export async function createEditorSwarm(o: EditorSwarmOptions): Promise<Swarm> {
+  const config = await loadSwarmConfig(o.boardDir);
+  return new Swarm({
+    board: o.board,
+    config,
+    workspaceRoot: path.dirname(o.boardDir),
+    boardDir: o.boardDir,
+    trusted: o.vscode.workspace.isTrusted,
+    drivers: editorDrivers(o),
+    checks: new ProcessCheckRunner(),
+    workspace: new GitWorkspace(),
+    agentLog: agentLogs(path.join(o.boardDir, 'logs')),
+    ...(o.log ? { log: o.log } : {}),
+  });
+}
