@@ -9,6 +9,7 @@
  *
  * Env: BENCH_SIZES=1000,10000,100000  BENCH_BUDGET_MS=15000  BENCH_WORKERS=8
  *      BENCH_ONLY=hub-journal,native (variants)  BENCH_PROFILE_DIR=dir (CPU profile of the hub)
+ *      BENCH_CLAIM_LIMIT=16 (what-if: claimNext reads 16 candidates instead of 500, see helpers/claimLimit.ts)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { connectBoard } from '../src/core/hub/connect';
 import { readDescriptor } from '../src/core/hub/descriptor';
 import type { EngineStats } from '../src/core/hub/engine';
 import { writeBoard, type JsonTask } from './helpers/json';
+import { claimLimit } from './helpers/claimLimit';
 import { migrateNative, openNative } from './helpers/native';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
@@ -96,7 +98,7 @@ async function runHubVariant(persistence: 'journal' | 'image', n: number): Promi
     const stats = message<{ stats: EngineStats }>(hub, 'stats');
     hub.kill('SIGTERM');
     const s = (await stats).stats;
-    r.note = `${s.batches} fsync batches, ${(s.committed / Math.max(1, s.batches)).toFixed(1)} commits per batch${s.checkpoints ? `, ${s.checkpoints} checkpoints` : ''}`;
+    r.note = `${s.batches} fsync batches, ${(s.committed / Math.max(1, s.batches)).toFixed(1)} commits per batch${s.checkpoints ? `, ${s.checkpoints} checkpoints (longest export ${s.maxStallMs} ms)` : ''}`;
     return r;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -146,6 +148,7 @@ const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 async function main(): Promise<void> {
   const noNative = nativeAvailable();
   console.log(`Dream.OS board bench: ${WORKERS} client processes, claim → done, budget ${BUDGET_MS / 1000} s per variant; ${os.cpus().length} cores, node ${process.version}`);
+  if (claimLimit) console.log(`what-if: task.claimNext reads ${claimLimit} candidate rows instead of 500 (hub and native alike)`);
   if (noNative) console.log(`native SQLite skipped: better-sqlite3 cannot load (${noNative})`);
   if (!existsSync(path.join(__dirname, '..', 'node_modules', 'tsx'))) throw new Error('tsx is needed to run the bench workers');
   for (const n of SIZES) {

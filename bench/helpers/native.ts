@@ -3,7 +3,7 @@
  * BEGIN IMMEDIATE transaction per command, each process with its own connection.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { executeCommand } from '../../src/core/commands';
+import { benchExecutor } from './claimLimit';
 import { migrate } from '../../src/core/store/migrations';
 import type { Row, SqlParams, Tx } from '../../src/core/store/sqlite';
 
@@ -42,7 +42,7 @@ export function openNative(file: string): { db: BetterSqlite3.Database; tx: Nati
   const exec = (cmd: unknown, actor: string) => {
     db.exec('BEGIN IMMEDIATE');
     try {
-      const r = executeCommand({ tx, now: Date.now(), actor }, cmd);
+      const r = benchExecutor({ tx, now: Date.now(), actor }, cmd);
       db.exec('COMMIT');
       return r;
     } catch (err) {

@@ -71,14 +71,20 @@ function takeLease(ctx: BoardContext, task: Task, agentId: string, leaseMs: numb
 export function claimNext(ctx: BoardContext, agentId: string, leaseMs = DEFAULT_LEASE_MS) {
   const agent = activeAgent(ctx.tx, agentId);
   const caps = new Set(JSON.parse(agent.capabilities) as string[]);
-  const candidates = ctx.tx.all<{ id: string; requires: string }>(
-    `SELECT id, requires FROM tasks WHERE status = 'ready' AND (assignee IS NULL OR assignee = ?)
-     ORDER BY priority DESC, created_at, id LIMIT 500`,
-    [agentId],
-  );
-  const pick = candidates.find((c) => (JSON.parse(c.requires) as string[]).every((r) => caps.has(r)));
-  if (!pick) return null;
-  return takeLease(ctx, getTask(ctx.tx, pick.id), agentId, leaseMs);
+  // Page through the ready queue in index order: the first page almost always has a match, so a
+  // claim reads a handful of rows, not the whole queue (this is the hot path of every agent).
+  const PAGE = 16;
+  for (let offset = 0; offset < 100_000; offset += PAGE) {
+    const page = ctx.tx.all<{ id: string; requires: string }>(
+      `SELECT id, requires FROM tasks WHERE status = 'ready' AND (assignee IS NULL OR assignee = ?)
+       ORDER BY priority DESC, created_at, id LIMIT ? OFFSET ?`,
+      [agentId, PAGE, offset],
+    );
+    const pick = page.find((c) => c.requires === '[]' || (JSON.parse(c.requires) as string[]).every((r) => caps.has(r)));
+    if (pick) return takeLease(ctx, getTask(ctx.tx, pick.id), agentId, leaseMs);
+    if (page.length < PAGE) return null;
+  }
+  return null;
 }
 
 export function claimTask(ctx: BoardContext, taskId: string, agentId: string, leaseMs = DEFAULT_LEASE_MS) {

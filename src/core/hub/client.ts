@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { DreamError } from '../errors';
 import type { BoardEvent } from '../events/events';
-import { CLIENT_MAX_FRAME, encodeFrame, FrameReader, HubFrame, PROTOCOL_VERSION, type HelloResult } from './wire';
+import { CLIENT_MAX_FRAME, encodeFrame, FrameReader, HUB_MAX_FRAME, HubFrame, PROTOCOL_VERSION, type HelloResult } from './wire';
 
 /** The connection to the hub is gone (or never came up); the request may be retried elsewhere. */
 export class HubGone extends Error {
@@ -55,6 +55,11 @@ export class HubConnection {
           .request<HelloResult>({ op: 'hello', token, client, protocolVersion: PROTOCOL_VERSION })
           .then((hello) => {
             clearTimeout(timer);
+            if (hello.protocolVersion !== PROTOCOL_VERSION) {
+              conn.close();
+              reject(new DreamError('unavailable', `The board's hub speaks protocol ${hello.protocolVersion}, this program ${PROTOCOL_VERSION}: update Dream.OS everywhere (or stop the old hub).`));
+              return;
+            }
             conn.hello = hello;
             resolve(conn);
           })
@@ -77,7 +82,7 @@ export class HubConnection {
 
   /** Events arrive through onEvent from right after the hub accepted the subscription. */
   async subscribe(afterSeq: number, onEvent: (e: BoardEvent) => void): Promise<number> {
-    const id = this.nextId;
+    const id = this.nextId; // the subscribe frame's id, which the hub uses as the subscription's
     this.subs.set(id, onEvent);
     try {
       await this.request({ op: 'subscribe', afterSeq });
@@ -106,9 +111,14 @@ export class HubConnection {
   private request<T>(body: Record<string, unknown>): Promise<T> {
     if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
+    const frame = encodeFrame({ id, ...body });
+    // The hub skips an oversized frame without knowing its id: it must never be sent.
+    if (frame.length > HUB_MAX_FRAME / 4 && Buffer.byteLength(frame) > HUB_MAX_FRAME) {
+      return Promise.reject(new DreamError('invalid_input', `The request is larger than ${HUB_MAX_FRAME / 1024 / 1024} MiB; split it (e.g. import a big task file in parts).`));
+    }
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.sock.write(encodeFrame({ id, ...body }));
+      this.sock.write(frame);
     });
   }
 

@@ -95,6 +95,7 @@ class Board implements BoardClient {
   private lastSpawn = 0;
   private spawned: ChildProcess | undefined;
   private everConnected = false;
+  private spawnError: string | undefined;
   private readonly log: (msg: string) => void;
 
   constructor(private readonly opts: ConnectOptions) {
@@ -272,7 +273,7 @@ class Board implements BoardClient {
         }
       }
       if (Date.now() - started > timeout) {
-        const err = new DreamError('unavailable', `No Dream.OS hub is reachable for ${dir} (${lastError}).${hubMode === 'never' ? ' Start one with `dreamos hub`.' : ''}`);
+        const err = new DreamError('unavailable', `No Dream.OS hub is reachable for ${dir} (${this.spawnError ?? lastError}).${hubMode === 'never' ? ' Start one with `dreamos hub`.' : ''}`);
         const waiting = [...this.calls.values()].filter((p) => !p.sent);
         for (const p of waiting) {
           this.calls.delete(p.requestId);
@@ -323,7 +324,8 @@ class Board implements BoardClient {
   private spawnHub(): void {
     const s = this.opts.spawn ?? { command: process.execPath, args: [path.join(__dirname, 'cli.js'), 'hub', '--dir', this.opts.dir] };
     if (!this.opts.spawn && !existsSync(s.args[0]!)) {
-      this.log(`cannot start a hub: ${s.args[0]} not found`);
+      this.spawnError = `cannot start a hub: ${s.args[0]} not found`;
+      this.log(this.spawnError);
       return;
     }
     try {
@@ -382,13 +384,13 @@ export async function runHub(dir: string, opts: RunHubOptions = {}): Promise<voi
   let idle: NodeJS.Timeout | undefined;
   let finish!: (err?: unknown) => void;
   const done = new Promise<void>((resolve, reject) => (finish = (err) => (err ? reject(err) : resolve())));
-  let rt: HubRuntime | undefined;
-  const stop = () => void rt?.close().then(() => finish(), finish);
+  // Runs at the earliest idleMs after start, when `rt` is set.
+  const stop = () => void rt.close().then(() => finish(), finish);
   const armIdle = (n: number) => {
     clearTimeout(idle);
     if (n === 0 && idleMs > 0) idle = setTimeout(stop, idleMs);
   };
-  rt = await HubRuntime.start(dir, lock, { ...engineOptions({ stallMs, engine }), onConnections: armIdle, standalone: true });
+  const rt = await HubRuntime.start(dir, lock, { ...engineOptions({ stallMs, engine }), onConnections: armIdle, standalone: true });
   rt.onStopped((reason) => finish(new DreamError('internal', `The hub stopped: ${(reason as Error)?.message ?? String(reason)}`)));
   armIdle(0);
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];

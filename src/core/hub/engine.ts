@@ -11,17 +11,17 @@
  * answers and pushed events also wait until what they could have seen is durable. That wait is
  * never an fsync of its own, only the tail of one already running.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Database } from 'sql.js';
 import { executeCommand, type CommandContext } from '../commands';
 import { DreamError } from '../errors';
 import { latestSeq, readEventsSince, type BoardEvent } from '../events/events';
-import { migrate as defaultMigrate } from '../store/migrations';
-import { loadSqlJs, type Tx } from '../store/sqlite';
-import { HubTx } from './hubtx';
+import type { Tx } from '../store/sqlite';
 import { atomicWriteFile } from './fsutil';
-import { deleteSegments, encodeRecord, JournalSegment, listSegments, scanJournal, segmentFile, type Durability, type Segment, type Write } from './journal';
+import type { HubTx } from './hubtx';
+import { deleteSegments, encodeRecord, JournalSegment, segmentFile, type Durability, type Segment, type Write } from './journal';
+import { exportImage, imagePath, recoverBoard } from './recovery';
+
+export { imagePath } from './recovery';
 
 export type Executor = (ctx: CommandContext, raw: unknown) => unknown;
 
@@ -46,7 +46,11 @@ export interface EngineOptions {
   /** Upkeep commands run as actor 'hub' every tick (default lease.expireDue every 1 s); [] for none. */
   upkeepCommands?: readonly unknown[];
   tickMs?: number;
-  /** How long a request id is remembered for retries (default 1 h). */
+  /**
+   * How long a request id is remembered for retries (default 5 min). A client retries only while
+   * its call is pending, and gives up after its connect timeout (20 s by default); every write
+   * keeps its result this long, so a longer window costs memory at high write rates.
+   */
   requestRetentionMs?: number;
   log?: (msg: string) => void;
 }
@@ -66,6 +70,8 @@ export interface EngineStats {
   durable: number;
   batches: number;
   checkpoints: number;
+  /** The longest the hub stood still exporting an image for a checkpoint. */
+  maxStallMs: number;
   journalBytes: number;
 }
 
@@ -90,16 +96,7 @@ interface Batch {
   eventSeq: number;
 }
 
-const HUB_SCHEMA = [
-  'CREATE TABLE IF NOT EXISTS hub_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)',
-  'CREATE TABLE IF NOT EXISTS hub_requests (id TEXT PRIMARY KEY, result TEXT NOT NULL, at INTEGER NOT NULL)',
-  'CREATE INDEX IF NOT EXISTS hub_requests_at ON hub_requests(at)',
-];
 const PAGE = 1000;
-
-export function imagePath(dir: string): string {
-  return path.join(dir, 'board.sqlite');
-}
 
 function retryable(message: string): DreamError {
   return new DreamError('unavailable', message, { retryable: true });
@@ -125,7 +122,8 @@ export class HubEngine {
   private upkeep: readonly unknown[];
   private dead: unknown;
   private closing: Promise<void> | undefined;
-  private readonly st = { batches: 0, checkpoints: 0 };
+  private readonly st = { batches: 0, checkpoints: 0, maxStallMs: 0 };
+  private imageBytes = 0;
   private readonly executor: Executor;
   private readonly events: EventSource | undefined;
   private readonly durability: Durability;
@@ -154,65 +152,11 @@ export class HubEngine {
 
   /** Opens (and recovers) the board in `dir`. The caller must hold the board's hub lock. */
   static async open(dir: string, opts: EngineOptions = {}): Promise<HubEngine> {
-    mkdirSync(dir, { recursive: true });
-    const log = opts.log ?? (() => undefined);
-    const SQL = await loadSqlJs();
-    const file = imagePath(dir);
-    const hadImage = existsSync(file);
-    const db = hadImage ? new SQL.Database(readFileSync(file)) : new SQL.Database();
-    const tx = new HubTx(db);
-    // Schema version + total changes tell whether recovery changed anything that needs saving.
-    const probe = () => `${tx.get<{ schema_version: number }>('PRAGMA schema_version')?.schema_version}/${tx.get<{ n: number }>('SELECT total_changes() AS n')?.n}`;
-    let before: string;
-    try {
-      before = probe();
-    } catch (err) {
-      db.close();
-      throw new DreamError('internal', `The board image ${file} cannot be read (${(err as Error).message}). Move it aside to start an empty board.`);
-    }
-    connectionPragmas(db);
-    for (const s of HUB_SCHEMA) tx.run(s);
-    const imageSeq = tx.get<{ value: number }>("SELECT value FROM hub_meta WHERE key = 'journal_seq'")?.value ?? 0;
-
-    const scan = scanJournal(dir, imageSeq);
-    if (scan.stopped?.reason === 'gap') log(`journal: a gap after record ${imageSeq + scan.records.length} in ${scan.stopped.file}; later records are ignored`);
-    else if (scan.stopped) log(`journal: dropped a torn tail at ${scan.stopped.file}:${scan.stopped.offset}`);
-    for (const rec of scan.records) {
-      tx.run('BEGIN');
-      try {
-        for (const [sql, params] of rec.writes) tx.run(sql, params);
-        tx.run('COMMIT');
-      } catch (err) {
-        tx.run('ROLLBACK');
-        db.close();
-        throw new DreamError('internal', `Journal record ${rec.seq} of the board in ${dir} could not be replayed: ${(err as Error).message}`);
-      }
-    }
-    const lsn = scan.records.length ? scan.records[scan.records.length - 1]!.seq : imageSeq;
-
-    tx.run('BEGIN');
-    try {
-      (opts.migrate ?? defaultMigrate)(tx);
-      tx.run('COMMIT');
-    } catch (err) {
-      tx.run('ROLLBACK');
-      db.close();
-      throw err;
-    }
-    connectionPragmas(db);
-    const eventsOn = tx.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'events'") !== undefined;
-
-    // Journal records are only valid on the schema they were written against: fold everything
-    // (replayed records, migrations) into a fresh image before writing new records.
-    const durability = opts.durability ?? 'full';
-    if (!hadImage || scan.records.length > 0 || scan.segments.length > 0 || probe() !== before) {
-      const image = exportImage(db, tx, lsn);
-      await atomicWriteFile(file, image, { durable: durability === 'full', mode: 0o600 });
-      await deleteSegments(scan.segments);
-    }
-    const nextIndex = (listSegments(dir).at(-1)?.index ?? scan.segments.at(-1)?.index ?? 0) + 1;
-    const segment = (opts.persistence ?? 'journal') === 'journal' ? new JournalSegment(dir, nextIndex, durability) : undefined;
-    return new HubEngine(dir, db, tx, segment, lsn, eventsOn, opts);
+    const r = await recoverBoard(dir, opts);
+    const segment = (opts.persistence ?? 'journal') === 'journal' ? new JournalSegment(dir, r.nextSegment, opts.durability ?? 'full') : undefined;
+    const engine = new HubEngine(dir, r.db, r.tx, segment, r.lsn, r.eventsOn, opts);
+    engine.imageBytes = r.imageBytes;
+    return engine;
   }
 
   call(command: unknown, opts: CallOptions): Promise<unknown> {
@@ -400,14 +344,20 @@ export class HubEngine {
     else setImmediate(() => this.catchUp(sub));
   }
 
-  private maybeCheckpoint(force = false): void {
+  private maybeCheckpoint(): void {
     const seg = this.segment;
     if (!seg || this.checkpointing || this.dead !== undefined) return;
-    const due = seg.bytes >= (this.opts.checkpointBytes ?? 32 * 1024 * 1024) || (seg.bytes > 0 && Date.now() - this.lastCheckpointAt >= (this.opts.checkpointIntervalMs ?? 60_000));
-    if (!due && !force) return;
+    // The export blocks the hub for a time that grows with the board, so on a big board the
+    // journal may grow as large as the image before it is folded in: the stall stays amortised.
+    const limit = Math.max(this.opts.checkpointBytes ?? 32 * 1024 * 1024, this.imageBytes);
+    const due = seg.bytes >= limit || (seg.bytes > 0 && Date.now() - this.lastCheckpointAt >= (this.opts.checkpointIntervalMs ?? 60_000));
+    if (!due) return;
     // Synchronous part: the image is taken at a batch boundary, and the records after it go to a
     // new segment. Records in the new segment that the image already holds are skipped on replay.
+    const t0 = performance.now();
     const image = exportImage(this.db, this.tx, this.committedLsn);
+    this.imageBytes = image.length;
+    this.st.maxStallMs = Math.max(this.st.maxStallMs, Math.round(performance.now() - t0));
     const old = [...this.sealed, { index: seg.index, file: segmentFile(this.dir, seg.index) }];
     this.sealed = old;
     seg.close();
@@ -437,13 +387,13 @@ export class HubEngine {
         } else if (this.isOpen) this.log(`upkeep failed: ${e.message}`);
       }),
     );
-    if (this.ticks % 60 === 0) jobs.push(this.pruneRequests().catch(() => undefined));
+    if (this.ticks % 10 === 0) jobs.push(this.pruneRequests().catch(() => undefined));
     this.upkeepBusy = true;
     void Promise.all(jobs).finally(() => (this.upkeepBusy = false));
   }
 
   private async pruneRequests(): Promise<void> {
-    const before = Date.now() - (this.opts.requestRetentionMs ?? 3_600_000);
+    const before = Date.now() - (this.opts.requestRetentionMs ?? 300_000);
     if (!this.tx.get('SELECT 1 AS x FROM hub_requests WHERE at < ? LIMIT 1', [before])) return;
     await this.execute((ctx) => ctx.tx.run('DELETE FROM hub_requests WHERE at < ?', [before]), 'hub');
   }
@@ -499,29 +449,4 @@ export class HubEngine {
     })();
     return this.closing;
   }
-}
-
-/**
- * The image records which journal record it contains up to (hub_meta.journal_seq), so recovery
- * replays only newer ones. Statements must be freed before export, and export reopens the
- * connection, which resets per-connection pragmas.
- */
-function exportImage(db: Database, tx: HubTx, seq: number): Uint8Array {
-  tx.run("INSERT INTO hub_meta (key, value) VALUES ('journal_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [seq]);
-  tx.clearCache();
-  const image = db.export();
-  connectionPragmas(db);
-  return image;
-}
-
-/**
- * Per-connection settings, lost at every export (it reopens the connection). The database lives
- * in sql.js's in-memory file system and dies with the process, so its own rollback journal need
- * not be a file and no other connection can exist: MEMORY journal and EXCLUSIVE locking save a
- * file-system round trip per transaction. Durability is the hub's journal's job.
- */
-function connectionPragmas(db: Database): void {
-  db.run('PRAGMA foreign_keys = ON');
-  db.run('PRAGMA journal_mode = MEMORY');
-  db.run('PRAGMA locking_mode = EXCLUSIVE');
 }

@@ -68,6 +68,7 @@ export class HubServer {
     this.conns.add(sock);
     this.opts.onConnections?.(this.conns.size);
     let client: string | undefined;
+    let refused = false;
     const subs = new Map<string | number, Disposable>();
     const send = (text: string) => {
       if (sock.destroyed) return;
@@ -86,27 +87,44 @@ export class HubServer {
           send(errorFrame(null, err));
         }
       },
-      () => send(errorFrame(null, new DreamError('invalid_input', `Frame larger than ${HUB_MAX_FRAME} bytes; it was skipped.`))),
+      () => malformed(null, new DreamError('invalid_input', `Frame larger than ${HUB_MAX_FRAME} bytes; it was skipped.`)),
     );
+    // A greeted client gets an error and may go on; a stranger is hung up on.
+    const malformed = (id: string | number | null, err: DreamError) => {
+      if (refused) return;
+      send(errorFrame(id, err));
+      if (client === undefined) {
+        refused = true;
+        sock.end();
+      }
+    };
     const handle = (line: string) => {
+      if (refused) return;
       let raw: unknown;
       try {
         raw = JSON.parse(line);
       } catch {
-        send(errorFrame(null, new DreamError('invalid_input', 'Malformed frame: not JSON.')));
+        malformed(null, new DreamError('invalid_input', 'Malformed frame: not JSON.'));
         return;
       }
       const parsed = ClientFrame.safeParse(raw);
       if (!parsed.success) {
         const id = (raw as { id?: unknown } | null)?.id;
         const safeId = typeof id === 'number' || (typeof id === 'string' && id.length <= 100) ? id : null;
-        send(errorFrame(safeId, new DreamError('invalid_input', 'Malformed frame.', parsed.error.issues)));
+        malformed(safeId, new DreamError('invalid_input', 'Malformed frame.', parsed.error.issues));
         return;
       }
       const f = parsed.data;
       if (client === undefined) {
         if (f.op !== 'hello' || !tokenMatches(f.token, this.opts.token)) {
+          refused = true;
           send(errorFrame(f.id, new DreamError('unauthorized', 'Wrong or missing hub token: read it from hub.json in the board folder.')));
+          sock.end();
+          return;
+        }
+        if (f.protocolVersion !== undefined && f.protocolVersion !== PROTOCOL_VERSION) {
+          refused = true;
+          send(errorFrame(f.id, new DreamError('unavailable', `This hub speaks protocol ${PROTOCOL_VERSION}, the client ${f.protocolVersion}: update Dream.OS everywhere.`)));
           sock.end();
           return;
         }

@@ -146,6 +146,11 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX proposal_audit_p ON proposal_audit(proposal_id);
   `,
+  // 4: the ready queue index covers the full claim order (priority, age, id), so claims never sort
+  `
+  DROP INDEX tasks_ready;
+  CREATE INDEX tasks_ready ON tasks(status, priority DESC, created_at, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
