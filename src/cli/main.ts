@@ -13,6 +13,7 @@ import { connectBoard, runHub, stopHub } from '../core/hub/connect';
 import { readDescriptor } from '../core/hub/descriptor';
 import { inspectLock } from '../core/hub/lock';
 import { runDiscordCommand } from '../integrations/discord/controlPlane';
+import { swarmStart, swarmStatus, swarmStop } from '../integrations/drivers/swarmHost';
 import { runDashboardCommand } from '../integrations/http/dashboardServer';
 import { formatAgent, formatEvent, formatMessage, formatTask, formatTaskDetails } from './format';
 import type { Agent, Message, Task } from '../core/board/model';
@@ -317,6 +318,13 @@ const SUBS: Record<string, Sub> = {
       return 0;
     },
   },
+  'swarm start': {
+    usage: 'swarm start [--agent name]...   run .dreamos/agents.json here until Ctrl+C or `dreamos swarm stop`',
+    options: { agent: { type: 'string', multiple: true } },
+    run: (_p, v, env, io) => swarmStart({ dir: env.dir, agents: list(v, 'agent'), json: env.json, io }),
+  },
+  'swarm stop': { usage: 'swarm stop   every swarm on this board releases its tasks and stops', run: (_p, _v, env, io) => swarmStop({ dir: env.dir, json: env.json, io }) },
+  'swarm status': { usage: 'swarm status   desired state, agents, telemetry', run: (_p, _v, env, io) => swarmStatus({ dir: env.dir, json: env.json, io }) },
   dashboard: {
     usage: 'dashboard [--port N]   serve the live dashboard in a browser tab (127.0.0.1 only)',
     options: { port: { type: 'string' } },

@@ -8,7 +8,7 @@ import { Disposable } from './lifecycle';
 
 /** What the extension needs from a board connection (the hub's BoardClient satisfies it). */
 export interface BoardConnection {
-  call(command: CommandInput): Promise<unknown>;
+  call(command: CommandInput, opts?: { actor?: string }): Promise<unknown>;
   subscribe(afterSeq: number, onEvent: (e: BoardEvent) => void): { dispose(): void };
   readonly role: 'hub' | 'client';
   close(): Promise<void> | void;
@@ -81,9 +81,10 @@ export class BoardSession extends Disposable {
     return this.opening;
   }
 
-  async call<T = unknown>(command: CommandInput): Promise<T> {
+  /** Runs a board command; `actor` attributes it to someone other than the person (an agent's tool call). */
+  async call<T = unknown>(command: CommandInput, opts?: { actor?: string }): Promise<T> {
     const conn = await this.open();
-    return (await conn.call(command)) as T;
+    return (await conn.call(command, opts)) as T;
   }
 
   private scheduleRefresh(): void {

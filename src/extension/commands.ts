@@ -5,6 +5,7 @@ import { DRIVER_KINDS, PRIORITIES, TASK_TYPES, type PriorityName } from '../core
 import { DreamError } from '../core/errors';
 import type { BoardSession } from './boardSession';
 import type { DiscordConnection } from './discord';
+import type { SwarmControl } from './swarmControl';
 import { approve, nextFile, openProposalFile, reject, resolveProposal, rollback, type ReviewContext } from './proposals/review';
 import type { ProposalNode } from './proposals/proposalsView';
 import { DashboardPanel } from './dashboard/dashboardPanel';
@@ -17,6 +18,7 @@ export interface CommandContext {
   readonly tasksView: { filter: string; setFilter(text: string): void };
   readonly review: ReviewContext;
   readonly discord: DiscordConnection;
+  readonly swarm: SwarmControl;
 }
 
 type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => Promise<unknown>;
@@ -246,6 +248,14 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'dreamos.proposal.reject': async (ctx, arg, reason) => reject(ctx.review, arg, typeof reason === 'string' ? reason : undefined),
   'dreamos.proposal.nextFile': async (ctx, arg) => nextFile(ctx.review, arg),
   'dreamos.proposal.rollback': async (ctx, arg) => rollback(ctx.review, arg),
+  'dreamos.swarm.start': async (ctx) => {
+    if (!vscode.workspace.isTrusted) throw new DreamError('unavailable', 'This workspace is not trusted, so Dream.OS runs no agents here. Trust the workspace (Manage Workspace Trust) to start the swarm.');
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Dream.OS: starting the swarm…' }, () => ctx.swarm.start());
+  },
+  'dreamos.swarm.stop': async (ctx) => {
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Dream.OS: stopping the swarm and releasing its tasks…' }, () => ctx.swarm.stop());
+  },
+  'dreamos.swarm.status': async (ctx) => ctx.swarm.status(),
   'dreamos.discord.setToken': async (ctx) => ctx.discord.setToken(),
   'dreamos.discord.connect': async (ctx) => {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Dream.OS: connecting Discord…' }, () => ctx.discord.connect());

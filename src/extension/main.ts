@@ -10,6 +10,8 @@ import { connectBoard } from '../core/hub/connect';
 import { BoardSession, type BoardConnection } from './boardSession';
 import { registerCommands } from './commands';
 import { DiscordConnection } from './discord';
+import { SwarmControl } from './swarmControl';
+import { registerReportTools, type ReportBoard } from './agents/reportTools';
 import { StatusBar } from './statusBar';
 import { AgentsTreeProvider } from './views/agentsView';
 import { InboxTreeProvider } from './views/inboxView';
@@ -71,6 +73,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   session.onDidChange(updateBadge, undefined, context.subscriptions);
   context.subscriptions.push(tasks, agents, inbox, tasksView, agentsView, inboxView, new StatusBar(session));
 
+  const swarm = new SwarmControl(session, vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath, log);
+  activeSwarm = swarm;
+  // Agents running as the editor's language model report back through these tools.
+  if (typeof (vscode.lm as { registerTool?: unknown } | undefined)?.registerTool === 'function') {
+    const board: ReportBoard = { call: (command, opts) => session.call(command, opts) };
+    context.subscriptions.push(...registerReportTools(vscode, board));
+  }
   const discord = new DiscordConnection(session, context.secrets, log);
   context.subscriptions.push(discord);
   if (config().get<boolean>('discord.enabled', false) && vscode.workspace.isTrusted) {
@@ -79,6 +88,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   context.subscriptions.push(
     ...registerCommands({
       discord,
+      swarm,
       extensionUri: context.extensionUri,
       session,
       log,
@@ -108,7 +118,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   return { session, views: { tasks, agents, inbox, proposals } };
 }
 
-export function deactivate(): void {
-  // Everything is in context.subscriptions; the session's dispose closes the connection (and, on
-  // the hub, flushes the journal and releases the lock).
+let activeSwarm: SwarmControl | undefined;
+
+/** Stops the window's swarm first (releasing leases while the connection is still open). */
+export async function deactivate(): Promise<void> {
+  await activeSwarm?.dispose();
+  activeSwarm = undefined;
 }

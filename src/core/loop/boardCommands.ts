@@ -37,7 +37,12 @@ export const LOOP_COMMANDS = [
   cmd('loop.telemetry.list', { agentId: AgentRef.optional(), taskId: Id.optional(), kind: z.enum(TELEMETRY_KINDS).optional(), limit: z.number().int().min(1).max(10_000).default(500) }),
   cmd('loop.telemetry.summary', { sinceMs: z.number().int().min(0).optional() }),
   cmd('swarm.state', {}),
-  cmd('swarm.set', { desired: z.enum(['running', 'stopped']), reason: z.string().trim().max(500).default('') }),
+  cmd('swarm.set', {
+    desired: z.enum(['running', 'stopped']),
+    reason: z.string().trim().max(500).default(''),
+    /** The process that runs the swarm, so a second one on the same board can be refused. */
+    host: z.object({ loopId: z.string().max(80), pid: z.number().int().positive(), hostname: z.string().max(255) }).strict().optional(),
+  }),
 ] as const;
 
 export const LOOP_READ_ONLY = ['loop.checkpoint.get', 'loop.telemetry.list', 'loop.telemetry.summary', 'swarm.state'] as const;
@@ -83,6 +88,7 @@ export interface SwarmState {
   reason: string;
   by: string;
   at: number;
+  host?: { loopId: string; pid: number; hostname: string };
 }
 
 function saveCheckpoint(ctx: BoardContext, c: Of<'loop.checkpoint.save'>): Checkpoint {
@@ -218,7 +224,7 @@ function swarmState(ctx: BoardContext): SwarmState {
 }
 
 function setSwarm(ctx: BoardContext, c: Of<'swarm.set'>): SwarmState {
-  const state: SwarmState = { desired: c.desired, reason: c.reason, by: ctx.actor, at: ctx.now };
+  const state: SwarmState = { desired: c.desired, reason: c.reason, by: ctx.actor, at: ctx.now, ...(c.host ? { host: c.host } : {}) };
   ctx.tx.run(`INSERT INTO meta (key, value) VALUES ('swarm.desired', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, [JSON.stringify(state)]);
   return state;
 }

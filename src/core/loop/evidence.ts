@@ -21,6 +21,16 @@ const clip = (s: string, n = 1_900) => (s.length <= n ? s : `${s.slice(0, n - 1)
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const lastLine = (tail: string) => cleanText(tail).trim().split('\n').filter((l) => l.trim() && !l.startsWith('DREAMOS_RESULT')).slice(-1)[0]?.trim() ?? '';
 
+/** The most telling line of a failed check's output: a "not ok" line, an error, a failure count. */
+export function tellingLine(tail: string): string {
+  const lines = cleanText(tail).split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const re of [/^not ok\b/i, /\b(error|expected|assert)/i, /\bfail/i]) {
+    const hit = lines.find((l) => re.test(l));
+    if (hit) return hit.slice(0, 300);
+  }
+  return lines[lines.length - 1]?.slice(0, 300) ?? '';
+}
+
 export interface JudgeInput {
   agentName: string;
   outcome: SavedOutcome;
@@ -46,7 +56,7 @@ export function judge(input: JudgeInput): Verdict {
   const evidence: Evidence[] = [];
   if (outcome.status === 'exited') evidence.push({ kind: 'exit_code', summary: `${agentName} exited with status ${outcome.exitCode} after ${secs(outcome.durationMs)}`, data: { exitCode: outcome.exitCode } });
   for (const c of checks) {
-    evidence.push({ kind: 'check', summary: clip(`${c.name}: ${c.ok ? 'passed' : 'FAILED'} (exit ${c.exitCode ?? c.error ?? '?'}, ${secs(c.durationMs)})${c.ok ? '' : ` ${lastLine(c.tail)}`}`), data: { exitCode: c.exitCode, tail: clip(c.tail, 1_500) } });
+    evidence.push({ kind: 'check', summary: clip(`${c.name}: ${c.ok ? 'passed' : 'FAILED'} (exit ${c.exitCode ?? c.error ?? '?'}, ${secs(c.durationMs)})${c.ok ? '' : ` ${tellingLine(c.tail)}`}`), data: { exitCode: c.exitCode, tail: clip(c.tail, 1_500) } });
   }
   const inScope = changed ? changed.filter((f) => !f.startsWith('.dreamos/')) : [];
   if (inScope.length) evidence.push({ kind: 'diff', summary: clip(`${inScope.length} file(s) changed: ${inScope.slice(0, 20).join(', ')}${inScope.length > 20 ? ', …' : ''}`), data: { files: inScope.slice(0, 500) } });
@@ -57,7 +67,7 @@ export function judge(input: JudgeInput): Verdict {
 
   if (error) return { kind: 'drift', incident: 'bad-output', reason: `${agentName} finished, but ${error}`, evidence };
   const failed = checks.filter((c) => !c.ok);
-  if (failed.length) return { kind: 'checks-failed', reason: `Check ${failed.map((c) => c.name).join(', ')} failed after ${agentName}'s run: ${lastLine(failed[0]!.tail) || failed[0]!.error || `exit ${failed[0]!.exitCode}`}`, evidence };
+  if (failed.length) return { kind: 'checks-failed', reason: `Check ${failed.map((c) => c.name).join(', ')} failed after ${agentName}'s run: ${tellingLine(failed[0]!.tail) || failed[0]!.error || `exit ${failed[0]!.exitCode}`}`, evidence };
   const outside = outOfScope(inScope, scope);
   if (outside.length) {
     return { kind: 'drift', incident: 'out-of-scope', reason: `${agentName} changed files outside the task's scope (${scope.join(', ')}): ${outside.slice(0, 10).join(', ')}`, evidence };

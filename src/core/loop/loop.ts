@@ -16,6 +16,7 @@ import { backoffMs, classifyError, classifyOutcome, type Classified } from './cl
 import type { AgentConfig } from './config';
 import { changedSince, type AgentDriver, type CheckResult, type CheckRunner, type DriverOutcome, type WorkspaceProbe, type WorkspaceSnapshot } from './driver';
 import { judge, type SavedOutcome } from './evidence';
+import { attribute, type RunEntry, type RunLedger } from './ledger';
 import { codeOf, LeaseKeeper, sleep, Waker, type LoopBoard } from './lease';
 import { buildPrompt, type Template } from './prompts';
 import { outOfScope, taskScope } from './scope';
@@ -46,6 +47,8 @@ export interface AgentLoopOptions {
   rules: () => Promise<string>;
   loopId: string;
   gate?: ClaimGate;
+  /** Runs of the other agents in this workspace, so their changes are not taken for this agent's. */
+  ledger?: RunLedger;
   /** Agent ids that could take over a task this agent gives up. */
   candidates?: (task: Task, exclude: string) => string[];
   waker?: Waker;
@@ -94,6 +97,7 @@ export class AgentLoop {
   cycles = 0;
   lastBeatAt: number;
   private stopSignal: AbortSignal = new AbortController().signal;
+  private run_: RunEntry | undefined;
   private draining = false;
   private lastIdleBeat = 0;
   private readonly now: () => number;
@@ -128,7 +132,7 @@ export class AgentLoop {
     this.stopSignal = stop;
     try {
       await this.call({ type: 'agent.lifecycle', agent: this.id, action: 'start', reason: `loop ${this.o.loopId}` });
-      await this.resume();
+      await this.resume().catch((err: unknown) => this.log(`could not resume from the recovery point: ${DreamError.from(err).message}`));
       while (!stop.aborted && !this.draining && this.state !== 'error') {
         this.lastBeatAt = this.now();
         await this.idleBeat();
@@ -231,6 +235,7 @@ export class AgentLoop {
     this.state = 'working';
     this.taskId = task.id;
     const started = this.now();
+    this.run_ = this.o.ledger?.begin(task.id, taskScope(task));
     let agentMoved = false;
     const ctrl = new AbortController();
     const onStop = () => ctrl.abort(STOP);
@@ -268,10 +273,18 @@ export class AgentLoop {
     } catch (err) {
       const c = classifyError(err);
       detail = c.reason;
-      this.lastError = c.reason;
-      this.log(`task ${task.id}: ${c.class} error → ${c.strategy}: ${c.reason}`);
-      if (c.strategy === 'drop') ending = 'lost';
-      else if (c.strategy === 'backoff') ending = await this.giveBack(task, token, `the loop hit an error: ${c.reason}`).catch(() => 'error' as const);
+      if (codeOf(err) !== 'stale_token') {
+        this.lastError = c.reason;
+        this.log(`task ${task.id}: ${c.class} error → ${c.strategy}: ${c.reason}`);
+      }
+      if (codeOf(err) === 'stale_token') {
+        // The lease moved on. If the agent moved the task itself (through the CLI), check its claim.
+        const last = data ? await this.lastEntry(task.id) : undefined;
+        const s = last?.actor === this.id && data ? await this.afterAgentMoved(task, data).catch(() => undefined) : undefined;
+        ending = s && 'end' in s ? s.end : 'lost';
+        if (ending === 'lost') this.log(`task ${task.id}: ${c.reason}`);
+        if (s && 'end' in s) detail = s.detail ?? '';
+      } else if (c.strategy === 'backoff' || c.strategy === 'drop') ending = await this.giveBack(task, token, `the loop hit an error: ${c.reason}`).catch(() => 'error' as const);
       else {
         // Not something a rerun fixes (bad request, a task folder outside the workspace): a person decides.
         const s = await this.askHuman(task, token, `The loop could not carry out the task: ${c.reason}`).catch(() => ({ end: 'error' as const }));
@@ -280,6 +293,8 @@ export class AgentLoop {
     } finally {
       clearInterval(beat);
       lease.stop();
+      if (this.run_) this.o.ledger?.end(this.run_);
+      this.run_ = undefined;
       this.stopSignal.removeEventListener('abort', onStop);
       this.taskId = undefined;
       if ((this.state as LoopState) !== 'error') this.state = this.stopSignal.aborted ? 'stopping' : 'idle';
@@ -361,7 +376,7 @@ export class AgentLoop {
         continue;
       }
       // step === 'checked': judge the evidence, then transition.
-      const changed = changedSince(data.baseline, await this.snapshot());
+      const changed = this.ownChanges(changedSince(data.baseline, await this.snapshot()), task);
       const verdict = judge({ agentName: this.name, outcome, checks: data.checks ?? [], changed, scope: taskScope(task) });
       if (verdict.kind === 'done') {
         await this.call({ type: 'task.done', taskId: task.id, token, summary: verdict.summary, evidence: verdict.evidence });
@@ -377,6 +392,14 @@ export class AgentLoop {
       }
       return s;
     }
+  }
+
+  /** The changed files that are this run's (mine and stray), leaving out what overlapping runs did. */
+  private ownChanges(changed: string[] | null, task: Task): string[] | null {
+    if (!changed || !this.run_ || !this.o.ledger) return changed;
+    const a = attribute(changed, taskScope(task), this.o.ledger.overlapping(this.run_));
+    if (a.others.length) this.log(`not counting ${a.others.length} file(s) other agents changed meanwhile: ${a.others.slice(0, 5).join(', ')}`);
+    return [...a.mine, ...a.stray];
   }
 
   private cwdOf(task: Task): string {
@@ -419,6 +442,7 @@ export class AgentLoop {
 
   /** One run of the driver, watched for stalls and drift while it goes. */
   private async execute(task: Task, token: number, data: CpData, outer: AbortController): Promise<ExecResult> {
+    task = (await this.call<{ task: Task }>({ type: 'task.show', taskId: task.id })).task;
     if (task.status === 'claimed') task = await this.call<Task>({ type: 'task.start', taskId: task.id, token });
     data.runs = (data.runs ?? 0) + 1;
     const prompt = await this.promptFor(task, data.runs, data.feedback);
@@ -452,7 +476,7 @@ export class AgentLoop {
       } finally {
         checking = false;
       }
-    }, Math.min(5_000, Math.max(100, Math.floor(noOutputMs / 4))));
+    }, Math.min(1_000, Math.max(100, Math.floor(noOutputMs / 4))));
     timer.unref?.();
     let outcome: DriverOutcome;
     const t0 = this.now();
@@ -649,7 +673,7 @@ export class AgentLoop {
       return { end: t.status === 'failed' ? 'failed' : 'blocked', detail: `${this.name} reported it ${t.status}` };
     }
     if (t.status !== 'done' && t.status !== 'review') return { end: 'lost' };
-    const changed = changedSince(data.baseline, await this.snapshot()) ?? [];
+    const changed = this.ownChanges(changedSince(data.baseline, await this.snapshot()), t) ?? [];
     const scope = taskScope(t);
     const outside = outOfScope(changed, scope);
     const reported = t.evidence.slice(data.evidenceAtClaim);

@@ -16,6 +16,7 @@ import type { SwarmState } from './boardCommands';
 import { instanceNames, type AgentConfig, type SwarmConfig } from './config';
 import type { AgentDriver, CheckRunner, DriverFactory, WorkspaceProbe } from './driver';
 import { codeOf, sleep, Waker, type LoopBoard } from './lease';
+import { RunLedger } from './ledger';
 import { AgentLoop, type ClaimGate, type LoopHooks, type LoopState } from './loop';
 import { loadRules, loadTemplate, type Template } from './prompts';
 
@@ -42,10 +43,11 @@ export function systemGauge(limits: SwarmConfig['pressure']): PressureGauge {
 /** The cap on agents working at once, and the pressure watch, in front of every claim. */
 export class SwarmGate implements ClaimGate {
   active = 0;
+  /** Only agents waiting for a slot wake on a release (idle agents wake on board events). */
+  private readonly slots = new Waker();
   constructor(
     private readonly max: number,
     private readonly gauge: PressureGauge,
-    private readonly waker: Waker,
     private readonly checkMs = 1_000,
   ) {}
 
@@ -55,7 +57,7 @@ export class SwarmGate implements ClaimGate {
       if (!opts.urgent) {
         if (this.active >= this.max) {
           onHeld(`waiting for a free slot: ${this.active} of ${this.max} agents are working`);
-          await this.waker.wait(this.checkMs, signal);
+          await this.slots.wait(this.checkMs, signal);
           continue;
         }
         const p = this.gauge();
@@ -71,7 +73,7 @@ export class SwarmGate implements ClaimGate {
         if (released) return;
         released = true;
         this.active--;
-        this.waker.wake();
+        this.slots.wake();
       };
     }
   }
@@ -109,6 +111,8 @@ export interface SwarmOptions {
   desiredPollMs?: number;
   backoffBaseMs?: number;
   repeatLimit?: number;
+  /** A working loop that renewed no lease for this long is restarted (default 3 leases, at least 10 s). */
+  stallMs?: number;
 }
 
 export interface SwarmAgentStatus {
@@ -154,6 +158,7 @@ interface Running {
 export class Swarm {
   readonly loopId: string;
   private readonly waker = new Waker();
+  private readonly ledger = new RunLedger();
   private readonly gate: SwarmGate;
   private readonly gauge: PressureGauge;
   private running = new Map<string, Running>();
@@ -169,7 +174,7 @@ export class Swarm {
   constructor(private readonly o: SwarmOptions) {
     this.loopId = o.loopId ?? `loop_${os.hostname().slice(0, 20)}_${process.pid}_${randomBytes(3).toString('hex')}`;
     this.gauge = o.gauge ?? systemGauge(o.config.pressure);
-    this.gate = new SwarmGate(o.config.maxConcurrent, this.gauge, this.waker);
+    this.gate = new SwarmGate(o.config.maxConcurrent, this.gauge);
     this.stopped = new Promise((r) => (this.stoppedResolve = r));
   }
 
@@ -191,10 +196,15 @@ export class Swarm {
       this.log(`${name}: not started: ${reason}`);
     };
     const rules = () => loadRules(this.o.boardDir);
+    const other = this.started ? undefined : await this.otherHost();
     for (const cfg of this.o.config.agents) {
       for (const name of instanceNames(cfg)) {
         if (only?.length && !only.includes(name) && !only.includes(cfg.name)) continue;
         if (this.running.has(name)) continue;
+        if (other) {
+          refuse(name, cfg, other);
+          continue;
+        }
         if (!cfg.enabled) {
           refuse(name, cfg, 'disabled in agents.json ("enabled": false)');
           continue;
@@ -224,10 +234,23 @@ export class Swarm {
     }
     if (!this.started && report.started.length) {
       this.started = true;
-      await this.o.board.call({ type: 'swarm.set', desired: 'running', reason: `started by ${this.loopId}` }, { actor: 'swarm' });
+      await this.o.board.call({ type: 'swarm.set', desired: 'running', reason: `started by ${this.loopId}`, host: { loopId: this.loopId, pid: process.pid, hostname: os.hostname() } }, { actor: 'swarm' });
       await this.watchBoard();
     }
     return report;
+  }
+
+  /** Another live process on this machine already runs a swarm on this board: two would fight over the same agents. */
+  private async otherHost(): Promise<string | undefined> {
+    const s = (await this.o.board.call({ type: 'swarm.state' })) as SwarmState;
+    const h = s.host;
+    if (s.desired !== 'running' || !h || h.hostname !== os.hostname() || h.pid === process.pid) return undefined;
+    try {
+      process.kill(h.pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined; // that host is gone
+    }
+    return `another swarm (${h.loopId}, pid ${h.pid}) already runs on this board. Stop it first (\`dreamos swarm stop\` or Dream.OS: Stop Swarm), then start again.`;
   }
 
   private async ensureAgent(name: string, cfg: AgentConfig): Promise<Agent> {
@@ -260,6 +283,7 @@ export class Swarm {
       loopId: this.loopId,
       gate: this.gate,
       candidates: (task, exclude) => this.candidates(task, exclude),
+      ledger: this.ledger,
       waker: this.waker,
       idlePollMs: this.o.config.idlePollMs,
       log: (line) => {
@@ -297,7 +321,7 @@ export class Swarm {
       }
     }
     const poll = setInterval(() => void this.checkDesired(), this.o.desiredPollMs ?? 2_000);
-    const watchdog = setInterval(() => this.watchdog(), 2_000);
+    const watchdog = setInterval(() => this.watchdog(), Math.min(2_000, Math.max(100, (this.o.stallMs ?? 10_000) / 4)));
     poll.unref?.();
     watchdog.unref?.();
     this.timers.push(poll, watchdog);
@@ -317,24 +341,38 @@ export class Swarm {
   }
 
   /**
-   * A loop whose lease renewals stopped (a wedged driver call, a hung board call) is restarted:
-   * the new loop resumes from the recovery point. A loop that fails again is left in error.
+   * No heartbeat: a loop whose lease renewals stopped (a hung board call, a wedged host) is
+   * restarted, and the new loop resumes from the recovery point. After two restarts the agent is
+   * marked error and the person is told.
    */
   private watchdog(): void {
     const now = Date.now();
-    for (const r of this.running.values()) {
+    for (const r of [...this.running.values()]) {
       if (r.loop.state !== 'working') continue;
-      const limit = Math.max(3 * r.cfg.timeouts.leaseMs, 10_000);
+      const limit = this.o.stallMs ?? Math.max(3 * r.cfg.timeouts.leaseMs, 10_000);
       if (now - r.loop.lastBeatAt < limit) continue;
-      r.loop.lastIncident = `no-heartbeat: no lease renewal for ${Math.round((now - r.loop.lastBeatAt) / 1000)} s`;
-      this.log(`${r.name}: ${r.loop.lastIncident}; restarting its loop`);
+      const reason = `no heartbeat: ${r.name} renewed no lease for ${Math.round((now - r.loop.lastBeatAt) / 1000)} s`;
+      const rung = r.restarts < 2 ? 'restart' : 'ask-human';
+      const taskId = r.loop.taskId;
+      r.loop.lastIncident = `no-heartbeat: ${reason}`;
+      this.log(`${r.name}: ${reason}; ${rung === 'restart' ? 'restarting its loop' : 'giving up on it'}`);
+      void this.o.board
+        .call({ type: 'loop.telemetry.record', loopId: this.loopId, agentId: r.agent.id, kind: 'incident', outcome: 'no-heartbeat', ...(taskId ? { taskId } : {}), detail: { rung, reason } }, { actor: r.agent.id })
+        .catch(() => undefined);
+      r.loop.state = 'stopping';
       r.ctrl.abort('restart');
-      if (r.restarts < 2) {
-        const old = r.done;
-        r.loop.state = 'stopping';
-        void old.then(() => {
-          if (!this.stopping) this.launch({ ...r, rules: () => loadRules(this.o.boardDir) }, r.restarts + 1);
+      if (rung === 'restart') {
+        void r.done.then(() => {
+          if (this.stopping || this.running.get(r.name) !== r) return;
+          this.launch({ ...r, rules: () => loadRules(this.o.boardDir) }, r.restarts + 1);
+          const fresh = this.running.get(r.name);
+          if (fresh) fresh.loop.lastIncident = `no-heartbeat: ${reason}`;
         });
+      } else {
+        void this.o.board.call({ type: 'agent.lifecycle', agent: r.agent.id, action: 'error', reason }, { actor: 'swarm' }).catch(() => undefined);
+        void this.o.board
+          .call({ type: 'mail.send', from: r.agent.id, to: { kind: 'human' }, subject: `Agent ${r.name} keeps hanging`, body: `${reason}. Its loop was restarted twice; it is stopped now. Look at .dreamos/logs/${r.name}.log, then start the swarm again.`, priority: 'high', requiresAck: true }, { actor: 'swarm' })
+          .catch(() => undefined);
       }
     }
   }

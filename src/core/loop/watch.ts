@@ -116,10 +116,13 @@ export function parseResult(tail: string): { result: AgentResult } | { error: st
 
 /** Strips terminal control sequences and unprintable bytes so evidence and mail stay readable. */
 export function cleanText(text: string): string {
+  // Control characters are exactly what this removes.
+  /* eslint-disable no-control-regex */
   return text
     .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
     .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '')
     .replace(/\uFFFD+/g, '�');
+  /* eslint-enable no-control-regex */
 }
 
 export function tailOf(text: string, max = 4_000): string {

@@ -34,7 +34,8 @@ export function editorFamily(appName: string): EditorFamily {
 export function chatReportNote(job: AgentJob): string {
   return [
     '',
-    '## How to report (run in a terminal in this workspace)',
+    '## How to report',
+    `Use the dreamos_task_done / dreamos_task_fail / dreamos_ask_human tools if you have them (taskId ${job.taskId}, token ${job.leaseToken}, agentId ${job.agentId}), or run in a terminal in this workspace:`,
     `- done: dreamos task done ${job.taskId} --token ${job.leaseToken} --as ${job.agentId} --summary "what you did" --evidence test:"what proves it"`,
     `- failed: dreamos task fail ${job.taskId} --token ${job.leaseToken} --as ${job.agentId} --reason "why"`,
     `- a question: dreamos mail send --to human --from ${job.agentId} --subject "..." --body "..."`,

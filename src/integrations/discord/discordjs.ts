@@ -15,6 +15,7 @@ import { DreamError } from '../../core/errors';
  */
 function defaultImporter(): Promise<unknown> {
   const vendored = path.join(__dirname, 'vendor', 'discord.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a runtime path, resolved beside the bundle
   if (existsSync(vendored)) return Promise.resolve(require(vendored) as unknown);
   return import('discord.js');
 }

@@ -1,9 +1,9 @@
 /** Runs an agent's configured checks (tests, lint) as plain processes in the task's folder. */
 import type { CheckResult, CheckRunner, CheckSpec } from '../../core/loop/driver';
-import { runProcess } from './process';
+import { childEnv, runProcess } from './process';
 
 export class ProcessCheckRunner implements CheckRunner {
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(private readonly env: NodeJS.ProcessEnv = childEnv()) {}
 
   async run(check: CheckSpec, cwd: string, signal: AbortSignal): Promise<CheckResult> {
     const r = await runProcess({ command: check.command, args: check.args, cwd, env: this.env }, { signal, timeoutMs: check.timeoutMs });

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandAgentConfig } from '../../core/loop/config';
 import type { AgentDriver, AgentJob, DriverIo, DriverOutcome } from '../../core/loop/driver';
-import { isAlive, killTree, runProcess } from './process';
+import { childEnv, isAlive, killTree, runProcess } from './process';
 
 export interface CommandDriverOptions {
   /** The `dreamos` CLI bundle (dist/cli.js) the PATH shim runs. */
@@ -28,8 +28,9 @@ const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export function ensureShim(boardDir: string, cliPath: string, nodePath = process.execPath): string {
   const dir = path.join(boardDir, 'bin');
   mkdirSync(dir, { recursive: true });
-  const sh = `#!/bin/sh\nexec ${shQuote(nodePath)} ${shQuote(cliPath)} "$@"\n`;
-  const cmd = `@echo off\r\n"${nodePath}" "${cliPath}" %*\r\n`;
+  // ELECTRON_RUN_AS_NODE: inside an editor, this process's binary is Electron, which then acts as Node.
+  const sh = `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec ${shQuote(nodePath)} ${shQuote(cliPath)} "$@"\n`;
+  const cmd = `@echo off\r\nset ELECTRON_RUN_AS_NODE=1\r\n"${nodePath}" "${cliPath}" %*\r\n`;
   const file = path.join(dir, 'dreamos');
   writeFileSync(file, sh, { mode: 0o755 });
   writeFileSync(path.join(dir, 'dreamos.cmd'), cmd);
@@ -67,7 +68,7 @@ export class CommandDriver implements AgentDriver {
       workspace: job.workspaceRoot,
       cwd: job.cwd,
     });
-    const base = this.o.baseEnv ?? process.env;
+    const base = childEnv(this.o.baseEnv ?? process.env);
     const pathKey = Object.keys(base).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
     const env: NodeJS.ProcessEnv = {
       ...base,
@@ -79,6 +80,8 @@ export class CommandDriver implements AgentDriver {
       DREAMOS_LEASE_TOKEN: String(job.leaseToken),
       DREAMOS_PROMPT_FILE: promptFile,
       DREAMOS_RUN: String(job.run),
+      // Portable report-back for scripts: `node $DREAMOS_CLI task done ...` (no PATH or .cmd lookup).
+      DREAMOS_CLI: this.o.cliPath,
       [pathKey]: [this.shimDir, this.cfg.env[pathKey] ?? base[pathKey] ?? ''].filter(Boolean).join(path.delimiter),
     };
     io.note(`run ${job.run} of task ${job.taskId}: ${[this.cfg.command, ...args].map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')} (in ${job.cwd})`);

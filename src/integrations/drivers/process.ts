@@ -25,6 +25,20 @@ export interface ProcessResult {
 }
 
 const TAIL_KEEP = 64 * 1024;
+
+/** `{{node}}` as a command means the Node that runs Dream.OS (inside an editor: Electron run as Node). */
+export const NODE_COMMAND = '{{node}}';
+export function resolveCommand(command: string, env: NodeJS.ProcessEnv): { command: string; env: NodeJS.ProcessEnv } {
+  if (command.trim() !== NODE_COMMAND) return { command, env };
+  return { command: process.execPath, env: { ...env, ELECTRON_RUN_AS_NODE: '1' } };
+}
+
+/** The environment a child gets: ours, minus what only makes sense to this process (a test runner's IPC). */
+export function childEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env = { ...base };
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+}
 const isWindows = process.platform === 'win32';
 
 /** Stops a process and everything in its group: TERM, then KILL after a grace period. */
@@ -80,10 +94,11 @@ export function runProcess(
     };
     if (opts.signal?.aborted) return finish({ status: 'aborted', exitCode: null, signal: null });
     let child: ReturnType<typeof spawn>;
+    const resolved = resolveCommand(spec.command, spec.env);
     try {
-      child = spawn(spec.command, [...spec.args], {
+      child = spawn(resolved.command, [...spec.args], {
         cwd: spec.cwd,
-        env: spec.env,
+        env: resolved.env,
         stdio: ['pipe', 'pipe', 'pipe'],
         shell: false,
         detached: !isWindows,

@@ -1,0 +1,6 @@
+export  function   shout(text){
+	return text.toUpperCase( )+"!"   
+}
+// TODO: whisper()   
+
+

@@ -1,0 +1,4 @@
+export function greet(name) {
+  // TODO: greet in the person's language
+  return `Hello, ${name}!`;
+}

@@ -1,0 +1,55 @@
+import * as vscode from 'vscode';
+import type { Swarm, SwarmBoard } from '../core/loop/swarm';
+import { DreamError } from '../core/errors';
+import { createEditorSwarm } from './agents/editorSwarm';
+import type { BoardSession } from './boardSession';
+
+/**
+ * The window's swarm: started by "Start Swarm", stopped by "Stop Swarm" (which also stops swarms
+ * in other processes through the board's desired state) and on deactivate, releasing leases.
+ */
+export class SwarmControl {
+  private swarm: Swarm | undefined;
+
+  constructor(
+    private readonly session: BoardSession,
+    private readonly cliPath: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get running(): boolean {
+    return this.swarm?.isRunning ?? false;
+  }
+
+  async start(): Promise<{ started: string[]; refused: { name: string; reason: string }[] } | undefined> {
+    if (this.swarm?.isRunning) {
+      void vscode.window.showInformationMessage('Dream.OS: the swarm is already running.');
+      return undefined;
+    }
+    const board = (await this.session.open()) as unknown as SwarmBoard;
+    await this.session.call({ type: 'swarm.set', desired: 'running', reason: 'started from the editor' }).catch(() => undefined);
+    this.swarm = await createEditorSwarm({ vscode, board, boardDir: this.session.boardDir, cliPath: this.cliPath, log: (l) => this.log.info(`[swarm] ${l}`) });
+    const r = await this.swarm.start();
+    for (const x of r.refused) this.log.warn(`[swarm] ${x.name} not started: ${x.reason}`);
+    if (r.started.length) void vscode.window.showInformationMessage(`Dream.OS swarm running: ${r.started.join(', ')}`);
+    else void vscode.window.showWarningMessage(`Dream.OS: no agent started. ${r.refused[0]?.reason ?? 'Check .dreamos/agents.json.'}`, 'Show Log').then((p) => p && this.log.show());
+    void this.swarm.stopped.then(() => (this.swarm = undefined));
+    return r;
+  }
+
+  async stop(): Promise<void> {
+    if (this.swarm) await this.swarm.stop();
+    else await this.session.call({ type: 'swarm.set', desired: 'stopped', reason: 'stopped from the editor' });
+  }
+
+  async status(): Promise<unknown> {
+    const status = { local: this.swarm?.status() ?? null, telemetry: await this.session.call({ type: 'loop.telemetry.summary' }) };
+    this.log.info(`[swarm] ${JSON.stringify(status, null, 2)}`);
+    this.log.show(true);
+    return status;
+  }
+
+  async dispose(): Promise<void> {
+    await this.swarm?.stop({ everywhere: false, reason: 'window closed' }).catch((err) => this.log.warn(`[swarm] stop on close: ${DreamError.from(err).message}`));
+  }
+}
