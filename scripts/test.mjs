@@ -49,7 +49,9 @@ if (files.length === 0) {
 console.log(`\n(${timings.join(', ')})`);
 console.log(`▶ tests: ${fast.length} unit/integration file(s)${unitOnly ? '' : `, ${editor.length} editor file(s)`}\n`);
 
-const args = ['--import', 'tsx', '--test', '--test-reporter=spec'];
+// A hung test must fail, not stall CI: 10 minutes per test unless it sets its own timeout.
+const timeout = process.env.DREAMOS_TEST_TIMEOUT_MS ?? '600000';
+const args = ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${timeout}`];
 // Each editor test runs a whole code-server and Chromium: one file at a time, after the fast ones.
 if (editor.length) args.push('--test-concurrency=1');
 const r = spawnSync(process.execPath, [...args, ...files], { cwd: root, stdio: 'inherit' });

@@ -63,6 +63,8 @@ test('UI journey: sidebar, command palette, board info', { timeout: 15 * 60_000 
     // 3. Its answer appears as a notification naming the board.
     const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: /board/i }).first();
     await toast.waitFor({ state: 'visible', timeout: 30_000 });
+    // The toast fades in; the workbench marks the end of that animation (for a readable screenshot).
+    await page.locator('.notifications-toasts .notification-toast.notification-fade-in-done').first().waitFor({ timeout: 5_000 }).catch(() => undefined);
     await shot(page, 'board-info-notification');
     const text = (await toast.innerText()).replace(/\s+/g, ' ').trim();
     t.diagnostic(`notification: ${text}`);
