@@ -43,6 +43,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
     return connectBoard({
       dir,
       client: `vscode-window:${process.pid}`,
+      // What a person does in the editor is done as the person (who may override an agent's lease).
+      actor: 'human',
       hubMode: 'in-process',
       durability: config().get<'full' | 'process'>('durability', 'full'),
       stallMs: config().get<number>('stallSeconds', 120) * 1000,

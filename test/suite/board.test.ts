@@ -102,7 +102,8 @@ test('the Needs You inbox lists failed tasks and questions from agents', async (
   const a = await api();
   const agent = await a.session.call<{ id: string }>({ type: 'agent.register', name: `suite-agent-${Date.now()}` });
   await a.session.call({ type: 'mail.send', from: agent.id, to: { kind: 'human' }, subject: 'Suite: which database?', requiresAck: true });
-  const t = await vscode.commands.executeCommand<Task>('dreamos.createTask', { title: 'Suite: will fail' });
+  const t = await vscode.commands.executeCommand<Task>('dreamos.createTask', { title: 'Suite: will fail', priority: 'critical' });
+  await a.session.call({ type: 'task.claim', taskId: t.id, agentId: agent.id });
   await a.session.call({ type: 'task.fail', taskId: t.id, reason: 'tests red' });
   await until(a, () => a.views.inbox.getChildren().length >= 2, 'the inbox to fill');
   const labels = a.views.inbox.getChildren().map((n) => String(a.views.inbox.getTreeItem(n).label));

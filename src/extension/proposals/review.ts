@@ -109,10 +109,16 @@ export async function approve(ctx: ReviewContext, arg: unknown, opts: { override
   const outcome = await applyProposal({ root: ctx.root(), boardDir: ctx.session.boardDir, proposal: p, writer: workspaceEditWriter, postChecks: ctx.trusted() ? checksFrom('postApplyChecks') : [], onOutput: (s) => ctx.output.append(s) });
   if (outcome.conflicts.length) {
     await ctx.session.call({ type: 'proposal.markConflicted', proposalId: p.id, detail: `changed since the proposal: ${outcome.conflicts.join(', ')}` });
-    const pick = await vscode.window.showWarningMessage(`"${p.title}" was made against older versions of ${outcome.conflicts.join(', ')}. Nothing was changed.`, 'Ask Agent for a New Version');
-    if (pick && p.agentId) {
-      await ctx.session.call({ type: 'mail.send', from: 'human', to: { kind: 'agent', id: p.agentId }, subject: `Please redo proposal: ${p.title}`.slice(0, 200), body: `These files changed since you proposed: ${outcome.conflicts.join(', ')}. Make the change again against the current versions.`, priority: 'high', requiresAck: true });
-    }
+    // Not awaited: the person may answer later (or never); the command's result is the conflict.
+    const agentId = p.agentId;
+    const title = p.title;
+    void vscode.window
+      .showWarningMessage(`"${title}" was made against older versions of ${outcome.conflicts.join(', ')}. Nothing was changed.`, ...(agentId ? ['Ask Agent for a New Version'] : []))
+      .then((pick) =>
+        pick && agentId
+          ? ctx.session.call({ type: 'mail.send', from: 'human', to: { kind: 'agent', id: agentId }, subject: `Please redo proposal: ${title}`.slice(0, 200), body: `These files changed since you proposed: ${outcome.conflicts.join(', ')}. Make the change again against the current versions.`, priority: 'high', requiresAck: true })
+          : undefined,
+      );
     return ctx.session.call<Proposal>({ type: 'proposal.show', proposalId: p.id });
   }
   if (outcome.rolledBack) {
