@@ -6,8 +6,9 @@
 //   PASSWORD=...         fixed password (default: random, printed)
 //   DREAMOS_DEMO_DIR=... the workspace (default: ~/dreamos-demo)
 //   --no-package         reuse the existing .vsix
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+//   --no-swarm           do not start the demo's agents (start them later: Dream.OS: Start Swarm)
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,8 @@ console.log(`▶ installing ${path.basename(vsix)} into ${extensionsDir}`);
 await cs.installVsix(vsix, extensionsDir, userDataDir);
 
 const demo = process.env.DREAMOS_DEMO_DIR ?? path.join(os.homedir(), 'dreamos-demo');
+const cli = path.join(root, 'dist', 'cli.js');
+const boardDir = path.join(demo, '.dreamos');
 seedDemo(demo);
 
 const port = process.env.PORT ? Number(process.env.PORT) : undefined;
@@ -48,13 +51,19 @@ if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
   process.exit(1);
 }
 let server;
+let swarm;
 let stopping = false;
 // Registered before the server starts, so Ctrl+C during start-up also cleans up.
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, async () => {
     if (stopping) return;
     stopping = true;
-    console.log('\nstopping code-server ...');
+    console.log('\nstopping the demo swarm and code-server ...');
+    if (swarm && swarm.exitCode === null) {
+      swarm.kill('SIGINT'); // the swarm releases its leases before it exits
+      await new Promise((r) => { swarm.once('exit', r); setTimeout(r, 10_000); });
+    }
+    spawnSync(process.execPath, [cli, 'hub', 'stop', '--dir', boardDir], { stdio: 'ignore' });
     await server?.stop();
     process.exit(0);
   });
@@ -64,27 +73,29 @@ server = await cs.startCodeServer({
   password: process.env.PASSWORD || true,
   host: '127.0.0.1',
 });
+if (!process.argv.includes('--no-swarm')) {
+  // The demo's command agents start working at once, so a newcomer sees the swarm move the board.
+  swarm = spawn(process.execPath, [cli, 'swarm', 'start', '--dir', boardDir], { cwd: demo, stdio: ['ignore', 'ignore', 'inherit'] });
+}
 console.log(`
 Dream.OS is running in code-server ${cs.CODE_SERVER_VERSION}
   URL:       ${server.url}/?folder=${encodeURIComponent(demo)}
   password:  ${server.password}
   workspace: ${demo}
   log:       ${server.logFile}
+  swarm:     ${swarm ? 'the demo agents are working (see the Agents view)' : 'not started (--no-swarm)'}
 Press Ctrl+C to stop.`);
 await new Promise(() => {}); // serve until a signal arrives
 
-/** A small project to point agents at; existing files are left alone. */
+/**
+ * The demo project (demo/ in this repo: a small project, five command agents, a task list) copied
+ * into the workspace once; the task list is imported on first start. Existing files are left alone.
+ */
 function seedDemo(dir) {
-  const files = {
-    'README.md': '# Dream.OS demo\n\nA small project to try Dream.OS on: open the Dream.OS view in the activity bar.\n',
-    'src/greet.js': "export function greet(name) {\n  return `Hello, ${name}!`;\n}\n",
-    'src/greet.test.js': "import assert from 'node:assert/strict';\nimport { test } from 'node:test';\nimport { greet } from './greet.js';\n\ntest('greets', () => assert.equal(greet('Ada'), 'Hello, Ada!'));\n",
-    'package.json': JSON.stringify({ name: 'dreamos-demo', private: true, type: 'module', scripts: { test: 'node --test' } }, null, 2) + '\n',
-  };
-  for (const [rel, text] of Object.entries(files)) {
-    const file = path.join(dir, rel);
-    if (existsSync(file)) continue;
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, text);
+  cpSync(path.join(root, 'demo'), dir, { recursive: true, force: false, errorOnExist: false });
+  if (!existsSync(path.join(dir, '.git'))) spawnSync('git', ['init', '-q'], { cwd: dir });
+  if (!existsSync(path.join(dir, '.dreamos', 'board.sqlite'))) {
+    const r = spawnSync(process.execPath, [cli, 'import', path.join(dir, '.dreamos', 'tasks.json'), '--dir', path.join(dir, '.dreamos')], { stdio: 'inherit' });
+    if (r.status !== 0) console.error('✗ importing the demo tasks failed (see above); the board starts empty.');
   }
 }

@@ -456,6 +456,8 @@ function usage(): string {
 const GLOBAL: Options = { dir: { type: 'string' }, json: { type: 'boolean' }, as: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
 
 export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) }): Promise<number> {
+  // An empty variable means "not set" (a parent that blanks it must not make an empty actor).
+  for (const k of ['DREAMOS_AGENT_ID', 'DREAMOS_LEASE_TOKEN', 'DREAMOS_TASK_ID', 'DREAMOS_DIR']) if (process.env[k] === '') delete process.env[k];
   const two = `${argv[0] ?? ''} ${argv[1] ?? ''}`;
   const name = SUBS[two] ? two : argv[0] ?? '';
   const sub = SUBS[name];

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import type { Agent, Message, Task } from '../core/board/model';
-import { DRIVER_KINDS, PRIORITIES, TASK_TYPES, type PriorityName } from '../core/board/model';
+import { DRIVER_KINDS, TASK_TYPES, type PriorityName } from '../core/board/model';
 import { DreamError } from '../core/errors';
 import type { BoardSession } from './boardSession';
 import type { DiscordConnection } from './discord';
@@ -76,7 +76,8 @@ export const COMMANDS: Record<string, CommandHandler> = {
       title = await vscode.window.showInputBox({ title: 'Create Task (1/3)', prompt: 'What should be done?', placeHolder: 'e.g. Add retry to the HTTP client', validateInput: validateTitle, ignoreFocusOut: true });
       if (title === undefined) return undefined;
       const p = await vscode.window.showQuickPick(
-        (Object.keys(PRIORITIES) as PriorityName[]).map((label) => ({ label, picked: label === 'normal' })),
+        // 'normal' first, so Enter takes the usual choice.
+        (['normal', 'high', 'critical', 'low'] as PriorityName[]).map((label) => ({ label })),
         { title: 'Create Task (2/3)', placeHolder: 'Priority' },
       );
       if (!p) return undefined;
