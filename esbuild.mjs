@@ -35,6 +35,24 @@ const reportProblems = {
   },
 };
 
+/**
+ * zod's classic API re-exports every locale (~260 KB minified) through a namespace that cannot be
+ * tree-shaken; Dream.OS's messages are English, so only the English locale is bundled.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /zod[\\/]v4[\\/](classic|core)/.test(args.importer) ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-en' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(path.join(path.dirname(args.path), 'en.js'))};`,
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   minify: production,
@@ -42,7 +60,7 @@ const common = {
   sourcesContent: false,
   logLevel: 'warning',
   legalComments: 'none',
-  plugins: [reportProblems],
+  plugins: [reportProblems, zodEnglishOnly],
 };
 
 const node = {
@@ -51,7 +69,7 @@ const node = {
   target: 'node20',
   format: 'cjs',
   // Heavy or native modules are loaded lazily, only when their feature is enabled.
-  external: ['vscode', 'sql.js/dist/sql-wasm.wasm', 'discord.js', '@nut-tree-fork/nut-js', 'better-sqlite3', 'playwright-core'],
+  external: ['vscode', 'sql.js/dist/sql-wasm.wasm', 'discord.js', 'x11', '@nut-tree-fork/nut-js', 'better-sqlite3', 'playwright-core'],
 };
 
 const configs = [
@@ -64,6 +82,8 @@ const configs = [
     entryPoints: { 'vendor/discord': require.resolve('discord.js') },
     outdir,
   },
+  // The pure-JS X11 client for desktop automation on Linux, likewise loaded only when used.
+  { ...node, external: [], entryPoints: { 'vendor/x11': require.resolve('x11') }, outdir },
   {
     ...common,
     entryPoints: { 'webview/dashboard': 'webview-ui/src/main.ts' },

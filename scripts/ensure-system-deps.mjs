@@ -12,6 +12,7 @@ const PACKAGES = {
   'x11-utils': 'xwininfo/xprop for inspecting windows under Xvfb',
   xterm: 'a real window for desktop-automation tests',
   xdotool: 'window and keyboard checks for desktop-automation tests',
+  libxtst6: 'libnut (nut-js) sends key events through XTest',
   'libkrb5-dev': "headers for code-server's `kerberos` native module",
   ripgrep: "rg, seeded into @vscode/ripgrep's cache so code-server installs offline",
 };

@@ -6,6 +6,7 @@ import { DreamError } from '../core/errors';
 import type { BoardSession } from './boardSession';
 import type { DiscordConnection } from './discord';
 import type { SwarmControl } from './swarmControl';
+import { confirmCapture, type DesktopOrchestrator } from '../integrations/desktop';
 import { approve, nextFile, openProposalFile, reject, resolveProposal, rollback, type ReviewContext } from './proposals/review';
 import type { ProposalNode } from './proposals/proposalsView';
 import { DashboardPanel } from './dashboard/dashboardPanel';
@@ -19,6 +20,7 @@ export interface CommandContext {
   readonly review: ReviewContext;
   readonly discord: DiscordConnection;
   readonly swarm: SwarmControl;
+  readonly desktop: DesktopOrchestrator;
 }
 
 type CommandHandler = (ctx: CommandContext, ...args: unknown[]) => Promise<unknown>;
@@ -257,6 +259,42 @@ export const COMMANDS: Record<string, CommandHandler> = {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Dream.OS: stopping the swarm and releasing its tasks…' }, () => ctx.swarm.stop());
   },
   'dreamos.swarm.status': async (ctx) => ctx.swarm.status(),
+  'dreamos.desktop.calibrate': async (ctx, arg) => {
+    const name = (arg && typeof arg === 'object' && typeof (arg as Agent).name === 'string' ? (arg as Agent).name : undefined) ??
+      (await vscode.window.showQuickPick(ctx.session.current.agents.filter((a) => a.driver === 'chat-window').map((a) => a.name), { placeHolder: 'Calibrate which chat-window agent?' })) ??
+      (await vscode.window.showInputBox({ prompt: 'Agent name (as in .dreamos/agents.json)' }));
+    if (!name) return undefined;
+    const titlePattern = await vscode.window.showInputBox({ title: `Calibrate ${name} (1/2)`, prompt: 'Text in the title of the agent\'s editor window (e.g. its workspace name)', validateInput: (v) => (v.trim() ? undefined : 'Give part of the window title.') });
+    if (!titlePattern) return undefined;
+    const send = await vscode.window.showQuickPick(['enter', 'ctrl+enter', 'cmd+enter'], { title: `Calibrate ${name} (2/2)`, placeHolder: 'Which key sends a chat message in that window?' });
+    if (!send) return undefined;
+    const r = await ctx.desktop.calibrate(name, {
+      titlePattern,
+      sendChord: send,
+      capture: confirmCapture(async (w) => (await vscode.window.showInformationMessage(`Move the pointer onto the chat input of "${w.title}" (don't click), then press Enter here.`, { modal: true }, 'Capture')) === 'Capture'),
+      choose: async (ws) => (await vscode.window.showQuickPick(ws.map((w) => ({ label: w.title, w })), { title: 'Several windows match' }))?.w,
+    });
+    if (!r.ok) throw new DreamError('invalid_input', r.message);
+    void vscode.window.showInformationMessage(`Dream.OS: ${name}'s chat input is calibrated${r.fingerprinted ? '' : ' (no pixel fingerprint on this display)'}.`);
+    return r;
+  },
+  'dreamos.desktop.recheck': async (ctx, arg) => {
+    const name = typeof arg === 'string' ? arg : await vscode.window.showInputBox({ prompt: 'Re-check which agent\'s window?' });
+    if (!name) return undefined;
+    const r = await ctx.desktop.recheck(name, { adoptMoved: true });
+    void vscode.window.showInformationMessage(`Dream.OS: ${name}: ${JSON.stringify(r)}`);
+    return r;
+  },
+  'dreamos.desktop.arrange': async (ctx) => {
+    const names = ctx.session.current.agents.filter((a) => a.driver === 'chat-window').map((a) => a.name);
+    if (names.length === 0) {
+      void vscode.window.showInformationMessage('Dream.OS: no chat-window agents to arrange.');
+      return undefined;
+    }
+    const placed = await ctx.desktop.arrange(names);
+    void vscode.window.showInformationMessage(`Dream.OS arranged ${placed.length} agent window(s) in a grid. Re-check calibrations afterwards.`);
+    return placed;
+  },
   'dreamos.discord.setToken': async (ctx) => ctx.discord.setToken(),
   'dreamos.discord.connect': async (ctx) => {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Dream.OS: connecting Discord…' }, () => ctx.discord.connect());

@@ -11,6 +11,7 @@ import { BoardSession, type BoardConnection } from './boardSession';
 import { registerCommands } from './commands';
 import { DiscordConnection } from './discord';
 import { SwarmControl } from './swarmControl';
+import { createDesktopAutomation } from '../integrations/desktop';
 import { registerReportTools, type ReportBoard } from './agents/reportTools';
 import { StatusBar } from './statusBar';
 import { AgentsTreeProvider } from './views/agentsView';
@@ -75,7 +76,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   session.onDidChange(updateBadge, undefined, context.subscriptions);
   context.subscriptions.push(tasks, agents, inbox, tasksView, agentsView, inboxView, new StatusBar(session));
 
-  const swarm = new SwarmControl(session, vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath, log);
+  // Desktop automation (nut-js) loads nothing until a chat-window agent or a desktop command needs it.
+  const desktopSettings = () => vscode.workspace.getConfiguration('dreamos.desktop');
+  const desktop = createDesktopAutomation({
+    boardDir: boardDir ?? '',
+    settings: { enabled: desktopSettings().get<boolean>('enabled', true), pasteSettleMs: desktopSettings().get<number>('pasteSettleMs', 150) },
+    log: (l) => log.info(`[desktop] ${l}`),
+  });
+  context.subscriptions.push({ dispose: () => void desktop.dispose() });
+  const swarm = new SwarmControl(session, vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath, log, desktop);
   activeSwarm = swarm;
   // Agents running as the editor's language model report back through these tools.
   if (typeof (vscode.lm as { registerTool?: unknown } | undefined)?.registerTool === 'function') {
@@ -89,6 +98,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   }
   context.subscriptions.push(
     ...registerCommands({
+      desktop,
       discord,
       swarm,
       extensionUri: context.extensionUri,

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { DesktopAutomation } from '../core/loop/driver';
 import type { Swarm, SwarmBoard } from '../core/loop/swarm';
 import { DreamError } from '../core/errors';
 import { createEditorSwarm } from './agents/editorSwarm';
@@ -15,6 +16,7 @@ export class SwarmControl {
     private readonly session: BoardSession,
     private readonly cliPath: string,
     private readonly log: vscode.LogOutputChannel,
+    private readonly desktop?: DesktopAutomation,
   ) {}
 
   get running(): boolean {
@@ -28,7 +30,7 @@ export class SwarmControl {
     }
     const board = (await this.session.open()) as unknown as SwarmBoard;
     await this.session.call({ type: 'swarm.set', desired: 'running', reason: 'started from the editor' }).catch(() => undefined);
-    this.swarm = await createEditorSwarm({ vscode, board, boardDir: this.session.boardDir, cliPath: this.cliPath, log: (l) => this.log.info(`[swarm] ${l}`) });
+    this.swarm = await createEditorSwarm({ vscode, board, boardDir: this.session.boardDir, cliPath: this.cliPath, log: (l) => this.log.info(`[swarm] ${l}`), ...(this.desktop ? { desktop: this.desktop } : {}) });
     const r = await this.swarm.start();
     for (const x of r.refused) this.log.warn(`[swarm] ${x.name} not started: ${x.reason}`);
     if (r.started.length) void vscode.window.showInformationMessage(`Dream.OS swarm running: ${r.started.join(', ')}`);

@@ -114,8 +114,11 @@ export function changedSince(before: WorkspaceSnapshot | null, after: WorkspaceS
  * The desktop-automation fallback of chat-window agents (find the window, focus, paste, send).
  * It is a separate piece of work; until a build ships it, `notAvailableDesktop` answers.
  */
+export type DesktopSendResult = { ok: true } | { ok: false; reason: string; code?: string; recalibrate?: boolean };
 export interface DesktopAutomation {
-  sendToWindow(windowTitle: string, text: string, signal: AbortSignal): Promise<{ ok: true } | { ok: false; reason: string }>;
+  sendToWindow(windowTitle: string, text: string, signal: AbortSignal): Promise<DesktopSendResult>;
+  /** Preferred when present: calibration (chat input position, window, fingerprint) is per agent. */
+  sendToAgent?(agent: string, text: string, signal: AbortSignal): Promise<DesktopSendResult>;
 }
 
 export const notAvailableDesktop: DesktopAutomation = {

@@ -68,9 +68,13 @@ export class ChatWindowDriver implements AgentDriver {
       }
       io.note(`prompt sent to the ${this.api.env.appName} chat with ${id}; waiting for the agent to report through the board`);
     } else {
-      const sent = await this.desktop.sendToWindow(this.cfg.windowTitle ?? this.api.env.appName, prompt, signal);
+      const sent = this.desktop.sendToAgent
+        ? await this.desktop.sendToAgent(job.agentName, prompt, signal)
+        : await this.desktop.sendToWindow(this.cfg.windowTitle ?? this.api.env.appName, prompt, signal);
       if (!sent.ok) {
-        return done({ status: 'unavailable', message: `${this.api.env.appName} has none of the chat commands ${wanted.join(', ')}. ${sent.reason}`, tail: '' });
+        // A layout change (recalibrate) needs the person; nothing was typed, so a retry is safe too.
+        const what = sent.recalibrate ? ' Run "Dream.OS: Calibrate Agent Window" for this agent.' : '';
+        return done({ status: 'unavailable', message: `${this.api.env.appName} has none of the chat commands ${wanted.join(', ')}. ${sent.reason}${what}`, tail: '' });
       }
       io.note('prompt typed into the chat window by desktop automation; waiting for the report');
     }

@@ -46,6 +46,7 @@ export class DashboardPanel extends Disposable {
       log: (level, message) => log[level](message),
     });
     this._register({ dispose: () => this.host.dispose() });
+    this.host.warm(); // reads the board while the webview loads
     this.client = this.host.attach((m: HostToClient) => void panel.webview.postMessage(m));
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'dreamos.svg');
     panel.webview.html = this.html(panel.webview, extensionUri);
