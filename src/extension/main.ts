@@ -118,7 +118,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
     }),
   );
 
-  await vscode.commands.executeCommand('setContext', 'dreamos.boardOpen', false);
+  // Not awaited: activation should not wait for a round trip to the workbench.
+  void vscode.commands.executeCommand('setContext', 'dreamos.boardOpen', false);
   // Open an existing board right away; a new one is created on the first command that needs it.
   if (boardDir && existsSync(path.join(boardDir, 'board.sqlite'))) {
     session.open().catch((err) => {

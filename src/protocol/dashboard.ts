@@ -8,12 +8,23 @@
  * The conversation: the client says `ready` (on every load and reconnect) → the host answers with
  * the full `state` → from then on `delta`s carry the new events plus the tasks and agents they
  * touched. Requests carry a `requestId` and get exactly one `response` with the same id.
+ *
+ * A client that already holds a state (the browser tab fetches its first one over HTTP, in parallel
+ * with loading the UI; a reconnecting tab has its own) says `ready` with that state's `seq`: the host
+ * then sends only a `delta` with what it missed, or nothing if it missed nothing — a full `state`
+ * only when it cannot tell what was missed.
+ *
+ * Size matters on a 10,000-task board: a card carries only what a card shows (details come with
+ * `task.show` on selection), and the `state` sends the cards as a `CardTable` — one array per field,
+ * enum fields as small numbers — which is a third of the bytes of an array of card objects and
+ * parses several times faster.
  */
 import { z } from 'zod';
 import type { Agent, Task, TaskHistoryEntry, TaskStatus, TaskType } from '../core/board/model';
 import type { BoardEvent } from '../core/events/events';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: cards lost tags, dependencies and lease (details carry them), and `state` sends a CardTable. */
+export const PROTOCOL_VERSION = 2;
 /** Client messages are small; anything larger is refused before it is parsed. */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 
@@ -46,13 +57,20 @@ export type DashboardAction = DashboardRequest['action'];
 const RequestId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 export const ClientToHost = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready'), protocol: z.literal(PROTOCOL_VERSION).optional() }).strict(),
+  z
+    .object({
+      type: z.literal('ready'),
+      protocol: z.literal(PROTOCOL_VERSION).optional(),
+      /** The client has the board through this event (its state's or its last delta's latestSeq). */
+      seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('request'), requestId: RequestId, request: DashboardRequest }).strict(),
 ]);
 export type ClientToHost = z.input<typeof ClientToHost>;
 export type ParsedClientMessage = z.output<typeof ClientToHost>;
 
-/** A task as the board columns need it: no description, evidence or lease token (details fetch those). */
+/** A task as a board card shows it: no description, tags, evidence or lease (details fetch those). */
 export interface TaskCard {
   id: string;
   title: string;
@@ -62,9 +80,6 @@ export interface TaskCard {
   assignee: string | null;
   attempts: number;
   maxAttempts: number;
-  tags: string[];
-  dependsOn: string[];
-  leaseExpiresAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -79,12 +94,86 @@ export function toTaskCard(t: Task): TaskCard {
     assignee: t.assignee,
     attempts: t.attempts,
     maxAttempts: t.maxAttempts,
-    tags: t.tags,
-    dependsOn: t.dependsOn,
-    leaseExpiresAt: t.lease?.expiresAt ?? null,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   };
+}
+
+/**
+ * Many cards, column-wise: entry i of every array is card i. Strings that repeat (status, kind,
+ * assignee) are sent once, in a small dictionary, and cards hold their index (-1: no assignee).
+ * Times are milliseconds after `epoch`. The host sends cards in the board's claim order (priority,
+ * then age, then id), so the UI's urgency-ordered columns arrive already sorted.
+ */
+export interface CardTable {
+  ids: string[];
+  titles: string[];
+  statuses: TaskStatus[];
+  status: number[];
+  kinds: TaskType[];
+  kind: number[];
+  people: string[];
+  assignee: number[];
+  priority: number[];
+  attempts: number[];
+  maxAttempts: number[];
+  epoch: number;
+  createdAt: number[];
+  updatedAt: number[];
+}
+
+/** The board's claim order: most urgent first, then oldest, then by id (as `task.list` returns them). */
+export function claimOrder(a: TaskCard, b: TaskCard): number {
+  return b.priority - a.priority || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Packs cards into a CardTable, in the order given. (The UI's decoder is webview-ui/src/cards.ts.) */
+export function encodeCards(cards: readonly TaskCard[]): CardTable {
+  const n = cards.length;
+  const t: CardTable = {
+    ids: new Array<string>(n),
+    titles: new Array<string>(n),
+    statuses: [],
+    status: new Array<number>(n),
+    kinds: [],
+    kind: new Array<number>(n),
+    people: [],
+    assignee: new Array<number>(n),
+    priority: new Array<number>(n),
+    attempts: new Array<number>(n),
+    maxAttempts: new Array<number>(n),
+    epoch: 0,
+    createdAt: new Array<number>(n),
+    updatedAt: new Array<number>(n),
+  };
+  const codes = <T extends string>(dict: T[]) => {
+    const index = new Map<T, number>();
+    return (v: T) => {
+      let i = index.get(v);
+      if (i === undefined) index.set(v, (i = dict.push(v) - 1));
+      return i;
+    };
+  };
+  const status = codes(t.statuses);
+  const kind = codes(t.kinds);
+  const person = codes(t.people);
+  let epoch = Infinity;
+  for (const c of cards) epoch = Math.min(epoch, c.createdAt, c.updatedAt);
+  t.epoch = n ? epoch : 0;
+  for (let i = 0; i < n; i++) {
+    const c = cards[i]!;
+    t.ids[i] = c.id;
+    t.titles[i] = c.title;
+    t.status[i] = status(c.status);
+    t.kind[i] = kind(c.kind);
+    t.assignee[i] = c.assignee === null ? -1 : person(c.assignee);
+    t.priority[i] = c.priority;
+    t.attempts[i] = c.attempts;
+    t.maxAttempts[i] = c.maxAttempts;
+    t.createdAt[i] = c.createdAt - t.epoch;
+    t.updatedAt[i] = c.updatedAt - t.epoch;
+  }
+  return t;
 }
 
 /** Everything `task.show` knows. The lease token is never sent to a dashboard. */
@@ -110,7 +199,8 @@ export type HubRole = 'hub' | 'client' | 'closed';
 export interface DashboardState {
   boardDir: string;
   role: HubRole;
-  tasks: TaskCard[];
+  /** Every task on the board. */
+  cards: CardTable;
   agents: Agent[];
   latestSeq: number;
   /** The newest events (up to 200), so a reloaded dashboard can refill its timeline. */
@@ -159,19 +249,46 @@ export const TaskCardSchema = z
     assignee: z.string().nullable(),
     attempts: z.number().int(),
     maxAttempts: z.number().int(),
-    tags: z.array(z.string()),
-    dependsOn: z.array(TaskId),
-    leaseExpiresAt: z.number().nullable(),
     createdAt: z.number(),
     updatedAt: z.number(),
   })
   .strict();
+const Ints = z.array(z.number().int());
+export const CardTableSchema = z
+  .object({
+    ids: z.array(TaskId),
+    titles: z.array(z.string()),
+    statuses: z.array(TaskStatusSchema),
+    status: Ints,
+    kinds: z.array(Kind),
+    kind: Ints,
+    people: z.array(z.string()),
+    assignee: Ints,
+    priority: z.array(z.number().int().min(0).max(3)),
+    attempts: Ints,
+    maxAttempts: Ints,
+    epoch: z.number().int().min(0),
+    createdAt: z.array(z.number().int().min(0)),
+    updatedAt: z.array(z.number().int().min(0)),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const n = t.ids.length;
+    const columns = ['titles', 'status', 'kind', 'assignee', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt'] as const;
+    for (const c of columns) if (t[c].length !== n) ctx.addIssue({ code: 'custom', path: [c], message: `${c} has ${t[c].length} entries for ${n} cards` });
+    const inRange = (c: 'status' | 'kind' | 'assignee', size: number, min: number) => {
+      if (t[c].some((i) => i < min || i >= size)) ctx.addIssue({ code: 'custom', path: [c], message: `${c} points outside its dictionary` });
+    };
+    inRange('status', t.statuses.length, 0);
+    inRange('kind', t.kinds.length, 0);
+    inRange('assignee', t.people.length, -1);
+  });
 const AgentSchema = z.looseObject({ id: AgentId, name: z.string(), status: z.string(), driver: z.string(), currentTask: z.string().nullable() });
 const EventSchema = z.object({ seq: z.number().int().positive(), type: z.string(), at: z.number(), actor: z.string(), subject: z.string(), payload: z.record(z.string(), z.unknown()) }).strict();
 const Role = z.enum(['hub', 'client', 'closed']);
 const ErrorSchema = z.object({ code: z.string(), message: z.string().min(1) }).strict();
 export const HostToClientSchema = z.union([
-  z.object({ type: z.literal('state'), state: z.object({ boardDir: z.string(), role: Role, tasks: z.array(TaskCardSchema), agents: z.array(AgentSchema), latestSeq: z.number().int().min(0), recentEvents: z.array(EventSchema).max(200) }).strict() }).strict(),
+  z.object({ type: z.literal('state'), state: z.object({ boardDir: z.string(), role: Role, cards: CardTableSchema, agents: z.array(AgentSchema), latestSeq: z.number().int().min(0), recentEvents: z.array(EventSchema).max(200) }).strict() }).strict(),
   z.object({ type: z.literal('delta'), events: z.array(EventSchema), tasks: z.array(TaskCardSchema), agents: z.array(AgentSchema).optional(), latestSeq: z.number().int().min(0), role: Role }).strict(),
   z.object({ type: z.literal('response'), requestId: RequestId, ok: z.literal(true), result: z.unknown() }).strict(),
   z.object({ type: z.literal('response'), requestId: RequestId, ok: z.literal(false), error: ErrorSchema }).strict(),

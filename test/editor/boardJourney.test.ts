@@ -111,9 +111,8 @@ test('board journey: palette, tree, context menu, dashboard, proposal approved i
     await shot('dashboard');
 
     // Review the agent's proposal: it opens in the diff editor; Approve in the editor title applies it.
-    await page.locator('.monaco-workbench .part.editor').click({ position: { x: 400, y: 300 } });
-    await palette(page, 'Dream.OS: Review Proposal…');
-    await answer(page, '');
+    // (the dashboard webview now has the focus: open the proposal from the Proposals view instead)
+    await sidebar.locator('.monaco-list-row').filter({ hasText: 'greeting.ts' }).first().click();
     await page.locator('.monaco-diff-editor').first().waitFor({ timeout: 30_000 });
     await page.locator('.monaco-diff-editor').getByText('hello, world').first().waitFor({ timeout: 30_000 });
     await shot('proposal-in-diff-editor');

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import type { Task } from '../../src/core/board/model';
 import { startDashboardServer, type DashboardServer } from '../../src/integrations/http/dashboardServer';
 import { HostToClientSchema, type HostToClient, type TaskCard, type TaskDetails } from '../../src/protocol/dashboard';
+import { decodeCards } from '../../webview-ui/src/cards';
 import { memoryConnection, type MemoryConnection } from './dashboardServerHelpers';
 
 interface Res {
@@ -166,7 +167,7 @@ describe('dashboard server (real HTTP, real WebSocket, real board)', () => {
     const state = await client.next(isState);
     assert.equal(state.state.boardDir, '/work/.dreamos');
     assert.equal(state.state.role, 'hub');
-    assert.ok(state.state.tasks.some((t) => t.title === 'Already on the board'));
+    assert.ok(decodeCards(state.state.cards).some((t) => t.title === 'Already on the board'));
     assert.ok(state.state.recentEvents.length >= 1);
 
     client.send('this is not json');
@@ -188,6 +189,47 @@ describe('dashboard server (real HTTP, real WebSocket, real board)', () => {
     assert.equal(created.title, 'From the socket');
     assert.equal(created.priority, 2);
     client.ws.close();
+  });
+
+  it('serves the first state over HTTP to a signed-in page, and the socket resumes from it', async () => {
+    const page = await get(server.port, '/', { Cookie: cookie });
+    assert.match(page.body, /<link rel="preload" href="\/state" as="fetch" crossorigin>/, 'the page fetches its state while its script loads');
+    assert.equal((await get(server.port, '/state')).status, 401, 'not without the cookie');
+    assert.equal((await get(server.port, '/state', { Cookie: cookie, Host: 'evil.example' })).status, 403);
+    const r = await get(server.port, '/state', { Cookie: cookie });
+    assert.equal(r.status, 200);
+    assert.match(String(r.headers['content-type']), /^application\/json/);
+    assert.equal(r.headers['cache-control'], 'no-store');
+    const first = JSON.parse(r.body) as unknown;
+    assert.ok(HostToClientSchema.safeParse(first).success);
+    assert.ok(isState(first as HostToClient));
+    const { state } = first as Extract<HostToClient, { type: 'state' }>;
+    assert.ok(decodeCards(state.cards).some((t) => t.title === 'Already on the board'));
+
+    // Nothing happened since: the socket's answer to `ready` is an empty delta, not the state again.
+    const a = (await upgrade(server.port, { Cookie: cookie, Origin: origin })).client!;
+    a.send({ type: 'ready', protocol: 2, seq: state.latestSeq });
+    const none = await a.next(isDelta);
+    assert.deepEqual(none.events, []);
+    assert.equal(none.latestSeq, state.latestSeq);
+
+    // Something happened: a page that says where it was gets exactly what it missed.
+    const task = (await conn.call({ type: 'task.add', title: 'Added while the page loaded' })) as Task;
+    await a.next((m): m is Extract<HostToClient, { type: 'delta' }> => isDelta(m) && m.tasks.some((t) => t.id === task.id));
+    const b = (await upgrade(server.port, { Cookie: cookie, Origin: origin })).client!;
+    b.send({ type: 'ready', seq: state.latestSeq });
+    const missed = await b.next(isDelta);
+    assert.ok(missed.events.length >= 1 && missed.events.every((e) => e.seq > state.latestSeq));
+    assert.ok(missed.events.some((e) => e.type === 'task.created' && e.subject === task.id));
+    assert.ok(missed.tasks.some((t) => t.title === 'Added while the page loaded'));
+    assert.deepEqual(new Set(missed.tasks.map((t) => t.id)), new Set(missed.events.filter((e) => e.type.startsWith('task.')).map((e) => e.subject)), 'the cards of the tasks those events touched');
+    assert.equal(b.messages.filter(isState).length, 0);
+
+    // A seq the host cannot account for (another board, a reset): the full state.
+    const c = (await upgrade(server.port, { Cookie: cookie, Origin: origin })).client!;
+    c.send({ type: 'ready', seq: 1e9 });
+    assert.ok(decodeCards((await c.next(isState)).state.cards).some((t) => t.id === task.id));
+    for (const x of [a, b, c]) x.ws.close();
   });
 
   it('streams a task created through the connection to the socket as an event with its card', async () => {

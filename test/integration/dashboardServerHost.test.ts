@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DashboardHost } from '../../src/integrations/http/dashboardHost';
-import { HostToClientSchema, type HostToClient } from '../../src/protocol/dashboard';
+import type { Task } from '../../src/core/board/model';
+import { HostToClientSchema, toTaskCard, type HostToClient } from '../../src/protocol/dashboard';
+import { decodeCards } from '../../webview-ui/src/cards';
 import { memoryConnection, type MemoryConnection } from './dashboardServerHelpers';
 
 /** A client of the transport-free host, as the VS Code panel and the server plug theirs in. */
@@ -61,7 +63,7 @@ describe('DashboardHost (the protocol, transport-free)', () => {
     assert.equal(a.got.length, 1);
     await a.c.receive({ type: 'ready' });
     const state = a.got[1];
-    assert.ok(state?.type === 'state' && state.state.tasks.some((t) => t.title === 'while hidden'));
+    assert.ok(state?.type === 'state' && decodeCards(state.state.cards).some((t) => t.title === 'while hidden'));
   });
 
   it('an import of many tasks re-sends the full state instead of a huge delta', async () => {
@@ -71,7 +73,53 @@ describe('DashboardHost (the protocol, transport-free)', () => {
     await until(() => a.got.length > 1);
     const m = a.got[1]!;
     assert.equal(m.type, 'state');
-    assert.ok(m.type === 'state' && m.state.tasks.length >= 400);
+    assert.ok(m.type === 'state' && m.state.cards.ids.length >= 400);
+  });
+
+  it('serves a reload from what it knows: no board reads, and the same cards a fresh read gives', async () => {
+    const a = client(host);
+    const hidden = client(host);
+    await a.c.receive({ type: 'ready' });
+    await hidden.c.receive({ type: 'ready' });
+    hidden.c.setHidden();
+    // Changes while one client listens (deltas keep the cache current)…
+    const agent = (await conn.call({ type: 'agent.register', name: 'cache-check' })) as { id: string };
+    const t1 = (await conn.call({ type: 'task.add', title: 'claimed while watched', priority: 'high' })) as Task;
+    await conn.call({ type: 'task.claim', taskId: t1.id, agentId: agent.id });
+    await until(() => a.got.some((m) => m.type === 'delta' && m.tasks.some((t) => t.id === t1.id && t.status === 'claimed')));
+    // …and while nobody does (the cache remembers what to re-read).
+    a.c.setHidden();
+    const t2 = (await conn.call({ type: 'task.add', title: 'added while hidden' })) as Task;
+    await conn.call({ type: 'task.cancel', taskId: t2.id, reason: 'not needed' });
+    await new Promise((r) => setTimeout(r, 80));
+    const before = conn.calls;
+    await hidden.c.receive({ type: 'ready' });
+    const fromCache = hidden.got.at(-1);
+    assert.ok(fromCache?.type === 'state');
+    assert.ok(conn.calls - before <= 3, `a reload re-reads only what changed unseen (${conn.calls - before} calls)`);
+    const before2 = conn.calls;
+    await a.c.receive({ type: 'ready' });
+    assert.equal(conn.calls, before2, 'a second reload reads nothing from the board');
+    const fresh = ((await conn.call({ type: 'task.list' })) as Task[]).map(toTaskCard);
+    const cached = decodeCards(fromCache.state.cards);
+    assert.deepEqual(cached, fresh, 'the cached cards are the board, in the board order');
+    assert.ok(fromCache.state.agents.some((x) => x.id === agent.id && x.status === 'busy'));
+    assert.equal(fromCache.state.latestSeq, ((await conn.call({ type: 'board.info' })) as { latestSeq: number }).latestSeq);
+    assert.ok(fromCache.state.recentEvents.some((e) => e.type === 'task.transitioned' && e.subject === t2.id));
+    const seqs = fromCache.state.recentEvents.map((e) => e.seq);
+    assert.deepEqual(seqs, [...new Set(seqs)].sort((x, y) => x - y), 'recent events in order, none twice');
+  });
+
+  it('a client resuming from before an import gets the full state (the import names no tasks)', async () => {
+    const a = client(host);
+    await a.c.receive({ type: 'ready' });
+    const from = a.got[0]!.type === 'state' ? (a.got[0] as Extract<HostToClient, { type: 'state' }>).state.latestSeq : -1;
+    await conn.call({ type: 'board.import', file: { tasks: [{ title: 'imported quietly' }] } });
+    await until(() => a.got.length > 1);
+    const b = client(host);
+    await b.c.receive({ type: 'ready', seq: from });
+    const m = b.got[0];
+    assert.ok(m?.type === 'state' && decodeCards(m.state.cards).some((t) => t.title === 'imported quietly'));
   });
 
   it('a request for a missing task is answered with the board error, and the host carries on', async () => {

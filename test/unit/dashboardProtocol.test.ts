@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Task } from '../../src/core/board/model';
-import { decodeClientMessage, HostToClientSchema, MAX_CLIENT_MESSAGE_BYTES, toTaskCard } from '../../src/protocol/dashboard';
+import { CardTableSchema, claimOrder, decodeClientMessage, encodeCards, HostToClientSchema, MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, toTaskCard, type TaskCard } from '../../src/protocol/dashboard';
+import { decodeCards } from '../../webview-ui/src/cards';
 
 const TASK = 'tsk_0123456789ab';
 const AGENT = 'agt_0123456789ab';
@@ -10,7 +11,7 @@ describe('dashboard protocol: what clients may send', () => {
   it('accepts every well-formed message, as a value or as JSON text', () => {
     const good = [
       { type: 'ready' },
-      { type: 'ready', protocol: 1 },
+      { type: 'ready', protocol: PROTOCOL_VERSION },
       { type: 'request', requestId: 0, request: { action: 'task.show', taskId: TASK } },
       { type: 'request', requestId: 1, request: { action: 'task.create', title: 'Write the parser', priority: 'high' } },
       { type: 'request', requestId: 2, request: { action: 'task.create', title: 'Defaults', kind: 'bug', description: 'd' } },
@@ -44,6 +45,7 @@ describe('dashboard protocol: what clients may send', () => {
       [{ type: 'request', requestId: 1.5, request: { action: 'task.show', taskId: TASK } }, /requestId/, undefined],
       [{ type: 'shutdown' }, /type/, undefined],
       [{ type: 'ready', protocol: 99 }, /protocol/, undefined],
+      [{ type: 'ready', protocol: 1 }, /protocol/, undefined], // a page from before the card table
       ['x'.repeat(MAX_CLIENT_MESSAGE_BYTES + 1), /limit/, undefined],
     ];
     for (const [raw, why, id] of cases) {
@@ -116,17 +118,50 @@ describe('dashboard protocol: what the host sends', () => {
     updatedAt: 1_500,
   };
 
-  it('cards carry what the columns show, never the description or the lease token', () => {
+  it('cards carry what a card shows, never the description, tags or lease', () => {
     const card = toTaskCard(task);
-    assert.equal(card.leaseExpiresAt, 2_000);
-    assert.ok(!('description' in card) && !('lease' in card));
+    assert.deepEqual(Object.keys(card).sort(), ['assignee', 'attempts', 'createdAt', 'id', 'kind', 'maxAttempts', 'priority', 'status', 'title', 'updatedAt']);
     assert.ok(!JSON.stringify(card).includes('77'));
+  });
+
+  it('a card table decodes to exactly the cards encoded, and is much smaller than card objects', () => {
+    const statuses = ['ready', 'running', 'done', 'waiting', 'failed'] as const;
+    const cards: TaskCard[] = Array.from({ length: 500 }, (_, i) => ({
+      id: `tsk_${i.toString(16).padStart(12, '0')}`,
+      title: i % 7 ? `Task “${i}” \n with "quotes"` : '',
+      status: statuses[i % statuses.length]!,
+      priority: i % 4,
+      kind: i % 3 ? 'bug' : 'feature',
+      assignee: i % 5 ? null : `agt_${(i % 3).toString(16).padStart(12, '0')}`,
+      attempts: i % 3,
+      maxAttempts: 3,
+      createdAt: 1_700_000_000_000 + i * 1000,
+      updatedAt: 1_700_000_000_000 + i * 1000 + (i % 11),
+    }));
+    const table = encodeCards(cards);
+    assert.ok(CardTableSchema.safeParse(table).success);
+    assert.deepEqual(decodeCards(table), cards);
+    assert.deepEqual(decodeCards(encodeCards([])), []);
+    assert.ok(JSON.stringify(table).length < 0.6 * JSON.stringify(cards).length, 'the table is the smaller form');
+    // claimOrder is the board's own order: priority, then age, then id.
+    const sorted = [...cards].sort(claimOrder);
+    assert.equal(sorted[0]!.priority, 3);
+    assert.ok(sorted.every((c, i) => i === 0 || claimOrder(sorted[i - 1]!, c) < 0));
+  });
+
+  it('the card table schema refuses ragged columns and indexes outside the dictionaries', () => {
+    const table = encodeCards([toTaskCard(task)]);
+    assert.equal(CardTableSchema.safeParse({ ...table, titles: [] }).success, false);
+    assert.equal(CardTableSchema.safeParse({ ...table, status: [5] }).success, false);
+    assert.equal(CardTableSchema.safeParse({ ...table, assignee: [-2] }).success, false);
+    assert.equal(CardTableSchema.safeParse({ ...table, ids: ['nope'] }).success, false);
+    assert.equal(CardTableSchema.safeParse({ ...table, description: ['leak'] }).success, false);
   });
 
   it('the host message schema accepts real shapes and rejects drift', () => {
     const card = toTaskCard(task);
     const ok = [
-      { type: 'state', state: { boardDir: '/b', role: 'hub', tasks: [card], agents: [], latestSeq: 3, recentEvents: [] } },
+      { type: 'state', state: { boardDir: '/b', role: 'hub', cards: encodeCards([card]), agents: [], latestSeq: 3, recentEvents: [] } },
       { type: 'delta', events: [{ seq: 4, type: 'task.created', at: 1, actor: 'human', subject: TASK, payload: {} }], tasks: [card], latestSeq: 4, role: 'client' },
       { type: 'response', requestId: 1, ok: true, result: card },
       { type: 'response', requestId: 2, ok: false, error: { code: 'not_found', message: 'No such task.' } },

@@ -70,8 +70,14 @@ export class BoardView {
           if (at >= 0) col.activeIndex = at;
         }
       }
-      col.render(changedTasks);
     });
+    this.renderAll(changedTasks);
+  }
+
+  /** All reads (one layout), then all writes. */
+  private renderAll(changedTasks?: ReadonlySet<string>): void {
+    const views = this.columns.map((c) => c.measure());
+    this.columns.forEach((c, i) => c.render(changedTasks, views[i]));
   }
 
   private activate(col: number, index: number, viaKeyboard: boolean): void {
@@ -85,7 +91,7 @@ export class BoardView {
   }
 
   rerenderSelection(): void {
-    for (const c of this.columns) c.render();
+    this.renderAll();
   }
 
   /** Scrolls to a task, makes it its column's active card, and optionally focuses it. */
@@ -184,8 +190,8 @@ export class BoardView {
       const at = id ? c.ids.indexOf(id) : -1;
       if (at >= 0) c.activeIndex = at;
       c.viewport.scrollTop = m.scroll[i] ?? 0;
-      c.render();
     });
+    this.renderAll();
   }
 
   renderedCards(): number {

@@ -5,10 +5,10 @@
  * and every other region is small enough to re-render whole, so the bundle stays a few KB.
  */
 import type { BoardEvent } from '../../src/core/events/events';
-import type { DashboardRequest, DashboardResults, HostToClient } from '../../src/protocol/dashboard';
+import type { DashboardRequest, DashboardResults, HostToClient, PROTOCOL_VERSION } from '../../src/protocol/dashboard';
 import { BoardView, type BoardMemory } from './board';
 import { DetailsPane } from './details';
-import { h, PRIORITIES, toast } from './dom';
+import { count, h, PRIORITIES, toast } from './dom';
 import { BoardModel, type Health } from './model';
 import { HealthPanel, renderAgents, renderTimeline } from './panels';
 import { createTransport, type LinkStatus } from './transport';
@@ -24,7 +24,12 @@ interface UiMemory {
   draft?: string;
 }
 
+// Marks for the bench's breakdown of a load: script start → connected → state → in the DOM → painted.
+performance.mark('dreamos:script-start');
+// First thing: in a browser tab this opens the WebSocket, whose handshake overlaps building the page.
 const transport = createTransport();
+/** The host refuses another version; the type makes this fail to compile when it changes. */
+const PROTOCOL: typeof PROTOCOL_VERSION = 2;
 const saved = ((): UiMemory => {
   const s = transport.loadState() as Partial<UiMemory> | null | undefined;
   return s && s.v === 1 ? (s as UiMemory) : { v: 1 };
@@ -38,6 +43,8 @@ let revealWhenSeen: string | undefined;
 
 // ---- requests, answered by id
 let nextRequest = 1;
+/** Requests made before the first connection, sent once it is up. */
+const whenOpen: (() => void)[] = [];
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
 function request<A extends DashboardRequest['action']>(r: Extract<DashboardRequest, { action: A }>): Promise<DashboardResults[A]> {
   const requestId = nextRequest++;
@@ -47,13 +54,20 @@ function request<A extends DashboardRequest['action']>(r: Extract<DashboardReque
       reject(new Error('The board did not answer within 30 s. Check that the hub is running, then try again.'));
     }, 30_000);
     pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject, timer });
-    try {
-      transport.send({ type: 'request', requestId, request: r });
-    } catch (e) {
-      clearTimeout(timer);
-      pending.delete(requestId);
-      reject(e as Error);
-    }
+    const send = () => {
+      if (!pending.has(requestId)) return; // gave up already
+      try {
+        transport.send({ type: 'request', requestId, request: r });
+      } catch (e) {
+        clearTimeout(timer);
+        pending.delete(requestId);
+        reject(e as Error);
+      }
+    };
+    // The board can be on screen before the channel is up (a browser tab's first state comes over HTTP).
+    if (link === 'open') send();
+    else if (link === 'connecting') whenOpen.push(send);
+    else send(); // closed: fails now, with the transport's explanation
   });
 }
 
@@ -129,7 +143,8 @@ function showCreated(): void {
 let frame = 0;
 let dirtyColumns = new Set<number>();
 let changedTasks = new Set<string>();
-let panelsDirty = true;
+let agentsDirty = true;
+let timelineDirty = true;
 function schedule(): void {
   frame ||= requestAnimationFrame(renderNow);
 }
@@ -139,16 +154,23 @@ function renderNow(): void {
   details.touched(changedTasks);
   dirtyColumns = new Set();
   changedTasks = new Set();
-  if (panelsDirty) {
+  if (agentsDirty) {
     renderAgents(agentList, model, request, (id) => openTask(id));
+    agentsDirty = false;
+  }
+  if (timelineDirty) {
     renderTimeline(timeline, model, (id) => openTask(id));
-    panelsDirty = false;
+    timelineDirty = false;
   }
   renderHeader();
 }
+/** Runs `fn` once the next frame is on screen (the rendering steps follow requestAnimationFrame). */
+function afterPaint(fn: () => void): void {
+  requestAnimationFrame(() => setTimeout(fn, 0));
+}
 function renderHeader(): void {
-  const running = (model.columns[1]?.length ?? 0).toLocaleString();
-  summary.textContent = `${model.tasks.size.toLocaleString()} tasks · ${running} in progress · ${model.agents.length} agents${model.boardDir ? ` · ${model.boardDir}` : ''}`;
+  const running = count(model.columns[1]?.length ?? 0);
+  summary.textContent = `${count(model.tasks.size)} tasks · ${running} in progress · ${model.agents.length} agents${model.boardDir ? ` · ${model.boardDir}` : ''}`;
   statusPill.textContent = link === 'open' ? '● live' : link === 'connecting' ? 'connecting…' : 'reconnecting…';
   statusPill.className = `link-status ${link}`;
   health.update(link);
@@ -174,7 +196,9 @@ function receive(m: HostToClient): void {
       if (firstState) performance.mark('dreamos:state-received');
       model.applyState(m.state);
       board.refresh([0, 1, 2, 3, 4]);
-      panelsDirty = true;
+      agentsDirty = true;
+      // The activity list sits below the board: on the first load it waits until the board is on screen.
+      timelineDirty = !firstState;
       renderNow();
       if (!firstState && selected) details.touched([selected]); // a re-sync may have changed it
       if (firstState) {
@@ -184,6 +208,11 @@ function receive(m: HostToClient): void {
         if (selected && model.tasks.has(selected)) void details.show(selected);
         else selected = undefined;
         performance.mark('dreamos:first-render');
+        afterPaint(() => {
+          performance.mark('dreamos:first-paint');
+          timelineDirty = true;
+          schedule();
+        });
       }
       if (revealWhenSeen && model.tasks.has(revealWhenSeen)) showCreated();
       break;
@@ -191,7 +220,8 @@ function receive(m: HostToClient): void {
     case 'delta': {
       for (const c of model.applyDelta(m)) dirtyColumns.add(c);
       for (const t of m.tasks) changedTasks.add(t.id);
-      panelsDirty = true;
+      agentsDirty ||= m.agents !== undefined || m.tasks.length > 0; // agent cards name their task
+      timelineDirty ||= m.events.length > 0 || m.tasks.length > 0;
       schedule();
       if (revealWhenSeen && model.tasks.has(revealWhenSeen)) showCreated();
       break;
@@ -208,16 +238,33 @@ function receive(m: HostToClient): void {
     case 'error':
       toast(m.error.message, 'error');
       // The board could not be read yet (no hub, still starting): ask again shortly.
-      if (firstState) setTimeout(() => link === 'open' && firstState && transport.send({ type: 'ready', protocol: 1 }), 3000);
+      if (firstState) setTimeout(() => link === 'open' && firstState && transport.send({ type: 'ready', protocol: PROTOCOL }), 3000);
       break;
   }
 }
 
 transport.onMessage(receive);
+// A browser tab's first state is already on its way over HTTP: show it without waiting for the socket.
+const initial = transport.initialState().then((m) => {
+  if (m && firstState) receive(m);
+});
+/** `ready`, with the event this page has the board through (if it has a board): the host sends only what it missed. */
+function sayReady(): void {
+  try {
+    transport.send({ type: 'ready', protocol: PROTOCOL, ...(firstState ? {} : { seq: model.latestSeq }) });
+  } catch {
+    // closed again already: the next 'open' says it
+  }
+}
 transport.onStatus((s) => {
   link = s;
-  if (s === 'open') transport.send({ type: 'ready', protocol: 1 });
+  if (s === 'open' && firstState) performance.mark('dreamos:connected');
+  if (s === 'open') {
+    whenOpen.splice(0).forEach((send) => send());
+    void initial.then(sayReady);
+  }
   if (s === 'closed') {
+    whenOpen.length = 0; // their requests are rejected just below
     for (const [id, p] of pending) {
       clearTimeout(p.timer);
       p.reject(new Error('The connection to the board was lost; reconnecting. Try again in a moment.'));
@@ -226,3 +273,4 @@ transport.onStatus((s) => {
   }
   renderHeader();
 });
+performance.mark('dreamos:script-end');

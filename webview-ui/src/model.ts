@@ -6,6 +6,7 @@
 import type { Agent, TaskStatus } from '../../src/core/board/model';
 import type { BoardEvent } from '../../src/core/events/events';
 import type { DashboardState, DeltaMessage, HubRole, TaskCard } from '../../src/protocol/dashboard';
+import { decodeCards } from './cards';
 
 export interface ColumnDef {
   title: string;
@@ -22,7 +23,8 @@ export const COLUMNS: readonly ColumnDef[] = [
   { title: 'Done', statuses: ['done', 'cancelled'], order: 'recent' },
 ];
 
-const columnOf = (s: TaskStatus) => COLUMNS.findIndex((c) => c.statuses.includes(s));
+const COLUMN_OF = new Map<TaskStatus, number>(COLUMNS.flatMap((c, i) => c.statuses.map((s) => [s, i] as const)));
+const columnOf = (s: TaskStatus) => COLUMN_OF.get(s) ?? -1;
 
 function compare(order: ColumnDef['order'], a: TaskCard, b: TaskCard): number {
   if (order === 'recent') return b.updatedAt - a.updatedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -58,8 +60,16 @@ export class BoardModel {
   }
 
   applyState(s: DashboardState): void {
-    this.tasks = new Map(s.tasks.map((t) => [t.id, t]));
-    this.columns = COLUMNS.map((c, i) => s.tasks.filter((t) => columnOf(t.status) === i).sort((a, b) => compare(c.order, a, b)).map((t) => t.id));
+    const cards = decodeCards(s.cards);
+    const tasks = new Map<string, TaskCard>();
+    const byColumn: TaskCard[][] = COLUMNS.map(() => []);
+    for (const t of cards) {
+      tasks.set(t.id, t);
+      byColumn[columnOf(t.status)]?.push(t);
+    }
+    this.tasks = tasks;
+    // The host sends cards in claim order, so the urgency columns are sorted already (a linear pass).
+    this.columns = byColumn.map((list, i) => list.sort((a, b) => compare(COLUMNS[i]!.order, a, b)).map((t) => t.id));
     this.agents = s.agents;
     this.role = s.role;
     this.boardDir = s.boardDir;

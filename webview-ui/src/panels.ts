@@ -6,7 +6,7 @@ import type { Agent } from '../../src/core/board/model';
 import type { BoardEvent } from '../../src/core/events/events';
 import type { DashboardRequest, DashboardResults } from '../../src/protocol/dashboard';
 import type { LinkStatus } from './transport';
-import { actionButton, ago, clock, h } from './dom';
+import { actionButton, ago, clock, count, h } from './dom';
 import type { BoardModel } from './model';
 
 type Request = <A extends DashboardRequest['action']>(r: Extract<DashboardRequest, { action: A }>) => Promise<DashboardResults[A]>;
@@ -83,8 +83,8 @@ export class HealthPanel {
     set('link', link === 'open' ? 'live' : link === 'connecting' ? 'connecting…' : 'reconnecting…', link !== 'open');
     set('role', m.role === 'closed' ? 'not connected' : `the ${m.role}`, m.role === 'closed');
     set('rate', m.eventRate().toFixed(1));
-    set('seq', m.latestSeq.toLocaleString());
-    set('tasks', m.tasks.size.toLocaleString());
+    set('seq', count(m.latestSeq));
+    set('tasks', count(m.tasks.size));
     set('leases', String(m.health.leaseExpiries), m.health.leaseExpiries > 0);
     set('failures', String(m.health.failures), m.health.failures > 0);
     set('stalls', String(m.health.stalls), m.health.stalls > 0);

@@ -3,7 +3,7 @@
  * postMessage channel; in a browser tab it is a WebSocket to the dashboard server, reconnecting
  * with backoff. The rest of the UI cannot tell which one it runs on.
  */
-import type { ClientToHost, HostToClient } from '../../src/protocol/dashboard';
+import type { ClientToHost, HostToClient, StateMessage } from '../../src/protocol/dashboard';
 
 export type LinkStatus = 'connecting' | 'open' | 'closed';
 
@@ -13,6 +13,11 @@ export interface Transport {
   onMessage(cb: (m: HostToClient) => void): void;
   /** Fires 'open' once at start in VS Code; after every (re)connect in a browser. Say `ready` then. */
   onStatus(cb: (s: LinkStatus) => void): void;
+  /**
+   * The first state, if the host offers it before the channel is up: a browser tab fetches it over
+   * HTTP (the page preloads it while the script loads). Undefined in VS Code, or if it fails.
+   */
+  initialState(): Promise<StateMessage | undefined>;
   loadState(): unknown;
   saveState(s: unknown): void;
 }
@@ -43,12 +48,15 @@ function vscodeTransport(api: VsCodeApi): Transport {
     onStatus(cb) {
       queueMicrotask(() => cb('open'));
     },
+    initialState: () => Promise.resolve(undefined),
     loadState: () => api.getState(),
     saveState: (s) => api.setState(s),
   };
 }
 
 const STORAGE_KEY = 'dreamos.dashboard';
+/** Where the dashboard server serves the first state (src/integrations/http/dashboardServer.ts preloads it). */
+const STATE_PATH = '/state';
 
 function webSocketTransport(): Transport {
   let socket: WebSocket | undefined;
@@ -83,7 +91,7 @@ function webSocketTransport(): Transport {
       delay = Math.min(delay * 2, 10_000);
     };
   };
-  queueMicrotask(connect);
+  connect(); // now, not later: the handshake runs while the rest of the page is built
 
   return {
     kind: 'browser',
@@ -93,6 +101,11 @@ function webSocketTransport(): Transport {
     },
     onMessage: (cb) => void messageListeners.push(cb),
     onStatus: (cb) => void statusListeners.push(cb),
+    initialState: () =>
+      fetch(STATE_PATH, { credentials: 'same-origin' })
+        .then((r) => (r.ok ? (r.json() as Promise<unknown>) : undefined))
+        .then((m) => (isHostMessage(m) && m.type === 'state' ? m : undefined))
+        .catch(() => undefined),
     loadState() {
       try {
         return JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null') as unknown;

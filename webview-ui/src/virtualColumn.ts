@@ -5,10 +5,15 @@
  * "which rows are visible" arithmetic instead of measurement. Elements are reused, not recreated.
  */
 import type { TaskCard } from '../../src/protocol/dashboard';
-import { h } from './dom';
+import { count, h } from './dom';
 
 export const ROW_HEIGHT = 64;
 const OVERSCAN = 6;
+
+export interface Viewport {
+  top: number;
+  height: number;
+}
 
 export interface ColumnHooks {
   task(id: string): TaskCard | undefined;
@@ -57,7 +62,7 @@ export class VirtualColumn {
   setIds(ids: string[]): void {
     this.ids = ids;
     this.activeIndex = Math.min(this.activeIndex, Math.max(0, ids.length - 1));
-    this.count.textContent = ids.length.toLocaleString();
+    this.count.textContent = count(ids.length);
     this.viewport.setAttribute('aria-label', `${this.title}, ${ids.length} tasks`);
     this.spacer.style.height = `${ids.length * ROW_HEIGHT}px`;
     this.empty.hidden = ids.length > 0;
@@ -67,10 +72,16 @@ export class VirtualColumn {
     if (!this.frame) this.frame = requestAnimationFrame(() => ((this.frame = 0), this.render()));
   }
 
+  /**
+   * Where the column is scrolled and how tall it is. Reading these lays out the page: the board
+   * measures every column first and then renders them, so a refresh costs one layout, not five.
+   */
+  measure(): Viewport {
+    return { top: this.viewport.scrollTop, height: this.viewport.clientHeight || 600 };
+  }
+
   /** Puts the visible window on screen. `changed` names tasks whose card must be refilled. */
-  render(changed?: ReadonlySet<string>): void {
-    const top = this.viewport.scrollTop;
-    const height = this.viewport.clientHeight || 600;
+  render(changed?: ReadonlySet<string>, { top, height }: Viewport = this.measure()): void {
     const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(this.ids.length - 1, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
     const wanted = new Map<string, number>();

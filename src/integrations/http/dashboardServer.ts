@@ -1,7 +1,9 @@
 /**
  * The dashboard in a browser tab: an HTTP + WebSocket server on 127.0.0.1 that serves the same UI
  * bundle as the VS Code webview and speaks the same protocol (src/protocol/dashboard.ts) over a
- * WebSocket, backed by one board connection.
+ * WebSocket, backed by one board connection. The page's first `state` also comes over plain HTTP
+ * (`/state`, preloaded by the page's HTML while its script loads, so a 10k-task board is on screen
+ * without waiting for the socket); the socket then resumes from that state's seq.
  *
  * Who may talk to it: whoever holds the one-time link. `/?token=…` is exchanged once for an
  * HttpOnly, SameSite=Strict session cookie and a redirect to `/`, so the token never stays in the
@@ -46,6 +48,8 @@ const ASSETS: Record<string, string> = {
   '/assets/dashboard.js.map': 'application/json; charset=utf-8',
   '/assets/dashboard.css.map': 'application/json; charset=utf-8',
 };
+/** The first `state`, over HTTP (see DASHBOARD_HTML's preload). */
+const STATE_PATH = '/state';
 const MAX_SESSIONS = 64;
 const MAX_OPEN_TOKENS = 16;
 /** A client this far behind is dropped; it reconnects and gets a fresh state instead of a backlog. */
@@ -71,6 +75,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
   }
   const log = opts.log ?? (() => undefined);
   const host = new DashboardHost({ open: async () => opts.connection, boardDir: opts.boardDir ?? '', log });
+  host.warm(); // the first state is ready by the time someone opens the link
   const tokens = new Set<string>();
   const sessions: string[] = [];
   let port = 0;
@@ -142,9 +147,18 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
       while (sessions.length > MAX_SESSIONS) sessions.shift();
       return reply(req, res, 303, '', 'text/plain; charset=utf-8', { Location: '/', 'Set-Cookie': `${cookieName()}=${s}; HttpOnly; SameSite=Strict; Path=/` });
     }
-    if (url.pathname !== '/' && !(url.pathname in ASSETS)) return reply(req, res, 404, page('Not found', 'There is nothing here.'));
+    if (url.pathname !== '/' && url.pathname !== STATE_PATH && !(url.pathname in ASSETS)) return reply(req, res, 404, page('Not found', 'There is nothing here.'));
     if (!sessionOf(req)) return reply(req, res, 401, page('Sign-in needed', 'Open the one-time link printed by "dreamos dashboard" on this machine.'));
     if (url.pathname === '/') return reply(req, res, 200, DASHBOARD_HTML);
+    if (url.pathname === STATE_PATH) {
+      // The page preloads its first state while its script loads; the WebSocket then resumes from it.
+      try {
+        return reply(req, res, 200, host.serialize(await host.state()), 'application/json; charset=utf-8');
+      } catch (err) {
+        const e = DreamError.from(err);
+        return reply(req, res, 503, JSON.stringify({ type: 'error', error: { code: e.code, message: `The dashboard could not read the board: ${e.message}` } }), 'application/json; charset=utf-8');
+      }
+    }
     const file = path.join(assetsDir, url.pathname.slice('/assets/'.length));
     try {
       const body = await readFile(file);
@@ -181,7 +195,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     const client = host.attach((m) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       if (ws.bufferedAmount > MAX_BUFFERED_BYTES) return ws.close(1013, 'too far behind; reconnect for a fresh state');
-      ws.send(JSON.stringify(m));
+      ws.send(host.serialize(m));
     });
     const ping = setInterval(() => {
       if (!alive) return ws.terminate();
@@ -262,6 +276,7 @@ const DASHBOARD_HTML = `<!DOCTYPE html>
 <meta charset="UTF-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <meta name="color-scheme" content="light dark">
+<link rel="preload" href="${STATE_PATH}" as="fetch" crossorigin>
 <link rel="stylesheet" href="/assets/dashboard.css">
 <title>Dream.OS Dashboard</title>
 </head>
