@@ -17,8 +17,9 @@ import { swarmStart, swarmStatus, swarmStop } from '../integrations/drivers/swar
 import { runDashboardCommand } from '../integrations/http/dashboardServer';
 import { formatAgent, formatEvent, formatMessage, formatTask, formatTaskDetails } from './format';
 import type { Agent, Message, Task } from '../core/board/model';
-import { applyProposal, restoreRecoveryPoint, nodeWriter, validateInScratch } from '../core/proposals/apply';
-import { CheckList } from '../core/proposals/checks';
+import { approveAndApply } from '../core/proposals/approval';
+import { restoreRecoveryPoint, nodeWriter } from '../core/proposals/apply';
+import { readCheckFile } from '../core/proposals/checks';
 import type { Proposal } from '../core/proposals/model';
 import { prepareSubmission } from '../core/proposals/prepare';
 import { checkProposalPath } from '../core/proposals/safety';
@@ -278,24 +279,12 @@ const SUBS: Record<string, Sub> = {
     options: { override: { type: 'boolean' } },
     run: async (p, v, env, io) => {
       const id = need(p, 0, 'the proposal id');
-      const root = workspaceRoot(env);
-      const checks = await readChecks(env.dir);
+      const ws = { root: workspaceRoot(env), boardDir: env.dir, checks: await readCheckFile(path.join(env.dir, 'checks.json')) };
       const client = await connect(env);
       try {
-        let prop = (await client.call({ type: 'proposal.show', proposalId: id })) as Proposal;
-        if (checks.length && prop.validation.state === 'none') {
-          await client.call({ type: 'proposal.validating', proposalId: id });
-          const results = await validateInScratch({ root, proposal: prop, checks, onOutput: (s) => process.stderr.write(s) });
-          prop = (await client.call({ type: 'proposal.recordValidation', proposalId: id, results })) as Proposal;
-        }
-        prop = (await client.call({ type: 'proposal.approve', proposalId: id, override: v.override === true })) as Proposal;
-        const outcome = await applyProposal({ root, boardDir: env.dir, proposal: prop, writer: nodeWriter });
-        if (outcome.conflicts.length) {
-          await client.call({ type: 'proposal.markConflicted', proposalId: id, detail: `changed since the proposal: ${outcome.conflicts.join(', ')}` });
-          throw new DreamError('conflict', `Not applied: ${outcome.conflicts.join(', ')} changed since the proposal was made. Ask the agent for a new version.`);
-        }
-        prop = (await client.call({ type: 'proposal.markApplied', proposalId: id, detail: 'applied from the CLI' })) as Proposal;
-        io.out(env.json ? JSON.stringify(prop) : `${id} applied (${prop.files.length} files). Roll back with: dreamos proposal rollback ${id}`);
+        const r = await approveAndApply(client, ws, id, { override: v.override === true, via: 'from the CLI' });
+        if (r.result === 'rolled_back') throw new DreamError('vetoed', `${id} was applied, then rolled back: post-apply checks failed (${r.failed.join(', ')}).`);
+        io.out(env.json ? JSON.stringify(r.proposal) : `${id} applied (${r.proposal.files.length} files). Roll back with: dreamos proposal rollback ${id}`);
       } finally {
         await client.close();
       }
@@ -419,18 +408,6 @@ export function findBoardDir(explicit: string | undefined, cwd = process.cwd()):
 /** The workspace a board belongs to: the folder that holds its board directory. */
 function workspaceRoot(env: Env): string {
   return path.dirname(env.dir);
-}
-
-async function readChecks(dir: string) {
-  let raw: string;
-  try {
-    raw = await fs.readFile(path.join(dir, 'checks.json'), 'utf8');
-  } catch {
-    return [];
-  }
-  const parsed = CheckList.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new DreamError('invalid_input', `${path.join(dir, 'checks.json')} is not a valid check list: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
 }
 
 async function readStdin(): Promise<string> {

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import { z } from 'zod';
+import { DreamError } from '../errors';
 import type { CheckResult } from './model';
 
 /** A check is a program and its arguments — never a shell string, so nothing in it is interpreted. */
@@ -57,4 +59,23 @@ export async function runChecks(cwd: string, specs: CheckSpec[], opts: { signal?
     results.push(await runCheck(cwd, s, opts));
   }
   return results;
+}
+
+/** Reads a check list file (`.dreamos/checks.json`); none there is an empty list, a bad one a clear error. */
+export async function readCheckFile(file: string): Promise<CheckSpec[]> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new DreamError('invalid_input', `${file} is not valid JSON (${(err as Error).message}).`);
+  }
+  const parsed = CheckList.safeParse(raw);
+  if (!parsed.success) throw new DreamError('invalid_input', `${file} is not a valid check list: ${z.prettifyError(parsed.error)}. Each check is { "name": "...", "command": ["program", "arg", ...] }.`);
+  return parsed.data;
 }

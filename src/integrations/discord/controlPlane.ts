@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DreamError } from '../../core/errors';
-import { CheckList } from '../../core/proposals/checks';
+import { readCheckFile } from '../../core/proposals/checks';
 import { ChannelDirectory } from './channels';
 import { parseDiscordConfig, type DiscordConfig } from './config';
 import { InteractionDispatcher, type DiscordLog } from './dispatcher';
@@ -196,18 +196,6 @@ export async function readDiscordConfigFile(file: string): Promise<DiscordConfig
   return parseDiscordConfig(raw, file);
 }
 
-async function readChecks(file: string) {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    return [];
-  }
-  const parsed = CheckList.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new DreamError('invalid_input', `${file} is not a valid check list: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
-}
-
 /**
  * `dreamos discord`: runs the control plane until Ctrl+C (or `signal` aborts). Settings come from
  * `<boardDir>/discord.json`, the token from DREAMOS_DISCORD_TOKEN. The caller owns `board`.
@@ -227,7 +215,7 @@ export async function runDiscordCommand(
     board,
     token,
     status,
-    workspace: { root, boardDir: opts.boardDir, checks: await readChecks(path.join(opts.boardDir, 'checks.json')) },
+    workspace: { root, boardDir: opts.boardDir, checks: await readCheckFile(path.join(opts.boardDir, 'checks.json')) },
     log: (level, message) => level !== 'info' && out(`discord ${level}: ${message}`),
     ...(opts.importDiscordJs ? { importDiscordJs: opts.importDiscordJs } : {}),
   });

@@ -172,7 +172,7 @@ async function approveText(ctx: HandlerContext, proposalId: string, override: bo
   if (!ctx.workspace) {
     return `Approving applies files, and this Discord connection runs without the workspace. Approve \`${proposalId}\` in the editor or with \`dreamos proposal approve ${proposalId}\`.`;
   }
-  const r = await approveAndApply({ call: (c) => call(ctx, c) }, ctx.workspace, proposalId, { override, by: ctx.who.name });
+  const r = await approveAndApply({ call: (c) => call(ctx, c) }, ctx.workspace, proposalId, { override, via: `from Discord by ${ctx.who.name}` });
   const p = r.proposal;
   return r.result === 'applied'
     ? `Proposal \`${p.id}\` **${inline(p.title)}** approved by ${inline(ctx.who.name, 60)} and applied (${p.files.length} file${p.files.length === 1 ? '' : 's'}). Roll back with \`dreamos proposal rollback ${p.id}\`.`
