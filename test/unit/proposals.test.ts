@@ -35,7 +35,7 @@ describe('proposal safety', () => {
     for (const bad of ['../etc/passwd', 'src/../../x', '/etc/passwd', 'C:/x', 'src\\x.ts', '.git/config', 'sub/.git/hooks/pre-commit', '.dreamos/board.sqlite', 'a//b', './a', 'a\0b']) {
       assert.ok(checkProposalPath(bad), `${JSON.stringify(bad)} must be refused`);
     }
-    for (const good of ['src/app.ts', 'README.md', '.dreamos/agents.json', '.dreamos/prompts/review.md', '.github/workflows/ci.yml']) {
+    for (const good of ['src/app.ts', 'README.md', '.dreamos/agents.json', '.dreamos/prompts/review.md', '.dreamos/rules.md', '.github/workflows/ci.yml']) {
       assert.equal(checkProposalPath(good), undefined, good);
     }
   });
@@ -174,5 +174,20 @@ describe('proposal lifecycle on the board', () => {
     assert.match(results[1]!.outputTail, /boom/);
     assert.match(readFileSync(path.join(root, 'src/app.ts'), 'utf8'), /b = 2/);
     assert.ok(existsSync(path.join(root, 'src/app.ts')));
+  });
+});
+
+describe('self-modification protocol', () => {
+  const file = (path: string, content: string) => ({ path, op: 'create' as const, baseHash: null, content, added: 1, removed: 0 });
+  it('accepts valid agent definitions and templates, refuses ones that would not load', async () => {
+    const b = await memoryBoard();
+    const good = JSON.stringify({ agents: [{ name: 'echo', driver: 'command', command: 'node', args: ['-e', '1'] }] });
+    const ok = b.run<Proposal>({ type: 'proposal.submit', title: 'add agent', rationale: 'r', files: [file('.dreamos/agents.json', good)] });
+    assert.equal(ok.status, 'pending');
+    assert.throws(() => b.run({ type: 'proposal.submit', title: 'bad agent', rationale: 'r', files: [file('.dreamos/agents.json', JSON.stringify({ agents: [{ name: 'x', driver: 'teleport' }] }))] }), (e: DreamError) => e.code === 'invalid_input' && /agent definitions would not load/.test(e.message));
+    assert.throws(() => b.run({ type: 'proposal.submit', title: 'bad json', rationale: 'r', files: [file('.dreamos/agents.json', '{ nope')] }), /not valid JSON/);
+    assert.throws(() => b.run({ type: 'proposal.submit', title: 'bad template', rationale: 'r', files: [file('.dreamos/prompts/x.md', 'Do {{task.nonsense}}')] }), /prompt template would not load/);
+    b.run({ type: 'proposal.submit', title: 'good template', rationale: 'r', files: [file('.dreamos/prompts/x.md', 'Do {{task.title}}')] });
+    assert.throws(() => b.run({ type: 'proposal.submit', title: 'board', rationale: 'r', files: [file('.dreamos/hub.json', '{}')] }), /board data/);
   });
 });

@@ -8,7 +8,7 @@ import { MAX_FILE_BYTES } from './model';
  * stays inside: no absolute paths, no `..`, no `.git` internals, no board internals. Dream.OS's
  * own configuration (.dreamos/agents.json, prompts, rules) is allowed and validated separately.
  */
-const SELF_CONFIG = [/^\.dreamos\/agents\.json$/, /^\.dreamos\/rules\.md$/, /^\.dreamos\/prompts\/[\w.-]+\.md$/, /^\.dreamos\/routing\.json$/];
+const SELF_CONFIG = [/^\.dreamos\/agents\.json$/, /^\.dreamos\/rules\.md$/, /^\.dreamos\/prompts\/[\w.-]+\.md$/];
 
 export function checkProposalPath(p: string): string | undefined {
   if (p.includes('\0')) return 'contains a NUL byte';
@@ -18,7 +18,7 @@ export function checkProposalPath(p: string): string | undefined {
   if (parts.some((s) => s === '..')) return 'climbs out with ..';
   if (parts.some((s) => s === '' || s === '.')) return 'has empty or . segments';
   if (parts[0]?.toLowerCase() === '.git' || parts.some((s) => s.toLowerCase() === '.git')) return 'is inside .git';
-  if (parts[0] === '.dreamos' && !SELF_CONFIG.some((r) => r.test(p))) return 'is Dream.OS board data; only agents.json, rules.md, routing.json and prompts/*.md may be proposed';
+  if (parts[0] === '.dreamos' && !SELF_CONFIG.some((r) => r.test(p))) return 'is Dream.OS board data; only agents.json, rules.md and prompts/*.md may be proposed';
   return undefined;
 }
 

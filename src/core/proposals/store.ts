@@ -6,6 +6,7 @@ import { newId } from '../ids';
 import type { Tx } from '../store/sqlite';
 import { PROPOSAL_TRANSITIONS, ProposalFile, type CheckResult, type Proposal, type ProposalStatus } from './model';
 import { checkProposalPath } from './safety';
+import { validateSelfConfig } from './selfConfig';
 
 interface Row {
   id: string;
@@ -63,6 +64,7 @@ export function submitProposal(
     if (problem) throw new DreamError('invalid_input', `Refused path "${f.path}": it ${problem}.`, { path: f.path });
     if ((f.op === 'delete') !== (f.content === null)) throw new DreamError('invalid_input', `${f.path}: a delete has no content and only a delete has none.`);
     if ((f.op === 'create') !== (f.baseHash === null)) throw new DreamError('invalid_input', `${f.path}: a new file has no base hash and only a new file has none.`);
+    validateSelfConfig(f.path, f.content);
   }
   if (input.taskId) getTask(ctx.tx, input.taskId);
   const agentId = input.agentId ? getAgent(ctx.tx, input.agentId).id : null;
