@@ -39,7 +39,6 @@ export class BoardSession extends Disposable {
   private readonly eventsEmitter = this._register(new vscode.EventEmitter<BoardEvent>());
   readonly onDidChange = this.changed.event;
   readonly onEvent = this.eventsEmitter.event;
-  actor = 'human';
 
   constructor(
     readonly boardDir: string,

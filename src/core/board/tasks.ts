@@ -159,7 +159,7 @@ function assertNoCycle(tx: Tx, taskId: string, dep: string): void {
   }
 }
 
-function recordHistory(ctx: BoardContext, id: string, from: TaskStatus | null, to: TaskStatus, reason: string): void {
+export function recordHistory(ctx: BoardContext, id: string, from: TaskStatus | null, to: TaskStatus, reason: string): void {
   ctx.tx.run('INSERT INTO task_history (task_id, from_status, to_status, at, actor, reason) VALUES (?, ?, ?, ?, ?, ?)', [
     id,
     from,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { commandSchema } from '../commandSchema';
 import type { BoardContext } from '../board/tasks';
 import { ownerTransition } from '../board/leases';
 import { getTask } from '../board/tasks';
@@ -8,7 +9,7 @@ import { approveProposal, getProposal, listProposals, recordValidation, rejectPr
 
 /** The proposal commands, spread into the board's command union (src/core/commands.ts). */
 const PrpId = z.string().regex(/^prp_[0-9a-f]{12}$/, 'expected a proposal id such as prp_0123456789ab');
-const cmd = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.object({ type: z.literal(type), ...shape }).strict();
+const cmd = commandSchema;
 
 export const PROPOSAL_COMMANDS = [
   cmd('proposal.submit', {

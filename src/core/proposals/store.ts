@@ -1,5 +1,6 @@
 import { getAgent } from '../agents/registry';
-import { getTask, type BoardContext } from '../board/tasks';
+import { getTask, recordHistory, type BoardContext } from '../board/tasks';
+import { sendMessage } from '../mail/mailbox';
 import { DreamError } from '../errors';
 import { emitEvent } from '../events/events';
 import { newId } from '../ids';
@@ -26,9 +27,7 @@ function audit(ctx: BoardContext, id: string, action: string, detail = ''): void
   ctx.tx.run('INSERT INTO proposal_audit (proposal_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)', [id, ctx.now, ctx.actor, action, detail]);
 }
 
-export function getProposal(tx: Tx, id: string): Proposal {
-  const r = tx.get<Row>('SELECT * FROM proposals WHERE id = ?', [id]);
-  if (!r) throw new DreamError('not_found', `No proposal ${id}. List proposals with \`dreamos proposal list\`.`, { proposalId: id });
+function toProposal(r: Row): Omit<Proposal, 'audit'> {
   return {
     id: r.id,
     taskId: r.task_id,
@@ -41,6 +40,14 @@ export function getProposal(tx: Tx, id: string): Proposal {
     createdBy: r.created_by,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+  };
+}
+
+export function getProposal(tx: Tx, id: string): Proposal {
+  const r = tx.get<Row>('SELECT * FROM proposals WHERE id = ?', [id]);
+  if (!r) throw new DreamError('not_found', `No proposal ${id}. List proposals with \`dreamos proposal list\`.`, { proposalId: id });
+  return {
+    ...toProposal(r),
     audit: tx.all<{ at: number; actor: string; action: string; detail: string }>('SELECT at, actor, action, detail FROM proposal_audit WHERE proposal_id = ? ORDER BY id', [id]),
   };
 }
@@ -49,10 +56,7 @@ export function listProposals(tx: Tx, status?: ProposalStatus[]): Omit<Proposal,
   const rows = status?.length
     ? tx.all<Row>(`SELECT * FROM proposals WHERE status IN (${status.map(() => '?').join(',')}) ORDER BY created_at DESC`, status)
     : tx.all<Row>('SELECT * FROM proposals ORDER BY created_at DESC LIMIT 500');
-  return rows.map((r) => {
-    const { audit: _a, ...p } = getProposal(tx, r.id);
-    return p;
-  });
+  return rows.map(toProposal);
 }
 
 export function submitProposal(
@@ -116,19 +120,11 @@ export function approveProposal(ctx: BoardContext, id: string, override: boolean
 export function rejectProposal(ctx: BoardContext, id: string, reason: string): Proposal {
   const p = transitionProposal(ctx, id, 'rejected', reason);
   if (p.agentId) {
-    ctx.tx.run(
-      `INSERT INTO messages (id, from_id, to_kind, to_id, subject, body, body_type, priority, thread_id, reply_to, requires_ack, created_at)
-       VALUES (?, ?, 'agent', ?, ?, ?, 'text', 'high', ?, NULL, 1, ?)`,
-      (() => {
-        const mid = newId('msg');
-        return [mid, ctx.actor, p.agentId, `Proposal rejected: ${p.title}`.slice(0, 200), reason, mid, ctx.now];
-      })(),
-    );
-    emitEvent(ctx.tx, { type: 'mail.sent', at: ctx.now, actor: ctx.actor, subject: p.id, payload: { to: { kind: 'agent', id: p.agentId }, subject: `Proposal rejected: ${p.title}` } });
+    sendMessage(ctx, { from: ctx.actor, to: { kind: 'agent', id: p.agentId }, subject: `Proposal rejected: ${p.title}`.slice(0, 200), body: reason, priority: 'high', requiresAck: true });
   }
   if (p.taskId) {
     const t = getTask(ctx.tx, p.taskId);
-    ctx.tx.run('INSERT INTO task_history (task_id, from_status, to_status, at, actor, reason) VALUES (?, ?, ?, ?, ?, ?)', [t.id, t.status, t.status, ctx.now, ctx.actor, `proposal ${id} rejected: ${reason}`]);
+    recordHistory(ctx, t.id, t.status, t.status, `proposal ${id} rejected: ${reason}`);
   }
   return p;
 }

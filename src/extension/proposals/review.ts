@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { applyProposal, restoreRecoveryPoint, validateInScratch, type FileWriter } from '../../core/proposals/apply';
+import { restoreRecoveryPoint, validateInScratch, type FileWriter } from '../../core/proposals/apply';
+import { applyApproved } from '../../core/proposals/approval';
 import { CheckList, type CheckSpec } from '../../core/proposals/checks';
 import type { CheckResult, Proposal } from '../../core/proposals/model';
 import { DreamError } from '../../core/errors';
@@ -106,31 +107,30 @@ export async function approve(ctx: ReviewContext, arg: unknown, opts: { override
     override = true;
   }
   p = await ctx.session.call<Proposal>({ type: 'proposal.approve', proposalId: p.id, override });
-  const outcome = await applyProposal({ root: ctx.root(), boardDir: ctx.session.boardDir, proposal: p, writer: workspaceEditWriter, postChecks: ctx.trusted() ? checksFrom('postApplyChecks') : [], onOutput: (s) => ctx.output.append(s) });
-  if (outcome.conflicts.length) {
-    await ctx.session.call({ type: 'proposal.markConflicted', proposalId: p.id, detail: `changed since the proposal: ${outcome.conflicts.join(', ')}` });
+  const ws = { root: ctx.root(), boardDir: ctx.session.boardDir, writer: workspaceEditWriter, postChecks: ctx.trusted() ? checksFrom('postApplyChecks') : [], onOutput: (s: string) => ctx.output.append(s) };
+  const outcome = await applyApproved(ctx.session, ws, p, 'from the editor');
+  const { title, agentId } = outcome.proposal;
+  if (outcome.result === 'conflicted') {
+    const conflicts = outcome.conflicts.join(', ');
     // Not awaited: the person may answer later (or never); the command's result is the conflict.
-    const agentId = p.agentId;
-    const title = p.title;
     void vscode.window
-      .showWarningMessage(`"${title}" was made against older versions of ${outcome.conflicts.join(', ')}. Nothing was changed.`, ...(agentId ? ['Ask Agent for a New Version'] : []))
+      .showWarningMessage(`"${title}" was made against older versions of ${conflicts}. Nothing was changed.`, ...(agentId ? ['Ask Agent for a New Version'] : []))
       .then((pick) =>
         pick && agentId
-          ? ctx.session.call({ type: 'mail.send', from: 'human', to: { kind: 'agent', id: agentId }, subject: `Please redo proposal: ${title}`.slice(0, 200), body: `These files changed since you proposed: ${outcome.conflicts.join(', ')}. Make the change again against the current versions.`, priority: 'high', requiresAck: true })
+          ? ctx.session.call({ type: 'mail.send', from: 'human', to: { kind: 'agent', id: agentId }, subject: `Please redo proposal: ${title}`.slice(0, 200), body: `These files changed since you proposed: ${conflicts}. Make the change again against the current versions.`, priority: 'high', requiresAck: true })
           : undefined,
       );
-    return ctx.session.call<Proposal>({ type: 'proposal.show', proposalId: p.id });
+    return outcome.proposal;
   }
-  if (outcome.rolledBack) {
-    const failed = outcome.checks.filter((c) => !c.ok).map((c) => c.name).join(', ');
-    await ctx.session.call({ type: 'proposal.markRolledBack', proposalId: p.id, detail: `post-apply checks failed (${failed}); rolled back automatically` });
-    void vscode.window.showErrorMessage(`Dream.OS rolled "${p.title}" back: post-apply checks failed (${failed}). Your files are as they were.`, 'Show Output').then((x) => x && ctx.output.show());
-    return ctx.session.call<Proposal>({ type: 'proposal.show', proposalId: p.id });
+  if (outcome.result === 'rolled_back') {
+    const failed = outcome.failed.join(', ');
+    void vscode.window.showErrorMessage(`Dream.OS rolled "${title}" back: post-apply checks failed (${failed}). Your files are as they were.`, 'Show Output').then((x) => x && ctx.output.show());
+    return outcome.proposal;
   }
-  p = await ctx.session.call<Proposal>({ type: 'proposal.markApplied', proposalId: p.id, detail: `${p.files.length} file(s) written` });
-  void vscode.window.showInformationMessage(`Dream.OS applied "${p.title}" (${p.files.length} file${p.files.length === 1 ? '' : 's'}). Roll it back any time with "Dream.OS: Roll Back Proposal".`);
-  await closeProposalEditors(p.id);
-  return p;
+  const n = outcome.proposal.files.length;
+  void vscode.window.showInformationMessage(`Dream.OS applied "${title}" (${n} file${n === 1 ? '' : 's'}). Roll it back any time with "Dream.OS: Roll Back Proposal".`);
+  await closeProposalEditors(outcome.proposal.id);
+  return outcome.proposal;
 }
 
 export async function reject(ctx: ReviewContext, arg: unknown, reasonArg?: string): Promise<Proposal | undefined> {
