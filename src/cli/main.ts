@@ -14,6 +14,7 @@ import { readDescriptor } from '../core/hub/descriptor';
 import { inspectLock } from '../core/hub/lock';
 import { runDiscordCommand } from '../integrations/discord/controlPlane';
 import { swarmStart, swarmStatus, swarmStop } from '../integrations/drivers/swarmHost';
+import { untilInterrupted } from '../integrations/untilInterrupted';
 import { runDashboardCommand } from '../integrations/http/dashboardServer';
 import { formatAgent, formatEvent, formatMessage, formatTask, formatTaskDetails } from './format';
 import type { Agent, Message, Task } from '../core/board/model';
@@ -350,10 +351,7 @@ const SUBS: Record<string, Sub> = {
         return 0;
       }
       const sub = client.subscribe(after, show);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      await untilInterrupted();
       sub.dispose();
       await client.close();
       return 0;

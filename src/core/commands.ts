@@ -5,6 +5,7 @@
  * so the events a command emits commit (or roll back) with it.
  */
 import { z } from 'zod';
+import { commandSchema } from './commandSchema';
 import { AgentLifecycle, AgentPatch, getAgent, heartbeat, listAgents, markStalledAgents, registerAgent, setAgentLifecycle, updateAgent } from './agents/registry';
 import { exportBoard, importTasks } from './board/importExport';
 import { assignTask, claimNext, claimTask, expireDueLeases, ownerTransition, renewLease } from './board/leases';
@@ -33,7 +34,7 @@ const AgentRef = z.string().trim().min(1).max(80);
 const Reason = z.string().trim().max(2_000).default('');
 const Limit = z.number().int().min(1).max(100_000).optional();
 
-const cmd = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.object({ type: z.literal(type), ...shape }).strict();
+const cmd = commandSchema;
 
 export const Command = z.discriminatedUnion('type', [
   cmd('board.info', {}),

@@ -7,6 +7,7 @@
  * - the swarm's desired state, so `dreamos swarm stop` stops a swarm running in another process.
  */
 import { z } from 'zod';
+import { commandSchema } from '../commandSchema';
 import { getAgent } from '../agents/registry';
 import { Id } from '../board/model';
 import { getTask, type BoardContext } from '../board/tasks';
@@ -19,7 +20,7 @@ export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
 
 const AgentRef = z.string().trim().min(1).max(80);
 const Data = z.record(z.string(), z.unknown()).refine((d) => JSON.stringify(d).length <= 256_000, 'checkpoint data is limited to 256 KB');
-const cmd = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.object({ type: z.literal(type), ...shape }).strict();
+const cmd = commandSchema;
 
 export const LOOP_COMMANDS = [
   cmd('loop.checkpoint.save', { agentId: AgentRef, taskId: Id, token: z.number().int().positive(), step: z.enum(CHECKPOINT_STEPS), data: Data.default({}) }),

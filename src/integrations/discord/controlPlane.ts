@@ -4,6 +4,7 @@
  * feeding the dispatcher, and the notifier posting board events. Hosts call `startDiscord` (the
  * extension, with the token from SecretStorage) or `runDiscordCommand` (`dreamos discord`).
  */
+import { untilInterrupted } from '../untilInterrupted';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -220,17 +221,7 @@ export async function runDiscordCommand(
     ...(opts.importDiscordJs ? { importDiscordJs: opts.importDiscordJs } : {}),
   });
   out('Press Ctrl+C to disconnect from Discord.');
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    opts.signal?.addEventListener('abort', stop, { once: true });
-    if (opts.signal?.aborted) stop();
-  });
+  await untilInterrupted(opts.signal);
   await plane.close();
   return 0;
 }

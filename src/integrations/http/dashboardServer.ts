@@ -10,6 +10,7 @@
  * address bar or history. Every request must name this server in its Host header (a DNS-rebinding
  * page cannot), and a WebSocket upgrade must also come from this server's own Origin with the cookie.
  */
+import { untilInterrupted } from '../untilInterrupted';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -250,17 +251,7 @@ export async function runDashboardCommand(
   const server = await startDashboardServer({ connection, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.assetsDir ? { assetsDir: opts.assetsDir } : {}), ...(opts.boardDir ? { boardDir: opts.boardDir } : {}) });
   out(`Dream.OS dashboard: ${server.url}`);
   out('Open this link in a browser on this machine. It works once; press Ctrl+C to stop the dashboard.');
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    opts.signal?.addEventListener('abort', stop, { once: true });
-    if (opts.signal?.aborted) stop();
-  });
+  await untilInterrupted(opts.signal);
   await server.close();
   return 0;
 }
