@@ -191,6 +191,7 @@ const SUBS: Record<string, Sub> = {
   'task cancel': { usage: 'task cancel <id> [--reason r]', options: { ...tokenOpt, reason: { type: 'string' } }, build: (p, v) => ({ type: 'task.cancel', taskId: need(p, 0, 'the task id'), token: tokenOf(v), reason: str(v, 'reason') ?? '' }), print: (r) => formatTask(r as Task) },
   'task retry': { usage: 'task retry <id>', build: (p) => ({ type: 'task.retry', taskId: need(p, 0, 'the task id') }), print: (r) => formatTask(r as Task) },
   'task depend': { usage: 'task depend <id> <depends-on-id>', build: (p) => ({ type: 'task.depend', taskId: need(p, 0, 'the task id'), dependsOn: need(p, 1, 'the id it depends on') }), print: (r) => formatTask(r as Task) },
+  'task undepend': { usage: 'task undepend <id> <depends-on-id>', build: (p) => ({ type: 'task.undepend', taskId: need(p, 0, 'the task id'), dependsOn: need(p, 1, 'the id it no longer depends on') }), print: (r) => formatTask(r as Task) },
   'agent register': {
     usage: 'agent register <name> [--driver command|language-model|chat-window|manual] [--capability c]...',
     options: { driver: { type: 'string' }, capability: { type: 'string', multiple: true } },

@@ -134,15 +134,6 @@ export function showTask(tx: Tx, id: string) {
   return { task, history: taskHistory(tx, id), dependents, subtasks };
 }
 
-function unfinishedDeps(tx: Tx, id: string): number {
-  return (
-    tx.get<{ n: number }>(
-      `SELECT count(*) AS n FROM task_deps d JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = ? AND t.status <> 'done'`,
-      [id],
-    )?.n ?? 0
-  );
-}
-
 /** Refuses a dependency edge task → dep if dep already (transitively) depends on task. */
 function assertNoCycle(tx: Tx, taskId: string, dep: string): void {
   if (taskId === dep) throw new DreamError('cycle', `Task ${taskId} cannot depend on itself.`, { taskId });
@@ -201,7 +192,7 @@ export function addTask(ctx: BoardContext, input: z.input<typeof NewTask>, id = 
   for (const dep of new Set(t.dependsOn)) ctx.tx.run('INSERT INTO task_deps (task_id, depends_on) VALUES (?, ?)', [id, dep]);
   recordHistory(ctx, id, null, status, 'created');
   emitEvent(ctx.tx, { type: 'task.created', at: ctx.now, actor: ctx.actor, subject: id, payload: { title: t.title, status } });
-  if (t.dependsOn.length && unfinishedDeps(ctx.tx, id) > 0) transition(ctx, getTask(ctx.tx, id), 'waiting', 'waiting for dependencies');
+  if (t.dependsOn.length && openDeps(ctx.tx, id).length > 0) transition(ctx, getTask(ctx.tx, id), 'waiting', 'waiting for dependencies');
   return getTask(ctx.tx, id);
 }
 
@@ -237,8 +228,27 @@ export interface TransitionExtras {
   evidence?: Evidence[];
 }
 
-/** The single place where a task's status changes: table check, hooks, history, event, side effects. */
+/** The tasks `id` depends on that are not done yet. */
+function openDeps(tx: Tx, id: string): string[] {
+  return tx
+    .all<{ id: string }>(`SELECT t.id FROM task_deps d JOIN tasks t ON t.id = d.depends_on WHERE d.task_id = ? AND t.status <> 'done' ORDER BY t.id`, [id])
+    .map((r) => r.id);
+}
+
+/**
+ * The single place where a task's status changes: dependency gate, table check, hooks, history,
+ * event, side effects. Every way into ready (unblock, retry, reopen, release, lease expiry,
+ * reassignment, a drag onto Ready) passes the gate: with a dependency not done, the task waits.
+ */
 export function transition(ctx: BoardContext, task: Task, to: TaskStatus, reason: string, extras: TransitionExtras = {}): Task {
+  if (to === 'ready') {
+    const open = openDeps(ctx.tx, task.id);
+    if (open.length) {
+      to = 'waiting';
+      reason = `${reason}; waiting for ${open.length === 1 ? 'dependency' : 'dependencies'} ${open.join(', ')} to be done`;
+    }
+  }
+  if (to === task.status && to === 'waiting') return task;
   assertTransition(task.id, task.status, to);
   const tc = { taskId: task.id, from: task.status, to, actor: ctx.actor, reason };
   for (const h of ctx.hooks ?? []) {
@@ -282,6 +292,7 @@ export function transition(ctx: BoardContext, task: Task, to: TaskStatus, reason
   }
   for (const h of ctx.hooks ?? []) h.after?.(tc);
   if (to === 'done') promoteDependents(ctx, task.id);
+  if (to === 'cancelled') blockDependents(ctx, task.id);
   if (task.status === 'done') demoteDependents(ctx, task.id);
   return getTask(ctx.tx, task.id);
 }
@@ -292,17 +303,31 @@ function promoteDependents(ctx: BoardContext, doneId: string): void {
     [doneId],
   );
   for (const { id } of waiting) {
-    if (unfinishedDeps(ctx.tx, id) === 0) transition(ctx, getTask(ctx.tx, id), 'ready', `dependency ${doneId} is done`);
+    if (openDeps(ctx.tx, id).length === 0) transition(ctx, getTask(ctx.tx, id), 'ready', `dependency ${doneId} is done`);
   }
 }
 
-/** A reopened task makes the ready tasks that depend on it wait again. */
+/** Tasks waiting for a cancelled one would wait forever: they are blocked, with the way out. */
+function blockDependents(ctx: BoardContext, cancelledId: string): void {
+  const waiting = ctx.tx.all<{ id: string }>(
+    `SELECT t.id FROM task_deps d JOIN tasks t ON t.id = d.task_id WHERE d.depends_on = ? AND t.status = 'waiting'`,
+    [cancelledId],
+  );
+  const why = `dependency ${cancelledId} was cancelled: restore it, or remove the dependency (\`dreamos task undepend <id> ${cancelledId}\`), then unblock this task`;
+  for (const { id } of waiting) transition(ctx, getTask(ctx.tx, id), 'blocked', why);
+}
+
+/**
+ * A reopened task sends back the dependents that no longer have what they were built on: ready
+ * ones wait again, and claimed, running or in-review ones lose their lease (the owner's token is
+ * refused from then on) and wait too.
+ */
 function demoteDependents(ctx: BoardContext, reopenedId: string): void {
-  const ready = ctx.tx.all<{ id: string }>(
-    `SELECT t.id FROM task_deps d JOIN tasks t ON t.id = d.task_id WHERE d.depends_on = ? AND t.status = 'ready'`,
+  const started = ctx.tx.all<{ id: string }>(
+    `SELECT t.id FROM task_deps d JOIN tasks t ON t.id = d.task_id WHERE d.depends_on = ? AND t.status IN ('ready','claimed','running','review')`,
     [reopenedId],
   );
-  for (const { id } of ready) transition(ctx, getTask(ctx.tx, id), 'waiting', `dependency ${reopenedId} was reopened`);
+  for (const { id } of started) transition(ctx, getTask(ctx.tx, id), 'waiting', `dependency ${reopenedId} was reopened`);
 }
 
 export function addDependency(ctx: BoardContext, taskId: string, dep: string): Task {
@@ -311,7 +336,7 @@ export function addDependency(ctx: BoardContext, taskId: string, dep: string): T
   assertNoCycle(ctx.tx, taskId, dep);
   ctx.tx.run('INSERT OR IGNORE INTO task_deps (task_id, depends_on) VALUES (?, ?)', [taskId, dep]);
   emitEvent(ctx.tx, { type: 'task.dependencies', at: ctx.now, actor: ctx.actor, subject: taskId, payload: { added: dep } });
-  if (task.status === 'ready' && unfinishedDeps(ctx.tx, taskId) > 0) return transition(ctx, task, 'waiting', `now depends on ${dep}`);
+  if (task.status === 'ready' && openDeps(ctx.tx, taskId).length > 0) return transition(ctx, task, 'waiting', `now depends on ${dep}`);
   return getTask(ctx.tx, taskId);
 }
 
@@ -319,8 +344,7 @@ export function removeDependency(ctx: BoardContext, taskId: string, dep: string)
   const task = getTask(ctx.tx, taskId);
   ctx.tx.run('DELETE FROM task_deps WHERE task_id = ? AND depends_on = ?', [taskId, dep]);
   emitEvent(ctx.tx, { type: 'task.dependencies', at: ctx.now, actor: ctx.actor, subject: taskId, payload: { removed: dep } });
-  if (task.status === 'waiting' && unfinishedDeps(ctx.tx, taskId) === 0) return transition(ctx, task, 'ready', `no longer depends on ${dep}`);
+  if (task.status === 'waiting' && openDeps(ctx.tx, taskId).length === 0) return transition(ctx, task, 'ready', `no longer depends on ${dep}`);
   return getTask(ctx.tx, taskId);
 }
 
-export { unfinishedDeps };

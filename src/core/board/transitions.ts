@@ -8,9 +8,10 @@ import type { TaskStatus } from './model';
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   waiting: ['ready', 'blocked', 'cancelled'],
   ready: ['claimed', 'waiting', 'blocked', 'cancelled', 'done'], // done: a person did it by hand
-  claimed: ['running', 'review', 'ready', 'blocked', 'failed', 'cancelled', 'done'],
-  running: ['review', 'done', 'ready', 'blocked', 'failed', 'cancelled'],
-  review: ['done', 'running', 'ready', 'failed', 'cancelled'],
+  // waiting: a dependency was reopened while this task was being worked on.
+  claimed: ['running', 'review', 'ready', 'waiting', 'blocked', 'failed', 'cancelled', 'done'],
+  running: ['review', 'done', 'ready', 'waiting', 'blocked', 'failed', 'cancelled'],
+  review: ['done', 'running', 'ready', 'waiting', 'failed', 'cancelled'],
   blocked: ['ready', 'waiting', 'cancelled'],
   failed: ['ready', 'waiting', 'cancelled'],
   done: ['ready', 'waiting'], // reopen
