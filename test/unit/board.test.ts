@@ -119,7 +119,7 @@ describe('claims are leases', () => {
     rejects(() => b.run({ type: 'task.done', taskId: t.id, token: first.lease.token, summary: 'late' }, agent.id), 'stale_token');
     rejects(() => b.run({ type: 'task.start', taskId: t.id }, agent.id), 'stale_token');
     b.run({ type: 'task.start', taskId: t.id, token: second.lease.token }, other.id);
-    const done = b.run<Task>({ type: 'task.done', taskId: t.id, token: second.lease.token, summary: 'ok', evidence: [{ kind: 'exit_code', summary: 'npm test exited 0' }] }, other.id);
+    const done = b.run<Task>({ type: 'task.done', taskId: t.id, token: second.lease.token, summary: 'ok', evidence: [{ kind: 'test', summary: 'npm test exited 0' }] }, other.id);
     assert.equal(done.status, 'done');
     assert.equal(done.evidence[0]?.summary, 'npm test exited 0');
   });

@@ -192,8 +192,11 @@ describe('scope and evidence', () => {
     assert.equal(checked.kind, 'done');
     const failing = judge({ agentName: 'a', outcome: out(''), checks: [{ name: 'tests', ok: false, exitCode: 1, tail: '2 failed', durationMs: 10 }], changed: ['a'], scope: [] });
     assert.equal(failing.kind, 'checks-failed');
-    const reported = judge({ agentName: 'a', outcome: out('DREAMOS_RESULT {"summary":"counted","evidence":[{"kind":"note","summary":"3 TODOs"}]}\n'), checks: [], changed: null, scope: [] });
+    const reported = judge({ agentName: 'a', outcome: out('DREAMOS_RESULT {"summary":"counted","evidence":[{"kind":"test","summary":"todo count test: 1 passed"}]}\n'), checks: [], changed: null, scope: [] });
     assert.deepEqual([reported.kind, reported.kind === 'done' && reported.summary], ['done', 'counted']);
+    // The agent's own note about itself is not evidence of work (it was, before the Trust fixes).
+    const noted = judge({ agentName: 'a', outcome: out('DREAMOS_RESULT {"summary":"counted","evidence":[{"kind":"note","summary":"3 TODOs"}]}\n'), checks: [], changed: null, scope: [] });
+    assert.equal(noted.kind === 'drift' && noted.incident, 'no-evidence');
     const bad = judge({ agentName: 'a', outcome: out('DREAMOS_RESULT {"summary":""}\n'), checks: [], changed: ['x'], scope: [] });
     assert.equal(bad.kind === 'drift' && bad.incident, 'bad-output');
     const sprawl = judge({ agentName: 'a', outcome: out('ok'), checks: [], changed: ['src/parser/a.ts', 'README.md'], scope: ['src/parser'] });

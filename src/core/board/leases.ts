@@ -1,4 +1,5 @@
 import { DreamError } from '../errors';
+import { assertWorkEvidence } from './evidence';
 import { emitEvent } from '../events/events';
 import type { Tx } from '../store/sqlite';
 import type { Evidence, Task, TaskStatus } from './model';
@@ -126,6 +127,7 @@ export function ownerTransition(
 ): Task {
   const task = getTask(ctx.tx, taskId);
   assertOwner(ctx, task, token);
+  if (to === 'done' && !isHuman(ctx.actor)) assertWorkEvidence(taskId, [...task.evidence, ...(extra.evidence ?? [])]);
   return transition(ctx, task, to, reason, {
     ...(extra.summary !== undefined ? { resultSummary: extra.summary } : {}),
     ...(extra.evidence?.length ? { evidence: extra.evidence } : {}),

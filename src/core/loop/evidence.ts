@@ -1,9 +1,11 @@
 /**
  * Evidence: what a run leaves behind that a person can check. A task is done only when there is
- * evidence of work: a passing check, files changed within the task's scope, or evidence the agent
- * reported itself (a DREAMOS_RESULT line, the language model's report, `dreamos task done
- * --evidence`). An exit status of 0 and words like "done" are recorded, but are not enough.
+ * evidence of work (board/evidence.ts says what counts): a passing check, files changed within the
+ * task's scope, or a test result or change the agent reported (a DREAMOS_RESULT line, the language
+ * model's report, `dreamos task done --evidence`). An exit status of 0, notes and words like "done"
+ * are recorded, but are not enough.
  */
+import { hasWorkEvidence } from '../board/evidence';
 import type { Evidence } from '../board/model';
 import type { CheckResult, DriverOutcome } from './driver';
 import { outOfScope } from './scope';
@@ -72,7 +74,7 @@ export function judge(input: JudgeInput): Verdict {
   if (outside.length) {
     return { kind: 'drift', incident: 'out-of-scope', reason: `${agentName} changed files outside the task's scope (${scope.join(', ')}): ${outside.slice(0, 10).join(', ')}`, evidence };
   }
-  const hasWork = checks.some((c) => c.ok) || inScope.length > 0 || (result?.evidence.length ?? 0) > 0;
+  const hasWork = checks.some((c) => c.ok) || inScope.length > 0 || hasWorkEvidence(result?.evidence ?? []);
   if (!hasWork) {
     const ack = soundsDone(tail);
     return {

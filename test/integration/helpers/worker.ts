@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       const c = await board.call<{ task: { id: string }; lease: { token: number } } | null>({ type: 'task.claimNext', agentId: agent.id });
       if (!c) break;
       claimed.push({ taskId: c.task.id, token: c.lease.token });
-      await board.call({ type: 'task.done', taskId: c.task.id, token: c.lease.token, summary: `done by ${arg.name}` });
+      await board.call({ type: 'task.done', taskId: c.task.id, token: c.lease.token, summary: `done by ${arg.name}`, evidence: [{ kind: 'test', summary: 'worker check passed' }] });
     }
     await send({ type: 'result', claimed, role: board.role });
   } else {
