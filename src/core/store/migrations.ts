@@ -151,6 +151,21 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX tasks_ready;
   CREATE INDEX tasks_ready ON tasks(status, priority DESC, created_at, id);
   `,
+  // 5: credentials handed to agents at spawn, scoped to one agent (and task); only hashes are kept
+  `
+  CREATE TABLE credentials (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    agent_id TEXT NOT NULL,
+    task_id TEXT,
+    label TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER
+  );
+  CREATE INDEX credentials_agent ON credentials(agent_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
