@@ -18,9 +18,8 @@ import { untilInterrupted } from '../integrations/untilInterrupted';
 import { runDashboardCommand } from '../integrations/http/dashboardServer';
 import { formatAgent, formatEvent, formatMessage, formatTask, formatTaskDetails } from './format';
 import type { Agent, Message, Task } from '../core/board/model';
-import { approveAndApply } from '../core/proposals/approval';
+import { approveAndApply, boardWorkspace, checkAgain } from '../core/proposals/approval';
 import { restoreRecoveryPoint, nodeWriter } from '../core/proposals/apply';
-import { readCheckFile } from '../core/proposals/checks';
 import type { Proposal } from '../core/proposals/model';
 import { prepareSubmission } from '../core/proposals/prepare';
 import { checkProposalPath } from '../core/proposals/safety';
@@ -232,13 +231,13 @@ const SUBS: Record<string, Sub> = {
       const root = workspaceRoot(env);
       const from = str(v, 'from') ? path.resolve(str(v, 'from')!) : undefined;
       const diffArg = str(v, 'diff');
-      const diff = diffArg === undefined ? undefined : diffArg === '-' ? await readStdin() : await fs.readFile(diffArg, 'utf8');
+      const diff = diffArg === undefined ? undefined : diffArg === '-' ? await readStdin() : await readUtf8(diffArg, diffArg);
       const files = [
         ...(await Promise.all(
           list(v, 'file').map(async (f) => {
             const problem = checkProposalPath(f);
             if (problem) throw new DreamError('invalid_input', `Refused path "${f}": it ${problem}.`, { path: f });
-            return { path: f, content: await fs.readFile(path.join(from ?? root, ...f.split('/')), 'utf8') };
+            return { path: f, content: await readUtf8(path.join(from ?? root, ...f.split('/')), f) };
           }),
         )),
         ...list(v, 'delete').map((f) => ({ path: f, delete: true as const })),
@@ -277,16 +276,35 @@ const SUBS: Record<string, Sub> = {
     print: (r) => `${(r as Proposal).id} rejected`,
   },
   'proposal approve': {
-    usage: 'proposal approve <id> [--override]   validate (.dreamos/checks.json), approve and apply with a recovery point',
+    usage: 'proposal approve <id> [--override]   validate, approve, apply with a recovery point, run the post-apply checks (.dreamos/checks.json: checks, postApply)',
     options: { override: { type: 'boolean' } },
     run: async (p, v, env, io) => {
       const id = need(p, 0, 'the proposal id');
-      const ws = { root: workspaceRoot(env), boardDir: env.dir, checks: await readCheckFile(path.join(env.dir, 'checks.json')) };
+      const ws = await boardWorkspace(workspaceRoot(env), env.dir);
       const client = await connect(env);
       try {
         const r = await approveAndApply(client, ws, id, { override: v.override === true, via: 'from the CLI' });
         if (r.result === 'rolled_back') throw new DreamError('vetoed', `${id} was applied, then rolled back: post-apply checks failed (${r.failed.join(', ')}).`);
         io.out(env.json ? JSON.stringify(r.proposal) : `${id} applied (${r.proposal.files.length} files). Roll back with: dreamos proposal rollback ${id}`);
+      } finally {
+        await client.close();
+      }
+      return 0;
+    },
+  },
+  'proposal check': {
+    usage: 'proposal check <id>   check again: compare the files with the proposal\'s base (a conflicted one whose files match is pending again) and re-run the checks',
+    run: async (p, _v, env, io) => {
+      const id = need(p, 0, 'the proposal id');
+      const ws = await boardWorkspace(workspaceRoot(env), env.dir);
+      const client = await connect(env);
+      try {
+        const r = await checkAgain(client, ws, id);
+        if (r.conflicts.length) {
+          throw new DreamError('conflict', `${id} is still conflicted: ${r.conflicts.join(', ')} changed since the proposal was made. Put them back as they were and check again, or reject it: dreamos proposal reject ${id} --reason "..."`, { conflicts: r.conflicts });
+        }
+        const checks = r.proposal.validation.state === 'none' ? 'no checks configured' : `checks ${r.proposal.validation.state}`;
+        io.out(env.json ? JSON.stringify(r.proposal) : `${id} ${r.proposal.status} (${checks})`);
       } finally {
         await client.close();
       }
@@ -407,6 +425,16 @@ export function findBoardDir(explicit: string | undefined, cwd = process.cwd()):
 /** The workspace a board belongs to: the folder that holds its board directory. */
 function workspaceRoot(env: Env): string {
   return path.dirname(env.dir);
+}
+
+/** Reads a file to propose as UTF-8 text, refusing (exit 2) one that is not, before anything is sent. */
+async function readUtf8(file: string, label: string): Promise<string> {
+  const bytes = await fs.readFile(file);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new DreamError('invalid_input', `${label} is not valid UTF-8 text, so it cannot be proposed. Save it as UTF-8 (or leave binary files out of the proposal) and run propose again.`, { path: label });
+  }
 }
 
 async function readStdin(): Promise<string> {

@@ -10,7 +10,9 @@ import { AgentLifecycle, AgentPatch, getAgent, heartbeat, listAgents, markStalle
 import { exportBoard, importTasks } from './board/importExport';
 import { assignTask, claimNext, claimTask, expireDueLeases, ownerTransition, renewLease } from './board/leases';
 import { Evidence, Id, NewAgent, NewMessage, NewTask, TaskPatch, TaskStatus } from './board/model';
-import { addDependency, addTask, DEFAULT_LEASE_MS, listTasks, removeDependency, showTask, updateTask, type BoardContext } from './board/tasks';
+import { BOARD_CONFIG_COMMANDS, BOARD_CONFIG_HANDLERS, BOARD_CONFIG_READ_ONLY, defaultLeaseMs, readBoardConfig } from './board/boardConfig';
+import { RETENTION_COMMANDS, RETENTION_HANDLERS } from './board/retention';
+import { addDependency, addTask, listTasks, removeDependency, showTask, updateTask, type BoardContext } from './board/tasks';
 import type { TransitionHook } from './board/transitions';
 import { DreamError } from './errors';
 import { latestSeq, pruneEvents, readEventsSince } from './events/events';
@@ -29,7 +31,8 @@ export interface CommandContext {
 }
 
 const Token = z.number().int().positive();
-const LeaseMs = z.number().int().min(1_000).max(24 * 3_600_000).default(DEFAULT_LEASE_MS);
+/** Not given: the board's leaseSeconds (board.config). */
+const LeaseMs = z.number().int().min(1_000).max(24 * 3_600_000).optional();
 const AgentRef = z.string().trim().min(1).max(80);
 const Reason = z.string().trim().max(2_000).default('');
 const Limit = z.number().int().min(1).max(100_000).optional();
@@ -72,8 +75,11 @@ export const Command = z.discriminatedUnion('type', [
   cmd('mail.search', { query: z.string().min(1).max(200), limit: Limit }),
   cmd('mail.thread', { threadId: Id }),
   cmd('events.since', { afterSeq: z.number().int().min(0), limit: z.number().int().min(1).max(10_000).default(1_000) }),
-  cmd('lease.expireDue', { stallMs: z.number().int().min(1_000).default(120_000) }),
+  /** stallMs not given: the board's stallSeconds (board.config), read at each run. */
+  cmd('lease.expireDue', { stallMs: z.number().int().min(1_000).optional() }),
   cmd('board.prune', { olderThanMs: z.number().int().min(60_000) }),
+  ...BOARD_CONFIG_COMMANDS,
+  ...RETENTION_COMMANDS,
   ...LOOP_COMMANDS,
   ...PROPOSAL_COMMANDS,
 ]);
@@ -93,6 +99,7 @@ export const READ_ONLY: ReadonlySet<CommandType> = new Set<CommandType>([
   'mail.search',
   'mail.thread',
   'events.since',
+  ...BOARD_CONFIG_READ_ONLY,
   ...LOOP_READ_ONLY,
   ...PROPOSAL_READ_ONLY,
 ]);
@@ -126,9 +133,9 @@ const HANDLERS: Handlers = {
   'task.show': (ctx, c) => showTask(ctx.tx, c.taskId),
   'task.depend': (ctx, c) => addDependency(ctx, c.taskId, c.dependsOn),
   'task.undepend': (ctx, c) => removeDependency(ctx, c.taskId, c.dependsOn),
-  'task.claimNext': (ctx, c) => claimNext(ctx, agentId(ctx, c.agentId), c.leaseMs),
-  'task.claim': (ctx, c) => claimTask(ctx, c.taskId, agentId(ctx, c.agentId), c.leaseMs),
-  'task.renew': (ctx, c) => renewLease(ctx, c.taskId, c.token, c.leaseMs),
+  'task.claimNext': (ctx, c) => claimNext(ctx, agentId(ctx, c.agentId), c.leaseMs ?? defaultLeaseMs(ctx.tx)),
+  'task.claim': (ctx, c) => claimTask(ctx, c.taskId, agentId(ctx, c.agentId), c.leaseMs ?? defaultLeaseMs(ctx.tx)),
+  'task.renew': (ctx, c) => renewLease(ctx, c.taskId, c.token, c.leaseMs ?? defaultLeaseMs(ctx.tx)),
   'task.start': (ctx, c) => ownerTransition(ctx, c.taskId, c.token, 'running', 'started'),
   'task.review': (ctx, c) => ownerTransition(ctx, c.taskId, c.token, 'review', 'ready for review', { summary: c.summary, evidence: c.evidence }),
   'task.done': (ctx, c) => ownerTransition(ctx, c.taskId, c.token, 'done', c.summary, { summary: c.summary, evidence: c.evidence }),
@@ -144,7 +151,7 @@ const HANDLERS: Handlers = {
   'agent.list': (ctx, c) => listAgents(ctx.tx, c.includeRetired),
   'agent.show': (ctx, c) => getAgent(ctx.tx, c.agent),
   'agent.update': (ctx, c) => updateAgent(ctx, c.agent, c.patch),
-  'agent.heartbeat': (ctx, c) => heartbeat(ctx, c.agent, c.leaseMs),
+  'agent.heartbeat': (ctx, c) => heartbeat(ctx, c.agent, c.leaseMs ?? defaultLeaseMs(ctx.tx)),
   'agent.lifecycle': (ctx, c) => setAgentLifecycle(ctx, c.agent, c.action, c.reason),
   'mail.send': (ctx, { type: _t, ...input }) => sendMessage(ctx, input),
   'mail.inbox': (ctx, c) => inbox(ctx.tx, c.recipient, { unackedOnly: c.unackedOnly, limit: c.limit }),
@@ -152,8 +159,10 @@ const HANDLERS: Handlers = {
   'mail.search': (ctx, c) => searchMessages(ctx.tx, c.query, c.limit),
   'mail.thread': (ctx, c) => thread(ctx.tx, c.threadId),
   'events.since': (ctx, c) => readEventsSince(ctx.tx, c.afterSeq, c.limit),
-  'lease.expireDue': (ctx, c) => ({ ...expireDueLeases(ctx), stalled: markStalledAgents(ctx, c.stallMs) }),
+  'lease.expireDue': (ctx, c) => ({ ...expireDueLeases(ctx), stalled: markStalledAgents(ctx, c.stallMs ?? readBoardConfig(ctx.tx).stallSeconds * 1000) }),
   'board.prune': (ctx, c) => ({ events: pruneEvents(ctx.tx, ctx.now - c.olderThanMs), messages: pruneMessages(ctx, ctx.now - c.olderThanMs) }),
+  ...BOARD_CONFIG_HANDLERS,
+  ...RETENTION_HANDLERS,
   ...LOOP_HANDLERS,
   ...PROPOSAL_HANDLERS,
 };

@@ -111,6 +111,20 @@ export async function restoreRecoveryPoint(root: string, boardDir: string, propo
   return manifest.files.map((f) => f.path);
 }
 
+/** Restores the recovery point after a failed apply; when that fails too, says where the bytes are (details.recoveryDir). */
+async function restoreAfter(what: string, root: string, boardDir: string, proposalId: string, writer: FileWriter): Promise<void> {
+  try {
+    await restoreRecoveryPoint(root, boardDir, proposalId, writer, { force: true });
+  } catch (err) {
+    const dir = recoveryDir(boardDir, proposalId);
+    throw new DreamError(
+      'internal',
+      `${what} and restoring the files from the recovery point failed too (${(err as Error).message}). Some files may hold part of the change: copy them back from ${dir} (manifest.json lists which blob is which file).`,
+      { proposalId, recoveryDir: dir },
+    );
+  }
+}
+
 export interface ApplyOutcome {
   applied: boolean;
   rolledBack: boolean;
@@ -139,12 +153,12 @@ export async function applyProposal(opts: {
       else await writer.write(abs, Buffer.from(f.content, 'utf8'));
     }
   } catch (err) {
-    await restoreRecoveryPoint(root, boardDir, proposal.id, writer, { force: true });
+    await restoreAfter(`Writing the proposal failed (${(err as Error).message})`, root, boardDir, proposal.id, writer);
     throw err;
   }
   const checks = opts.postChecks?.length ? await runChecks(root, opts.postChecks, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onOutput ? { onOutput: opts.onOutput } : {}) }) : [];
   if (checks.some((c) => !c.ok)) {
-    await restoreRecoveryPoint(root, boardDir, proposal.id, writer, { force: true });
+    await restoreAfter(`The post-apply checks failed (${checks.filter((c) => !c.ok).map((c) => c.name).join(', ')})`, root, boardDir, proposal.id, writer);
     return { applied: false, rolledBack: true, conflicts: [], checks };
   }
   return { applied: true, rolledBack: false, conflicts: [], checks };

@@ -5,7 +5,7 @@ import { ownerTransition } from '../board/leases';
 import { getTask } from '../board/tasks';
 import { Id } from '../board/model';
 import { CheckResult, MAX_FILES, ProposalFile, ProposalStatus } from './model';
-import { approveProposal, getProposal, listProposals, recordValidation, rejectProposal, submitProposal, transitionProposal } from './store';
+import { approveProposal, getProposal, listProposals, recordApplyFailure, recordValidation, recordValidationError, rejectProposal, reopenProposal, submitProposal, transitionProposal } from './store';
 
 /** The proposal commands, spread into the board's command union (src/core/commands.ts). */
 const PrpId = z.string().regex(/^prp_[0-9a-f]{12}$/, 'expected a proposal id such as prp_0123456789ab');
@@ -23,10 +23,16 @@ export const PROPOSAL_COMMANDS = [
   cmd('proposal.show', { proposalId: PrpId }),
   cmd('proposal.validating', { proposalId: PrpId }),
   cmd('proposal.recordValidation', { proposalId: PrpId, results: z.array(CheckResult).max(50) }),
+  /** The checks could not run at all: validation failed with this error, back to pending. */
+  cmd('proposal.validationError', { proposalId: PrpId, error: z.string().trim().min(1).max(5_000) }),
   cmd('proposal.approve', { proposalId: PrpId, override: z.boolean().default(false) }),
   cmd('proposal.reject', { proposalId: PrpId, reason: z.string().trim().min(1, 'say why, so the agent can do better').max(5_000) }),
   cmd('proposal.markApplied', { proposalId: PrpId, detail: z.string().max(2_000).default('') }),
   cmd('proposal.markConflicted', { proposalId: PrpId, detail: z.string().max(5_000) }),
+  /** Applying an approved proposal threw (nothing of it stays written): back to pending with the error. */
+  cmd('proposal.applyFailed', { proposalId: PrpId, error: z.string().trim().min(1).max(5_000) }),
+  /** Check Again: a conflicted proposal whose files are back at their base is pending again. */
+  cmd('proposal.reopen', { proposalId: PrpId, detail: z.string().max(2_000) }),
   cmd('proposal.markRolledBack', { proposalId: PrpId, detail: z.string().max(5_000) }),
 ] as const;
 
@@ -41,6 +47,7 @@ export const PROPOSAL_HANDLERS: { [K in Cmd['type']]: H<K> } = {
   'proposal.show': (ctx, c) => getProposal(ctx.tx, c.proposalId),
   'proposal.validating': (ctx, c) => transitionProposal(ctx, c.proposalId, 'validating', 'checks started'),
   'proposal.recordValidation': (ctx, c) => recordValidation(ctx, c.proposalId, c.results),
+  'proposal.validationError': (ctx, c) => recordValidationError(ctx, c.proposalId, c.error),
   'proposal.approve': (ctx, c) => approveProposal(ctx, c.proposalId, c.override),
   'proposal.reject': (ctx, c) => rejectProposal(ctx, c.proposalId, c.reason),
   'proposal.markApplied': (ctx, c) => {
@@ -55,5 +62,7 @@ export const PROPOSAL_HANDLERS: { [K in Cmd['type']]: H<K> } = {
     return p;
   },
   'proposal.markConflicted': (ctx, c) => transitionProposal(ctx, c.proposalId, 'conflicted', c.detail),
+  'proposal.applyFailed': (ctx, c) => recordApplyFailure(ctx, c.proposalId, c.error),
+  'proposal.reopen': (ctx, c) => reopenProposal(ctx, c.proposalId, c.detail),
   'proposal.markRolledBack': (ctx, c) => transitionProposal(ctx, c.proposalId, 'rolled_back', c.detail),
 };

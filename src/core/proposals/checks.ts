@@ -61,21 +61,38 @@ export async function runChecks(cwd: string, specs: CheckSpec[], opts: { signal?
   return results;
 }
 
-/** Reads a check list file (`.dreamos/checks.json`); none there is an empty list, a bad one a clear error. */
-export async function readCheckFile(file: string): Promise<CheckSpec[]> {
+/**
+ * `.dreamos/checks.json`: either a list of checks (run against the proposed tree before approving)
+ * or `{ "checks": [...], "postApply": [...] }`, where postApply checks run in the workspace right
+ * after applying and a failure rolls the change back.
+ */
+const CheckFileObject = z.object({ checks: CheckList.default([]), postApply: CheckList.default([]) }).strict();
+export interface CheckConfig {
+  /** Run against the proposed tree (a scratch copy) before approving. */
+  checks: CheckSpec[];
+  /** Run in the workspace after applying; a failure rolls the change back. */
+  postApply: CheckSpec[];
+}
+
+const CHECK_FILE_SHAPE = '{ "checks": [...], "postApply": [...] } (or just a list of pre-apply checks), each check { "name": "...", "command": ["program", "arg", ...] }';
+
+/** Reads the check file; none there is no checks, a bad one a clear error. The CLI and `dreamos discord` read the same file. */
+export async function readCheckFile(file: string): Promise<CheckConfig> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
-  } catch {
-    return [];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { checks: [], postApply: [] };
+    throw new DreamError('invalid_input', `${file} could not be read (${(err as Error).message}). Fix its permissions or remove it.`);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new DreamError('invalid_input', `${file} is not valid JSON (${(err as Error).message}).`);
+    throw new DreamError('invalid_input', `${file} is not valid JSON (${(err as Error).message}). It should be ${CHECK_FILE_SHAPE}.`);
   }
-  const parsed = CheckList.safeParse(raw);
-  if (!parsed.success) throw new DreamError('invalid_input', `${file} is not a valid check list: ${z.prettifyError(parsed.error)}. Each check is { "name": "...", "command": ["program", "arg", ...] }.`);
-  return parsed.data;
+  // Parsed against the shape the file has, so the error names its fields rather than both shapes'.
+  const parsed = Array.isArray(raw) ? CheckList.safeParse(raw) : CheckFileObject.safeParse(raw);
+  if (!parsed.success) throw new DreamError('invalid_input', `${file} is not a valid check file: ${z.prettifyError(parsed.error)}. It should be ${CHECK_FILE_SHAPE}.`);
+  return Array.isArray(parsed.data) ? { checks: parsed.data, postApply: [] } : parsed.data;
 }

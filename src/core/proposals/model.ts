@@ -9,9 +9,15 @@ export const PROPOSAL_STATUSES = ['pending', 'validating', 'approved', 'applied'
 export const ProposalStatus = z.enum(PROPOSAL_STATUSES);
 export type ProposalStatus = z.infer<typeof ProposalStatus>;
 
+/**
+ * Every state but the final ones has a way out the person can take: validating → validating runs
+ * the checks again (a host that died mid-check leaves no one to finish them); a validation or an
+ * apply that fails goes back to pending with the reason; conflicted → pending when Check Again finds
+ * the files back at their base, or → rejected with feedback for the agent.
+ */
 export const PROPOSAL_TRANSITIONS: Readonly<Record<ProposalStatus, readonly ProposalStatus[]>> = {
   pending: ['validating', 'approved', 'rejected', 'conflicted'],
-  validating: ['pending', 'rejected', 'conflicted'],
+  validating: ['pending', 'validating', 'rejected', 'conflicted'],
   approved: ['applied', 'conflicted', 'rolled_back', 'pending'],
   applied: ['rolled_back'],
   conflicted: ['rejected', 'pending'],
@@ -65,6 +71,8 @@ export interface Proposal {
   title: string;
   rationale: string;
   status: ProposalStatus;
+  /** Why it is in its status: the detail recorded when it got there ('' when there is none, as for a new proposal). */
+  statusReason: string;
   files: ProposalFile[];
   validation: { state: 'none' | 'running' | 'passed' | 'failed'; results: CheckResult[]; at: number | null };
   createdBy: string;

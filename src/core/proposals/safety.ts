@@ -38,8 +38,37 @@ export function looksBinary(bytes: Uint8Array): boolean {
   }
 }
 
+/** NUL and the C0 controls text files do not hold (tab, LF, VT, FF, CR and ESC are fine), U+FFFD, lone surrogates. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const NOT_TEXT = /[\0-\x08\x0E-\x1A\x1C-\x1F\uFFFD]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const hex = (c: string) => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * Proposed content must be text that survives being written as UTF-8: no U+FFFD (the sign of a
+ * file that was not UTF-8 when it was read — writing it would lose the original bytes), no NUL or
+ * other binary control characters, no half surrogate pairs. The hub checks every submission here.
+ */
+export function checkText(p: string, content: string): void {
+  const m = NOT_TEXT.exec(content);
+  if (!m) return;
+  const before = content.slice(0, m.index);
+  const line = before.split('\n').length;
+  const where = `first at line ${line}, column ${m.index - before.lastIndexOf('\n')}`;
+  const c = m[0];
+  const message =
+    c === '\uFFFD'
+      ? `${p}: the content has U+FFFD replacement characters (${where}): the file was not valid UTF-8 text when it was read, and writing it would replace the original bytes for good. Save the file as UTF-8 and propose it again (if the character really belongs there, write it as an escape such as \\uFFFD).`
+      : c === '\0'
+        ? `${p}: the content has NUL bytes (${where}), so it is binary, not text. Proposals carry UTF-8 text files only: make binary changes by hand, outside Dream.OS.`
+        : c.length === 1 && c.charCodeAt(0) < 0x20
+          ? `${p}: the content has the control character ${hex(c)} (${where}), which text files do not contain: it looks like binary data. Proposals carry UTF-8 text only: remove the character, or make binary changes by hand.`
+          : `${p}: the content has a lone surrogate ${hex(c)} (${where}), half of a UTF-16 pair, which cannot be written as UTF-8 text. Send the whole character and propose it again.`;
+  throw new DreamError('invalid_input', message, { path: p, line });
+}
+
 export function checkContent(p: string, content: string, allowLarge = false): void {
-  if (content.includes('\0')) throw new DreamError('invalid_input', `${p}: binary content (NUL bytes) cannot be proposed.`, { path: p });
+  checkText(p, content);
   const size = Buffer.byteLength(content, 'utf8');
   if (!allowLarge && size > MAX_FILE_BYTES) throw new DreamError('invalid_input', `${p}: ${size} bytes is over the ${MAX_FILE_BYTES}-byte limit for a proposed file.`, { path: p, size });
 }

@@ -6,7 +6,7 @@ import { emitEvent } from '../events/events';
 import { newId } from '../ids';
 import type { Tx } from '../store/sqlite';
 import { PROPOSAL_TRANSITIONS, ProposalFile, type CheckResult, type Proposal, type ProposalStatus } from './model';
-import { checkProposalPath } from './safety';
+import { checkContent, checkProposalPath } from './safety';
 import { validateSelfConfig } from './selfConfig';
 
 interface Row {
@@ -21,7 +21,11 @@ interface Row {
   created_by: string;
   created_at: number;
   updated_at: number;
+  status_reason: string | null;
 }
+
+/** A proposal row with the detail recorded when it entered its current status (its status reason). */
+const SELECT = `SELECT p.*, (SELECT a.detail FROM proposal_audit a WHERE a.proposal_id = p.id AND a.action = p.status ORDER BY a.id DESC LIMIT 1) AS status_reason FROM proposals p`;
 
 function audit(ctx: BoardContext, id: string, action: string, detail = ''): void {
   ctx.tx.run('INSERT INTO proposal_audit (proposal_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)', [id, ctx.now, ctx.actor, action, detail]);
@@ -35,6 +39,7 @@ function toProposal(r: Row): Omit<Proposal, 'audit'> {
     title: r.title,
     rationale: r.rationale,
     status: r.status,
+    statusReason: r.status_reason ?? '',
     files: JSON.parse(r.files) as ProposalFile[],
     validation: JSON.parse(r.validation) as Proposal['validation'],
     createdBy: r.created_by,
@@ -44,7 +49,7 @@ function toProposal(r: Row): Omit<Proposal, 'audit'> {
 }
 
 export function getProposal(tx: Tx, id: string): Proposal {
-  const r = tx.get<Row>('SELECT * FROM proposals WHERE id = ?', [id]);
+  const r = tx.get<Row>(`${SELECT} WHERE p.id = ?`, [id]);
   if (!r) throw new DreamError('not_found', `No proposal ${id}. List proposals with \`dreamos proposal list\`.`, { proposalId: id });
   return {
     ...toProposal(r),
@@ -54,8 +59,8 @@ export function getProposal(tx: Tx, id: string): Proposal {
 
 export function listProposals(tx: Tx, status?: ProposalStatus[]): Omit<Proposal, 'audit'>[] {
   const rows = status?.length
-    ? tx.all<Row>(`SELECT * FROM proposals WHERE status IN (${status.map(() => '?').join(',')}) ORDER BY created_at DESC`, status)
-    : tx.all<Row>('SELECT * FROM proposals ORDER BY created_at DESC LIMIT 500');
+    ? tx.all<Row>(`${SELECT} WHERE p.status IN (${status.map(() => '?').join(',')}) ORDER BY p.created_at DESC`, status)
+    : tx.all<Row>(`${SELECT} ORDER BY p.created_at DESC LIMIT 500`);
   return rows.map(toProposal);
 }
 
@@ -68,6 +73,8 @@ export function submitProposal(
     if (problem) throw new DreamError('invalid_input', `Refused path "${f.path}": it ${problem}.`, { path: f.path });
     if ((f.op === 'delete') !== (f.content === null)) throw new DreamError('invalid_input', `${f.path}: a delete has no content and only a delete has none.`);
     if ((f.op === 'create') !== (f.baseHash === null)) throw new DreamError('invalid_input', `${f.path}: a new file has no base hash and only a new file has none.`);
+    // Whatever path the files came by (the CLI, an agent's own client, a raw socket), only text is stored.
+    if (f.content !== null) checkContent(f.path, f.content);
     validateSelfConfig(f.path, f.content);
   }
   if (input.taskId) getTask(ctx.tx, input.taskId);
@@ -107,9 +114,50 @@ export function recordValidation(ctx: BoardContext, id: string, results: CheckRe
   return p.status === 'validating' ? transitionProposal(ctx, id, 'pending', `checks ${state}`) : p;
 }
 
+/**
+ * Checks that could not run at all (the scratch copy failed, a check could not be started…): the
+ * validation counts as failed, with the error as the result, and the proposal goes back to pending
+ * so the person can check again, approve with an override or reject.
+ */
+export function recordValidationError(ctx: BoardContext, id: string, error: string): Proposal {
+  const result: CheckResult = { name: 'checks could not run', command: [], ok: false, exitCode: null, durationMs: 0, outputTail: error.slice(-20_000) };
+  ctx.tx.run('UPDATE proposals SET validation = ?, updated_at = ? WHERE id = ?', [JSON.stringify({ state: 'failed', results: [result], at: ctx.now }), ctx.now, id]);
+  audit(ctx, id, 'validation failed', `checks could not run: ${error}`);
+  const p = getProposal(ctx.tx, id);
+  return p.status === 'validating' ? transitionProposal(ctx, id, 'pending', `checks could not run: ${error}`) : p;
+}
+
+/** An approved proposal whose apply threw: nothing of it stays written, so it is back for review. */
+export function recordApplyFailure(ctx: BoardContext, id: string, error: string): Proposal {
+  const p = getProposal(ctx.tx, id);
+  if (p.status !== 'approved') {
+    throw new DreamError('invalid_transition', `Proposal ${id} is ${p.status}, not approved, so there is no failed apply to record.`, { proposalId: id, status: p.status });
+  }
+  return transitionProposal(ctx, id, 'pending', `apply failed: ${error}`);
+}
+
+/** Check Again found every file back at the base the proposal was made against. */
+export function reopenProposal(ctx: BoardContext, id: string, detail: string): Proposal {
+  const p = getProposal(ctx.tx, id);
+  if (p.status !== 'conflicted') {
+    throw new DreamError('invalid_transition', `Proposal ${id} is ${p.status}; only a conflicted proposal goes back to pending this way.`, { proposalId: id, from: p.status, to: 'pending' });
+  }
+  return transitionProposal(ctx, id, 'pending', detail);
+}
+
 /** Approving a proposal whose checks failed needs an explicit override, recorded in the audit trail. */
 export function approveProposal(ctx: BoardContext, id: string, override: boolean): Proposal {
   const p = getProposal(ctx.tx, id);
+  if (p.status === 'conflicted') {
+    throw new DreamError(
+      'conflict',
+      `Proposal ${id} cannot be approved: ${p.statusReason || 'files changed since it was made'}. Use Check Again (\`dreamos proposal check ${id}\`) once those files are back as the proposal expects, or reject it with feedback so the agent makes a new version.`,
+      { proposalId: id },
+    );
+  }
+  if (p.status === 'validating') {
+    throw new DreamError('conflict', `Proposal ${id} is being checked. Wait for the checks to finish; if they were interrupted, use Check Again (\`dreamos proposal check ${id}\`) to run them again.`, { proposalId: id });
+  }
   if (p.validation.state === 'failed' && !override) {
     throw new DreamError('vetoed', `Proposal ${id} failed its checks (${p.validation.results.filter((r) => !r.ok).map((r) => r.name).join(', ')}). Approve with an explicit override if you still want it.`, { proposalId: id });
   }

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DreamError } from '../../core/errors';
-import { readCheckFile } from '../../core/proposals/checks';
+import { boardWorkspace } from '../../core/proposals/approval';
 import { ChannelDirectory } from './channels';
 import { parseDiscordConfig, type DiscordConfig } from './config';
 import { InteractionDispatcher, type DiscordLog } from './dispatcher';
@@ -216,7 +216,8 @@ export async function runDiscordCommand(
     board,
     token,
     status,
-    workspace: { root, boardDir: opts.boardDir, checks: await readCheckFile(path.join(opts.boardDir, 'checks.json')) },
+    // The same checks as `dreamos proposal approve`: pre- and post-apply, from checks.json.
+    workspace: await boardWorkspace(root, opts.boardDir),
     log: (level, message) => level !== 'info' && out(`discord ${level}: ${message}`),
     ...(opts.importDiscordJs ? { importDiscordJs: opts.importDiscordJs } : {}),
   });
