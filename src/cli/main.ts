@@ -18,6 +18,7 @@ import { untilInterrupted } from '../integrations/untilInterrupted';
 import { runDashboardCommand } from '../integrations/http/dashboardServer';
 import { formatAgent, formatEvent, formatMessage, formatTask, formatTaskDetails } from './format';
 import type { Agent, Message, Task } from '../core/board/model';
+import type { ConfigView } from '../core/board/boardConfig';
 import { approveAndApply, boardWorkspace, checkAgain } from '../core/proposals/approval';
 import { restoreRecoveryPoint, nodeWriter } from '../core/proposals/apply';
 import type { Proposal } from '../core/proposals/model';
@@ -88,6 +89,38 @@ const tokenOpt = { token: { type: 'string' } } as const;
 const SUBS: Record<string, Sub> = {
   init: { usage: 'init', build: () => ({ type: 'board.info' }), print: () => 'Board ready.' },
   info: { usage: 'info', build: () => ({ type: 'board.info' }), print: (r) => JSON.stringify(r, null, 2) },
+  'config get': {
+    usage: 'config get [key]   the board\'s own settings (they apply wherever the hub runs: every window, the CLI, agents)',
+    run: async (p, _v, env, io) => {
+      const client = await connect(env);
+      try {
+        const view = await client.call<ConfigView>({ type: 'board.config.get' });
+        const key = p[0];
+        if (key !== undefined) {
+          const s = view.settings.find((x) => x.key === key);
+          if (!s) throw new DreamError('invalid_input', `There is no board setting "${key}". Board settings: ${view.settings.map((x) => x.key).join(', ')}.`);
+          io.out(env.json ? JSON.stringify(s) : String(s.value));
+        } else {
+          io.out(env.json ? JSON.stringify(view) : view.settings.map((s) => `${s.key} = ${String(s.value)}${s.set ? '' : ' (default)'}   ${s.allowed}. ${s.what}`).join('\n'));
+        }
+      } finally {
+        await client.close();
+      }
+      return 0;
+    },
+  },
+  'config set': {
+    usage: 'config set <key> <value>   store a setting on the board ("default" resets it); see `dreamos config get` for keys and allowed values',
+    build: (p) => {
+      const key = need(p, 0, 'the setting (see `dreamos config get`)');
+      const value = need(p, 1, `the value for ${key}`);
+      return { type: 'board.config.set', values: { [key]: value === 'default' ? null : value } };
+    },
+    print: (r) => {
+      const v = r as ConfigView & { changed: string[] };
+      return v.changed.length ? `Stored on the board: ${v.changed.map((k) => `${k} = ${String(v.config[k as keyof typeof v.config])}`).join(', ')}` : 'Unchanged.';
+    },
+  },
   hub: {
     usage: 'hub [--idle-minutes N]   run the hub in the foreground',
     options: { 'idle-minutes': { type: 'string' } },

@@ -15,7 +15,6 @@ export interface CommandContext {
   readonly extensionUri: vscode.Uri;
   readonly session: BoardSession;
   readonly log: vscode.LogOutputChannel;
-  readonly leaseMs: () => number;
   readonly tasksView: { filter: string; setFilter(text: string): void };
   readonly review: ReviewContext;
   readonly discord: DiscordConnection;

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { DreamError } from '../core/errors';
 import { connectBoard } from '../core/hub/connect';
 import { BoardSession, type BoardConnection } from './boardSession';
+import { syncBoardSettings } from './boardSettings';
 import { registerCommands } from './commands';
 import { DiscordConnection } from './discord';
 import { SwarmControl } from './swarmControl';
@@ -47,12 +48,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
       // What a person does in the editor is done as the person (who may override an agent's lease).
       actor: 'human',
       hubMode: 'in-process',
-      durability: config().get<'full' | 'process'>('durability', 'full'),
-      stallMs: config().get<number>('stallSeconds', 120) * 1000,
+      // durability, leaseSeconds and stallSeconds are the board's own (board.config, kept in step
+      // with the editor's settings by syncBoardSettings), so they apply wherever the hub runs.
     });
   };
   const session = new BoardSession(boardDir ?? '', connect, log);
-  context.subscriptions.push(session);
+  context.subscriptions.push(session, syncBoardSettings(session, log));
   session.onEvent((e) => log.info(`#${e.seq} ${e.type} ${e.subject} by ${e.actor} ${JSON.stringify(e.payload)}`), undefined, context.subscriptions);
 
   const tasks = new TasksTreeProvider(session);
@@ -104,7 +105,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
       extensionUri: context.extensionUri,
       session,
       log,
-      leaseMs: () => config().get<number>('leaseSeconds', 300) * 1000,
       review: { session, output: checksOutput, root: () => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', trusted: () => vscode.workspace.isTrusted },
       tasksView: {
         get filter() {

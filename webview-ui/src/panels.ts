@@ -113,6 +113,8 @@ const EVENT_WORDS: Record<string, string> = {
   'mail.sent': 'mail sent',
   'mail.acked': 'mail acknowledged',
   'board.imported': 'tasks imported',
+  'board.configured': 'board settings changed',
+  'board.resync': 'older events deleted by retention',
   'proposal.submitted': 'change proposed',
   'proposal.transitioned': 'proposal',
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readBoardConfig } from '../board/boardConfig';
 import type { BoardContext } from '../board/tasks';
 import { NewAgent, type Agent, type AgentStatus } from '../board/model';
 import { DreamError } from '../errors';
@@ -87,7 +88,12 @@ export function setAgentLifecycle(ctx: BoardContext, idOrName: string, what: z.i
   return getAgent(ctx.tx, agent.id);
 }
 
-/** A heartbeat says "alive": it renews the agent and the leases of the tasks it holds. */
+/**
+ * A heartbeat says "alive": it renews the agent and the leases of the tasks it holds. It makes an
+ * 'agent.heartbeat' event when the agent's status changes, and otherwise at most one per agent per
+ * heartbeatEventSeconds window of the board's config: the agents table has every heartbeat, and an
+ * event per heartbeat would be most of the board's events (and wake every subscriber).
+ */
 export function heartbeat(ctx: BoardContext, idOrName: string, leaseMs: number): Agent {
   const agent = getAgent(ctx.tx, idOrName);
   if (agent.status === 'retired') throw new DreamError('conflict', `Agent ${agent.name} is retired.`, { agentId: agent.id });
@@ -97,7 +103,11 @@ export function heartbeat(ctx: BoardContext, idOrName: string, leaseMs: number):
     ctx.now + leaseMs,
     agent.id,
   ]);
-  emitEvent(ctx.tx, { type: 'agent.heartbeat', at: ctx.now, actor: ctx.actor, subject: agent.id, payload: { status } });
+  const windowMs = readBoardConfig(ctx.tx).heartbeatEventSeconds * 1000;
+  const prev = agent.lastHeartbeat;
+  if (status !== agent.status || windowMs === 0 || prev === null || Math.floor(prev / windowMs) !== Math.floor(ctx.now / windowMs)) {
+    emitEvent(ctx.tx, { type: 'agent.heartbeat', at: ctx.now, actor: ctx.actor, subject: agent.id, payload: { status } });
+  }
   return getAgent(ctx.tx, agent.id);
 }
 

@@ -22,8 +22,13 @@ export const EVENT_TYPES = [
   'mail.sent',
   'mail.acked',
   'board.imported',
+  'board.configured',
+  /** Not stored: stands for events retention deleted, so a subscriber knows to re-read the board. */
+  'board.resync',
   'proposal.submitted',
   'proposal.transitioned',
+  'credential.issued',
+  'credential.revoked',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -59,18 +64,55 @@ interface EventRow {
   payload: string;
 }
 
+const PRUNED = 'events.pruned';
+
+/** Retention deleted every event up to `through` (kept in `meta`, so readers can tell a gap). */
+export function markEventsPruned(tx: Tx, through: number, at: number): void {
+  tx.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [PRUNED, JSON.stringify({ through, at })]);
+}
+
+function prunedThrough(tx: Tx): { through: number; at: number } | undefined {
+  const raw = tx.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [PRUNED])?.value;
+  return raw ? (JSON.parse(raw) as { through: number; at: number }) : undefined;
+}
+
+/**
+ * The events after `afterSeq`, oldest first. If retention deleted some of them, the first item is
+ * a `board.resync` marker (seq = the last deleted one, never stored): what the reader kept from
+ * before is out of date, it should re-read the board, and it resumes after the marker's seq.
+ */
 export function readEventsSince(tx: Tx, afterSeq: number, limit = 1000): BoardEvent[] {
-  return tx
-    .all<EventRow>('SELECT seq, type, at, actor, subject, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit])
+  const pruned = prunedThrough(tx);
+  const gap = pruned !== undefined && afterSeq < pruned.through;
+  const rows = tx
+    .all<EventRow>('SELECT seq, type, at, actor, subject, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?', [gap ? pruned.through : afterSeq, gap ? limit - 1 : limit])
     .map((r) => ({ ...r, type: r.type as EventType, payload: JSON.parse(r.payload) as Record<string, unknown> }));
+  if (!gap) return rows;
+  const marker: BoardEvent = {
+    seq: pruned.through,
+    type: 'board.resync',
+    at: pruned.at,
+    actor: 'hub',
+    subject: '',
+    payload: {
+      afterSeq,
+      oldestKept: pruned.through + 1,
+      reason: `events up to #${pruned.through} were deleted by the board's retention (eventsDays); re-read the board, then follow from #${pruned.through}`,
+    },
+  };
+  return [marker, ...rows];
 }
 
 export function latestSeq(tx: Tx): number {
   return tx.get<{ s: number | null }>('SELECT max(seq) AS s FROM events')?.s ?? 0;
 }
 
-/** Retention: drops events older than `before` but always keeps the newest `keep`. */
+/** Retention: drops events older than `before` but always keeps the newest `keep` (as a prefix, marked for readers). */
 export function pruneEvents(tx: Tx, before: number, keep = 10_000): number {
-  tx.run('DELETE FROM events WHERE at < ? AND seq <= (SELECT max(seq) FROM events) - ?', [before, keep]);
-  return tx.changes();
+  const through = tx.get<{ s: number | null }>('SELECT max(seq) AS s FROM events WHERE at < ? AND seq <= (SELECT max(seq) FROM events) - ?', [before, keep])?.s;
+  if (!through) return 0;
+  tx.run('DELETE FROM events WHERE seq <= ?', [through]);
+  const n = tx.changes();
+  markEventsPruned(tx, through, before);
+  return n;
 }

@@ -31,8 +31,12 @@ export interface ConnectOptions {
   hubMode: HubMode;
   /** Default actor of calls (an agent id, 'human:<name>'); defaults to `client`. */
   actor?: string;
+  /**
+   * durability and stallMs override the board's durability / stallSeconds (board.config) if this
+   * process becomes the hub. Hosts leave them unset so that the board's own config applies
+   * wherever the hub runs.
+   */
   durability?: Durability;
-  /** Passed to the hub's periodic lease.expireDue (agents silent this long are stalled). */
   stallMs?: number;
   /** Engine settings used if this process becomes the hub (executor, migrate, persistence, ...). */
   engine?: EngineOptions;
@@ -77,7 +81,8 @@ function isRetryable(err: unknown): boolean {
 export function engineOptions(o: { durability?: Durability; stallMs?: number; engine?: EngineOptions; log?: (msg: string) => void }): EngineOptions {
   return {
     ...(o.durability ? { durability: o.durability } : {}),
-    ...(o.stallMs !== undefined ? { upkeepCommands: [{ type: 'lease.expireDue', stallMs: o.stallMs }] } : {}),
+    // stallMs overrides the board's stallSeconds (board.config) for this hub; without it upkeep reads the board's.
+    ...(o.stallMs !== undefined ? { upkeepCommands: [{ type: 'lease.expireDue', stallMs: o.stallMs }, { type: 'board.retain' }] } : {}),
     ...(o.log ? { log: o.log } : {}),
     ...o.engine,
   };

@@ -12,6 +12,7 @@
  * never an fsync of its own, only the tail of one already running.
  */
 import type { Database } from 'sql.js';
+import { readBoardConfigOrDefault } from '../board/boardConfig';
 import { executeCommand, type CommandContext } from '../commands';
 import { DreamError } from '../errors';
 import { latestSeq, readEventsSince, type BoardEvent } from '../events/events';
@@ -43,7 +44,10 @@ export interface EngineOptions {
   checkpointBytes?: number;
   /** ... or when it is non-empty and this old (default 60 s). */
   checkpointIntervalMs?: number;
-  /** Upkeep commands run as actor 'hub' every tick (default lease.expireDue every 1 s); [] for none. */
+  /**
+   * Upkeep commands run as actor 'hub' every tick (default DEFAULT_UPKEEP: lease.expireDue with the
+   * board's stallSeconds, and board.retain, which acts every few minutes); [] for none.
+   */
   upkeepCommands?: readonly unknown[];
   tickMs?: number;
   /**
@@ -76,6 +80,9 @@ export interface EngineStats {
 }
 
 const defaultEvents: EventSource = { readSince: readEventsSince, latest: latestSeq };
+
+/** What the hub runs every tick unless told otherwise (both read the board's config when they run). */
+export const DEFAULT_UPKEEP: readonly unknown[] = [{ type: 'lease.expireDue' }, { type: 'board.retain' }];
 
 interface Waiter {
   lsn: number;
@@ -142,7 +149,7 @@ export class HubEngine {
     this.events = eventsOn ? (opts.events ?? defaultEvents) : undefined;
     this.durability = opts.durability ?? 'full';
     this.log = opts.log ?? (() => undefined);
-    this.upkeep = opts.upkeepCommands ?? [{ type: 'lease.expireDue' }];
+    this.upkeep = opts.upkeepCommands ?? DEFAULT_UPKEEP;
     this.committedLsn = this.durableLsn = lsn;
     this.durableEventSeq = this.broadcastSeq = this.events ? this.events.latest(tx) : 0;
     this.pending = { bufs: [], lsn, eventSeq: 0 };
@@ -153,6 +160,8 @@ export class HubEngine {
   /** Opens (and recovers) the board in `dir`. The caller must hold the board's hub lock. */
   static async open(dir: string, opts: EngineOptions = {}): Promise<HubEngine> {
     const r = await recoverBoard(dir, opts);
+    // Durability not given by the host: the board's own config (board.config durability).
+    if (!opts.durability) opts = { ...opts, durability: readBoardConfigOrDefault(r.tx).durability };
     const segment = (opts.persistence ?? 'journal') === 'journal' ? new JournalSegment(dir, r.nextSegment, opts.durability ?? 'full') : undefined;
     const engine = new HubEngine(dir, r.db, r.tx, segment, r.lsn, r.eventsOn, opts);
     engine.imageBytes = r.imageBytes;

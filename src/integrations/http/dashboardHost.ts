@@ -340,7 +340,7 @@ export class DashboardHost {
     const ready = [...this.peers].filter((p) => p.ready);
     const taskIds = new Set(events.filter((e) => e.type.startsWith('task.') && e.subject).map((e) => e.subject));
     const agentsChanged = events.some((e) => AGENT_EVENTS.test(e.type));
-    if (taskIds.size > FULL_STATE_AFTER || events.some((e) => e.type === 'board.imported')) {
+    if (taskIds.size > FULL_STATE_AFTER || events.some((e) => e.type === 'board.imported' || e.type === 'board.resync')) {
       this.cache = undefined;
       return this.resyncAll();
     }
