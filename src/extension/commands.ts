@@ -7,7 +7,7 @@ import type { BoardSession } from './boardSession';
 import type { DiscordConnection } from './discord';
 import type { SwarmControl } from './swarmControl';
 import { confirmCapture, type DesktopOrchestrator } from '../integrations/desktop';
-import { approve, nextFile, openProposalFile, reject, resolveProposal, rollback, type ReviewContext } from './proposals/review';
+import { approve, checkAgain, nextFile, openProposalFile, reject, resolveProposal, rollback, type ReviewContext } from './proposals/review';
 import type { ProposalNode } from './proposals/proposalsView';
 import { DashboardPanel } from './dashboard/dashboardPanel';
 
@@ -248,6 +248,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
   },
   'dreamos.proposal.approve': async (ctx, arg, opts) => approve(ctx.review, arg, (opts ?? {}) as { override?: boolean; confirm?: boolean }),
   'dreamos.proposal.reject': async (ctx, arg, reason) => reject(ctx.review, arg, typeof reason === 'string' ? reason : undefined),
+  'dreamos.proposal.checkAgain': async (ctx, arg) => checkAgain(ctx.review, arg),
   'dreamos.proposal.nextFile': async (ctx, arg) => nextFile(ctx.review, arg),
   'dreamos.proposal.rollback': async (ctx, arg) => rollback(ctx.review, arg),
   'dreamos.swarm.start': async (ctx) => {

@@ -4,6 +4,7 @@ import { startDiscord, TOKEN_ENV, type DiscordControlPlane } from '../integratio
 import { DiscordStatusSource } from '../integrations/discord/status';
 import type { BoardSession } from './boardSession';
 import { Disposable } from './lifecycle';
+import { editorProposalWorkspace } from './proposals/review';
 
 const SECRET = 'dreamos.discord.botToken';
 
@@ -21,6 +22,8 @@ export class DiscordConnection extends Disposable {
     private readonly session: BoardSession,
     private readonly secrets: vscode.SecretStorage,
     private readonly log: vscode.LogOutputChannel,
+    /** Where the checks an approval from Discord runs write their output (Dream.OS Checks). */
+    private readonly checksOutput?: vscode.OutputChannel,
   ) {
     super();
     this.item.name = 'Dream.OS Discord';
@@ -56,8 +59,9 @@ export class DiscordConnection extends Disposable {
     });
     const board = await this.session.open();
     const token = (await this.secrets.get(SECRET)) ?? process.env[TOKEN_ENV];
-    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
-    this.plane = await startDiscord({ config, board, token, status: this.status, workspace: { root, boardDir: this.session.boardDir }, log: (level, m) => this.log[level](`Discord: ${m}`) });
+    // Approving from Discord here is approving in this editor: the same settings' checks before and after, the same writer.
+    const workspace = editorProposalWorkspace({ root: () => vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', boardDir: this.session.boardDir, trusted: () => vscode.workspace.isTrusted, output: this.checksOutput });
+    this.plane = await startDiscord({ config, board, token, status: this.status, workspace, log: (level, m) => this.log[level](`Discord: ${m}`) });
   }
 
   async disconnect(): Promise<void> {

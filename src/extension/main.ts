@@ -18,7 +18,7 @@ import { StatusBar } from './statusBar';
 import { AgentsTreeProvider } from './views/agentsView';
 import { InboxTreeProvider } from './views/inboxView';
 import { ProposalDocuments } from './proposals/proposalDocuments';
-import { ProposalsTreeProvider } from './proposals/proposalsView';
+import { ProposalStatusContext, ProposalsTreeProvider } from './proposals/proposalsView';
 import { SCHEME } from './proposals/proposalUri';
 import { TasksTreeProvider } from './views/tasksView';
 
@@ -66,7 +66,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   const proposalsView = vscode.window.createTreeView('dreamos.proposals', { treeDataProvider: proposals });
   const proposalDocs = new ProposalDocuments(session);
   const checksOutput = vscode.window.createOutputChannel('Dream.OS Checks');
-  context.subscriptions.push(proposals, proposalsView, proposalDocs, checksOutput, vscode.workspace.registerTextDocumentContentProvider(SCHEME, proposalDocs));
+  context.subscriptions.push(proposals, proposalsView, proposalDocs, checksOutput, new ProposalStatusContext(session), vscode.workspace.registerTextDocumentContentProvider(SCHEME, proposalDocs));
   const updateBadge = () => {
     const n = inbox.getChildren().length;
     const badge = n ? { value: n, tooltip: `${n} things need you: questions from agents, reviews, failed or blocked tasks, stalled agents` } : undefined;
@@ -92,7 +92,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
     const board: ReportBoard = { call: (command, opts) => session.call(command, opts) };
     context.subscriptions.push(...registerReportTools(vscode, board));
   }
-  const discord = new DiscordConnection(session, context.secrets, log);
+  const discord = new DiscordConnection(session, context.secrets, log, checksOutput);
   context.subscriptions.push(discord);
   if (config().get<boolean>('discord.enabled', false) && vscode.workspace.isTrusted) {
     void discord.connect().catch((err: Error) => log.warn(`Discord: ${err.message}`));

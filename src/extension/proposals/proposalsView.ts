@@ -3,6 +3,7 @@ import type { Proposal, ProposalFile } from '../../core/proposals/model';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 import { escapeMd } from '../views/tasksView';
+import { parseProposalUri } from './proposalUri';
 
 export type ProposalNode = { kind: 'proposal'; proposal: Proposal } | { kind: 'file'; proposal: Proposal; file: ProposalFile };
 
@@ -41,7 +42,8 @@ export class ProposalsTreeProvider extends Disposable implements vscode.TreeData
       const [icon, color] = ICON[p.status];
       item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
       item.contextValue = `proposal:${p.status}`;
-      item.tooltip = new vscode.MarkdownString(`**${escapeMd(p.title)}**\n\n${escapeMd(p.rationale.slice(0, 1_500))}\n\n\`${p.id}\``);
+      const why = p.statusReason ? `\n\n*${escapeMd(p.status.replace('_', ' '))}: ${escapeMd(p.statusReason.slice(0, 1_000))}*` : '';
+      item.tooltip = new vscode.MarkdownString(`**${escapeMd(p.title)}**${why}\n\n${escapeMd(p.rationale.slice(0, 1_500))}\n\n\`${p.id}\``);
       return item;
     }
     const f = node.file;
@@ -53,5 +55,29 @@ export class ProposalsTreeProvider extends Disposable implements vscode.TreeData
     item.contextValue = `proposalFile:${node.proposal.status}`;
     item.command = { command: 'dreamos.proposal.openFile', title: 'Open Diff', arguments: [node] };
     return item;
+  }
+}
+
+/**
+ * `dreamos.proposalStatus`: the status of the proposal open in the active diff editor, so its title
+ * bar offers only what can work (Approve on pending, Check Again on conflicted).
+ */
+export class ProposalStatusContext extends Disposable {
+  private last: string | undefined = '';
+
+  constructor(private readonly session: BoardSession) {
+    super();
+    this._register(vscode.window.onDidChangeActiveTextEditor(() => this.update()));
+    this._register(session.onDidChange(() => this.update()));
+    this.update();
+  }
+
+  private update(): void {
+    const uri = vscode.window.activeTextEditor?.document.uri;
+    const id = uri ? parseProposalUri(uri)?.proposalId : undefined;
+    const status = id ? this.session.current.proposals.find((p) => p.id === id)?.status : undefined;
+    if (status === this.last) return;
+    this.last = status;
+    void vscode.commands.executeCommand('setContext', 'dreamos.proposalStatus', status);
   }
 }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { restoreRecoveryPoint, validateInScratch, type FileWriter } from '../../core/proposals/apply';
-import { applyApproved } from '../../core/proposals/approval';
+import { restoreRecoveryPoint, type FileWriter } from '../../core/proposals/apply';
+import { approveWithChecks, checkAgain as checkProposalAgain, type ApprovalOptions, type ProposalWorkspace } from '../../core/proposals/approval';
 import { CheckList, type CheckSpec } from '../../core/proposals/checks';
-import type { CheckResult, Proposal } from '../../core/proposals/model';
+import type { Proposal } from '../../core/proposals/model';
 import { DreamError } from '../../core/errors';
 import type { BoardSession } from '../boardSession';
 import type { ProposalNode } from './proposalsView';
@@ -29,10 +29,10 @@ function proposalIdOf(arg: unknown): string | undefined {
   return active ? parseProposalUri(active)?.proposalId : undefined;
 }
 
-async function resolveProposal(ctx: ReviewContext, arg: unknown): Promise<Proposal | undefined> {
+async function resolveProposal(ctx: ReviewContext, arg: unknown, statuses: readonly Proposal['status'][] = ['pending', 'conflicted']): Promise<Proposal | undefined> {
   let id = proposalIdOf(arg);
   if (!id) {
-    const open = ctx.session.current.proposals.filter((p) => p.status === 'pending' || p.status === 'conflicted');
+    const open = ctx.session.current.proposals.filter((p) => statuses.includes(p.status));
     if (open.length === 0) {
       void vscode.window.showInformationMessage('Dream.OS: no proposals are waiting for review.');
       return undefined;
@@ -71,55 +71,90 @@ const workspaceEditWriter: FileWriter = {
   },
 };
 
-async function validate(ctx: ReviewContext, p: Proposal): Promise<CheckResult[] | undefined> {
-  const checks = checksFrom('checks');
-  if (checks.length === 0) return undefined;
-  if (!ctx.trusted()) throw new DreamError('unavailable', 'This workspace is not trusted, so Dream.OS runs no checks. Trust the workspace to validate proposals.');
-  await ctx.session.call({ type: 'proposal.validating', proposalId: p.id });
-  ctx.output.appendLine(`\n=== Validating "${p.title}" (${p.id}) against the proposed tree ===`);
-  const results = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Dream.OS: checking "${p.title}"`, cancellable: true },
-    async (progress, token) => {
-      const abort = new AbortController();
-      token.onCancellationRequested(() => abort.abort());
-      progress.report({ message: checks.map((c) => c.name).join(', ') });
-      return validateInScratch({ root: ctx.root(), proposal: p, checks, onOutput: (s) => ctx.output.append(s), signal: abort.signal });
+/**
+ * The workspace every approval in this window uses — the editor's own and Discord's when it runs
+ * in the editor: dreamos.proposals.checks before, dreamos.proposals.postApplyChecks after, written
+ * through a WorkspaceEdit. The settings are read when an approval reads them, so a change applies
+ * at once. An untrusted workspace runs no checks: configured pre-apply checks then refuse.
+ */
+export function editorProposalWorkspace(o: { root: () => string; boardDir: string; trusted: () => boolean; output?: vscode.OutputChannel | undefined }): ProposalWorkspace {
+  return {
+    get root() {
+      return o.root();
     },
-  );
-  await ctx.session.call({ type: 'proposal.recordValidation', proposalId: p.id, results });
-  return results;
+    boardDir: o.boardDir,
+    get checks() {
+      const checks = checksFrom('checks');
+      if (checks.length && !o.trusted()) throw new DreamError('unavailable', 'This workspace is not trusted, so Dream.OS runs no checks. Trust the workspace to validate proposals.');
+      return checks;
+    },
+    get postChecks() {
+      return o.trusted() ? checksFrom('postApplyChecks') : [];
+    },
+    writer: workspaceEditWriter,
+    ...(o.output ? { onOutput: (s: string) => o.output!.append(s) } : {}),
+  };
+}
+
+function workspaceOf(ctx: ReviewContext): ProposalWorkspace {
+  return editorProposalWorkspace({ root: ctx.root, boardDir: ctx.session.boardDir, trusted: ctx.trusted, output: ctx.output });
+}
+
+/** Checks run with a progress notification the person can cancel; the output goes to Dream.OS Checks. */
+function withProgress(ctx: ReviewContext): NonNullable<ApprovalOptions['aroundChecks']> {
+  return (p, run) => {
+    ctx.output.appendLine(`\n=== Validating "${p.title}" (${p.id}) against the proposed tree ===`);
+    return Promise.resolve(
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Dream.OS: checking "${p.title}"`, cancellable: true }, async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        progress.report({ message: p.title });
+        return run(abort.signal);
+      }),
+    );
+  };
+}
+
+function offerRedo(ctx: ReviewContext, p: Proposal, conflicts: string[]): void {
+  const files = conflicts.join(', ');
+  // Not awaited: the person may answer later (or never); the command's result is the conflict.
+  void vscode.window
+    .showWarningMessage(`"${p.title}" was made against older versions of ${files}. Nothing was changed. Put the files back and Check Again, or reject it so the agent makes a new version.`, ...(p.agentId ? ['Ask Agent for a New Version'] : []))
+    .then((pick) =>
+      pick && p.agentId
+        ? ctx.session.call({ type: 'mail.send', from: 'human', to: { kind: 'agent', id: p.agentId }, subject: `Please redo proposal: ${p.title}`.slice(0, 200), body: `These files changed since you proposed: ${files}. Make the change again against the current versions.`, priority: 'high', requiresAck: true })
+        : undefined,
+    );
 }
 
 export async function approve(ctx: ReviewContext, arg: unknown, opts: { override?: boolean; confirm?: boolean } = {}): Promise<Proposal | undefined> {
-  let p = await resolveProposal(ctx, arg);
+  const p = await resolveProposal(ctx, arg, ['pending']);
   if (!p) return undefined;
-  const dirty = vscode.workspace.textDocuments.filter((d) => d.isDirty && p!.files.some((f) => d.uri.fsPath === path.join(ctx.root(), ...f.path.split('/'))));
-  if (dirty.length) throw new DreamError('conflict', `Save or revert ${dirty.map((d) => vscode.workspace.asRelativePath(d.uri)).join(', ')} first: the proposal changes ${dirty.length > 1 ? 'them' : 'it'}.`);
-  const results = p.validation.state === 'none' ? await validate(ctx, p) : p.validation.results;
-  let override = opts.override ?? false;
-  if (results?.some((r) => !r.ok) && !override) {
-    const failed = results.filter((r) => !r.ok).map((r) => r.name).join(', ');
-    const pick = opts.confirm === false ? undefined : await vscode.window.showWarningMessage(`Checks failed for "${p.title}": ${failed}.`, { modal: true, detail: 'See Output → Dream.OS Checks. Approving applies the change anyway.' }, 'Approve Anyway');
-    if (pick !== 'Approve Anyway') {
-      ctx.output.show(true);
-      return undefined;
-    }
-    override = true;
+  if (p.status === 'conflicted') {
+    // Approving cannot work: the files changed. Offer what can.
+    const why = `"${p.title}" is conflicted: ${p.statusReason || 'its files changed since it was made'}.`;
+    if (opts.confirm === false) throw new DreamError('conflict', `${why} Check Again once the files are back as the proposal expects, or reject it with feedback for the agent.`, { proposalId: p.id });
+    const pick = await vscode.window.showWarningMessage(why, { modal: true, detail: 'Check Again once the files are back as the proposal expects, or reject it with feedback for the agent.' }, 'Check Again', 'Reject…');
+    if (pick === 'Check Again') return checkAgain(ctx, p.id);
+    if (pick === 'Reject…') return reject(ctx, p.id);
+    return undefined;
   }
-  p = await ctx.session.call<Proposal>({ type: 'proposal.approve', proposalId: p.id, override });
-  const ws = { root: ctx.root(), boardDir: ctx.session.boardDir, writer: workspaceEditWriter, postChecks: ctx.trusted() ? checksFrom('postApplyChecks') : [], onOutput: (s: string) => ctx.output.append(s) };
-  const outcome = await applyApproved(ctx.session, ws, p, 'from the editor');
-  const { title, agentId } = outcome.proposal;
+  const dirty = vscode.workspace.textDocuments.filter((d) => d.isDirty && p.files.some((f) => d.uri.fsPath === path.join(ctx.root(), ...f.path.split('/'))));
+  if (dirty.length) throw new DreamError('conflict', `Save or revert ${dirty.map((d) => vscode.workspace.asRelativePath(d.uri)).join(', ')} first: the proposal changes ${dirty.length > 1 ? 'them' : 'it'}.`);
+  const outcome = await approveWithChecks(ctx.session, workspaceOf(ctx), p.id, {
+    via: 'from the editor',
+    ...(opts.override !== undefined ? { override: opts.override } : {}),
+    aroundChecks: withProgress(ctx),
+    confirmOverride: async (prop, failed) => {
+      const pick = opts.confirm === false ? undefined : await vscode.window.showWarningMessage(`Checks failed for "${prop.title}": ${failed.map((r) => r.name).join(', ')}.`, { modal: true, detail: 'See Output → Dream.OS Checks. Approving applies the change anyway.' }, 'Approve Anyway');
+      if (pick !== 'Approve Anyway') ctx.output.show(true);
+      return pick === 'Approve Anyway';
+    },
+  });
+  if (outcome.result === 'not_approved') return undefined;
+  const { title } = outcome.proposal;
   if (outcome.result === 'conflicted') {
-    const conflicts = outcome.conflicts.join(', ');
-    // Not awaited: the person may answer later (or never); the command's result is the conflict.
-    void vscode.window
-      .showWarningMessage(`"${title}" was made against older versions of ${conflicts}. Nothing was changed.`, ...(agentId ? ['Ask Agent for a New Version'] : []))
-      .then((pick) =>
-        pick && agentId
-          ? ctx.session.call({ type: 'mail.send', from: 'human', to: { kind: 'agent', id: agentId }, subject: `Please redo proposal: ${title}`.slice(0, 200), body: `These files changed since you proposed: ${conflicts}. Make the change again against the current versions.`, priority: 'high', requiresAck: true })
-          : undefined,
-      );
+    offerRedo(ctx, outcome.proposal, outcome.conflicts);
     return outcome.proposal;
   }
   if (outcome.result === 'rolled_back') {
@@ -131,6 +166,19 @@ export async function approve(ctx: ReviewContext, arg: unknown, opts: { override
   void vscode.window.showInformationMessage(`Dream.OS applied "${title}" (${n} file${n === 1 ? '' : 's'}). Roll it back any time with "Dream.OS: Roll Back Proposal".`);
   await closeProposalEditors(outcome.proposal.id);
   return outcome.proposal;
+}
+
+/** Check Again: a conflicted proposal whose files match its base again is pending; the checks run again. */
+export async function checkAgain(ctx: ReviewContext, arg: unknown): Promise<Proposal | undefined> {
+  const p = await resolveProposal(ctx, arg, ['conflicted', 'pending', 'validating']);
+  if (!p) return undefined;
+  const r = await checkProposalAgain(ctx.session, workspaceOf(ctx), p.id, { aroundChecks: withProgress(ctx) });
+  if (r.conflicts.length) offerRedo(ctx, r.proposal, r.conflicts);
+  else {
+    const checks = r.proposal.validation.state === 'none' ? '' : ` Checks ${r.proposal.validation.state}.`;
+    void vscode.window.showInformationMessage(`Dream.OS: "${r.proposal.title}" matches the workspace again and waits for your review.${checks}`);
+  }
+  return r.proposal;
 }
 
 export async function reject(ctx: ReviewContext, arg: unknown, reasonArg?: string): Promise<Proposal | undefined> {

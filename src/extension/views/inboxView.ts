@@ -49,8 +49,11 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
         const p = node.proposal;
         const item = new vscode.TreeItem(p.title);
         item.id = `prp:${p.id}`;
-        item.description = `${p.status === 'conflicted' ? 'conflicted' : 'proposal to review'} · ${p.files.length} file${p.files.length === 1 ? '' : 's'}`;
-        item.iconPath = new vscode.ThemeIcon('git-pull-request', new vscode.ThemeColor('charts.blue'));
+        // Why it waits, when something went wrong: a conflict, checks that failed or could not run, an apply that failed.
+        const why = p.statusReason ? ` · ${p.statusReason.length > 80 ? `${p.statusReason.slice(0, 79)}…` : p.statusReason}` : '';
+        item.description = `${p.status === 'conflicted' ? 'conflicted — check again or reject' : 'proposal to review'}${why} · ${p.files.length} file${p.files.length === 1 ? '' : 's'}`;
+        item.iconPath = p.status === 'conflicted' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('charts.orange')) : new vscode.ThemeIcon('git-pull-request', new vscode.ThemeColor('charts.blue'));
+        item.tooltip = new vscode.MarkdownString(`**${escapeMd(p.title)}**${p.statusReason ? `\n\n${escapeMd(p.statusReason.slice(0, 1_000))}` : ''}\n\n\`${p.id}\``);
         item.contextValue = `inbox:proposal:${p.status}`;
         item.command = { command: 'dreamos.proposal.review', title: 'Review', arguments: [p.id] };
         return item;
