@@ -15,6 +15,7 @@ const PACKAGES = {
   libxtst6: 'libnut (nut-js) sends key events through XTest',
   'libkrb5-dev': "headers for code-server's `kerberos` native module",
   ripgrep: "rg, seeded into @vscode/ripgrep's cache so code-server installs offline",
+  bubblewrap: 'bwrap, which runs sandboxed agents with the board folder out of their reach',
 };
 // Build tools for code-server's native modules: checked as commands (python3 may come from pyenv).
 const TOOLS = { make: 'make', 'g++': 'g++', python3: 'python3' };

@@ -224,6 +224,27 @@ const SUBS: Record<string, Sub> = {
   'task retry': { usage: 'task retry <id>', build: (p) => ({ type: 'task.retry', taskId: need(p, 0, 'the task id') }), print: (r) => formatTask(r as Task) },
   'task depend': { usage: 'task depend <id> <depends-on-id>', build: (p) => ({ type: 'task.depend', taskId: need(p, 0, 'the task id'), dependsOn: need(p, 1, 'the id it depends on') }), print: (r) => formatTask(r as Task) },
   'task undepend': { usage: 'task undepend <id> <depends-on-id>', build: (p) => ({ type: 'task.undepend', taskId: need(p, 0, 'the task id'), dependsOn: need(p, 1, 'the id it no longer depends on') }), print: (r) => formatTask(r as Task) },
+  'credential issue': {
+    usage: 'credential issue <agent> [--task id] [--ttl-seconds N] [--label text]   a token for one agent (shown once)',
+    options: { task: { type: 'string' }, 'ttl-seconds': { type: 'string' }, label: { type: 'string' } },
+    build: (p, v) => {
+      const ttl = int(v, 'ttl-seconds');
+      return { type: 'credential.issue', agent: need(p, 0, 'the agent'), ...(str(v, 'task') ? { taskId: str(v, 'task') } : {}), ...(ttl !== undefined ? { ttlMs: ttl * 1000 } : {}), label: str(v, 'label') ?? '' };
+    },
+    print: (r) => {
+      const c = r as { id: string; agentId: string; token: string; taskId: string | null };
+      return `${c.id} for ${c.agentId}${c.taskId ? ` on ${c.taskId}` : ''}\n${c.token}\n(shown once: give it to the agent as DREAMOS_AGENT_TOKEN)`;
+    },
+  },
+  'credential list': {
+    usage: 'credential list [agent]',
+    build: (p) => ({ type: 'credential.list', ...(p[0] ? { agent: p[0] } : {}) }),
+    print: (r) =>
+      (r as { id: string; agentId: string; taskId: string | null; revokedAt: number | null; expiresAt: number | null; label: string }[])
+        .map((c) => `${c.id}  ${c.agentId}${c.taskId ? ` ${c.taskId}` : ''}  ${c.revokedAt ? 'revoked' : c.expiresAt && c.expiresAt < Date.now() ? 'expired' : 'live'}  ${c.label}`)
+        .join('\n') || '(no credentials)',
+  },
+  'credential revoke': { usage: 'credential revoke <credential-id>', build: (p) => ({ type: 'credential.revoke', credentialId: need(p, 0, 'the credential id') }), print: (r) => `${(r as { id: string }).id} revoked` },
   'agent register': {
     usage: 'agent register <name> [--driver command|language-model|chat-window|manual] [--capability c]...',
     options: { driver: { type: 'string' }, capability: { type: 'string', multiple: true } },
@@ -476,8 +497,21 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * The person's CLI presents the hub token from hub.json; an agent's presents the credential it was
+ * given at spawn (DREAMOS_AGENT_TOKEN), and a sandboxed agent also gets the socket it may reach.
+ */
 function connect(env: Env) {
-  return connectBoard({ dir: env.dir, client: `cli:${process.pid}`, hubMode: 'spawn', actor: env.actor });
+  const credential = process.env.DREAMOS_AGENT_TOKEN;
+  const socketPath = process.env.DREAMOS_HUB_SOCKET;
+  return connectBoard({
+    dir: env.dir,
+    client: `cli:${process.pid}`,
+    hubMode: socketPath ? 'never' : 'spawn',
+    actor: env.actor,
+    ...(credential ? { credential } : {}),
+    ...(socketPath ? { socketPath } : {}),
+  });
 }
 
 function usage(): string {
@@ -494,7 +528,7 @@ const GLOBAL: Options = { dir: { type: 'string' }, json: { type: 'boolean' }, as
 
 export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) }): Promise<number> {
   // An empty variable means "not set" (a parent that blanks it must not make an empty actor).
-  for (const k of ['DREAMOS_AGENT_ID', 'DREAMOS_LEASE_TOKEN', 'DREAMOS_TASK_ID', 'DREAMOS_DIR']) if (process.env[k] === '') delete process.env[k];
+  for (const k of ['DREAMOS_AGENT_ID', 'DREAMOS_LEASE_TOKEN', 'DREAMOS_TASK_ID', 'DREAMOS_DIR', 'DREAMOS_AGENT_TOKEN', 'DREAMOS_HUB_SOCKET']) if (process.env[k] === '') delete process.env[k];
   const two = `${argv[0] ?? ''} ${argv[1] ?? ''}`;
   const name = SUBS[two] ? two : argv[0] ?? '';
   const sub = SUBS[name];

@@ -5,6 +5,9 @@
  * so the events a command emits commit (or roll back) with it.
  */
 import { z } from 'zod';
+import { AUTH_COMMANDS, AUTH_HANDLERS, AUTH_READ_ONLY } from './auth/credentials';
+import { authorize } from './auth/policy';
+import { PERSON, type Principal } from './auth/principal';
 import { commandSchema } from './commandSchema';
 import { AgentLifecycle, AgentPatch, getAgent, heartbeat, listAgents, markStalledAgents, registerAgent, setAgentLifecycle, updateAgent } from './agents/registry';
 import { exportBoard, importTasks } from './board/importExport';
@@ -28,6 +31,8 @@ export interface CommandContext {
   /** Who is asking: an agent id, 'human' / 'human:<name>', 'cli', 'hub'. */
   readonly actor: string;
   readonly hooks?: readonly TransitionHook[];
+  /** Who presented which credential (the hub sets it); absent: the person, in-process. */
+  readonly principal?: Principal;
 }
 
 const Token = z.number().int().positive();
@@ -80,6 +85,7 @@ export const Command = z.discriminatedUnion('type', [
   cmd('board.prune', { olderThanMs: z.number().int().min(60_000) }),
   ...BOARD_CONFIG_COMMANDS,
   ...RETENTION_COMMANDS,
+  ...AUTH_COMMANDS,
   ...LOOP_COMMANDS,
   ...PROPOSAL_COMMANDS,
 ]);
@@ -100,6 +106,7 @@ export const READ_ONLY: ReadonlySet<CommandType> = new Set<CommandType>([
   'mail.thread',
   'events.since',
   ...BOARD_CONFIG_READ_ONLY,
+  ...AUTH_READ_ONLY,
   ...LOOP_READ_ONLY,
   ...PROPOSAL_READ_ONLY,
 ]);
@@ -163,12 +170,17 @@ const HANDLERS: Handlers = {
   'board.prune': (ctx, c) => ({ events: pruneEvents(ctx.tx, ctx.now - c.olderThanMs), messages: pruneMessages(ctx, ctx.now - c.olderThanMs) }),
   ...BOARD_CONFIG_HANDLERS,
   ...RETENTION_HANDLERS,
+  ...AUTH_HANDLERS,
   ...LOOP_HANDLERS,
   ...PROPOSAL_HANDLERS,
 };
 
 export function executeCommand(ctx: CommandContext, raw: unknown): unknown {
   const c = parseCommand(raw);
+  const principal = ctx.principal ?? PERSON;
+  authorize(ctx.tx, principal, c, ctx.now);
+  // An agent's credential decides who it is: it cannot name itself someone else (or "human").
+  if (principal.kind === 'agent') ctx = { ...ctx, actor: principal.agentId };
   const handler = HANDLERS[c.type] as Handler<Command>;
   try {
     return handler(ctx, c) ?? null;

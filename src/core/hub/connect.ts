@@ -38,6 +38,10 @@ export interface ConnectOptions {
    */
   durability?: Durability;
   stallMs?: number;
+  /** An agent's credential (DREAMOS_AGENT_TOKEN) presented instead of the person's token from hub.json. */
+  credential?: string;
+  /** Connect to this socket instead of the one hub.json names (a sandboxed agent cannot read hub.json). */
+  socketPath?: string;
   /** Engine settings used if this process becomes the hub (executor, migrate, persistence, ...). */
   engine?: EngineOptions;
   /** How 'spawn' starts a hub; default `node <dir of this bundle>/cli.js hub --dir <dir>`. */
@@ -244,10 +248,13 @@ class Board implements BoardClient {
     let delay = 5;
     let lastError = 'no hub is running';
     while (!this.closed) {
-      const desc = readDescriptor(dir);
-      if (desc && isOwnerAlive({ pid: desc.pid, hostname: os.hostname(), startedAt: 0, nonce: '' })) {
+      // An agent holds its own credential and may be sandboxed away from hub.json: it is given the socket.
+      const given = this.opts.socketPath;
+      const desc = given ? undefined : readDescriptor(dir);
+      const target = given ? { socketPath: given } : desc && isOwnerAlive({ pid: desc.pid, hostname: os.hostname(), startedAt: 0, nonce: '' }) ? desc : undefined;
+      if (target) {
         try {
-          const conn = await HubConnection.connect(desc.socketPath, desc.token, this.opts.client);
+          const conn = await HubConnection.connect(target.socketPath, this.opts.credential ?? desc?.token ?? '', this.opts.client);
           if (this.closed) {
             conn.close();
             return;
@@ -257,7 +264,15 @@ class Board implements BoardClient {
         } catch (err) {
           // Nobody there, or a stale descriptor whose socket path a new hub reuses with a new token.
           lastError = (err as Error).message;
+          if (this.opts.credential && err instanceof DreamError && err.code === 'unauthorized') throw err; // revoked: final
         }
+      }
+      if (given) {
+        // Someone else runs this hub; all an agent can do is wait for it to come back.
+        if (Date.now() - started > timeout) throw new DreamError('unavailable', `The board's hub at ${given} is not answering (${lastError}). Your run may be over; stop working.`);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 250);
+        continue;
       }
       const lock = inspectLock(dir);
       if (lock.state !== 'alive') {

@@ -12,6 +12,7 @@
  * never an fsync of its own, only the tail of one already running.
  */
 import type { Database } from 'sql.js';
+import type { Principal } from '../auth/principal';
 import { readBoardConfigOrDefault } from '../board/boardConfig';
 import { executeCommand, type CommandContext } from '../commands';
 import { DreamError } from '../errors';
@@ -61,6 +62,8 @@ export interface EngineOptions {
 
 export interface CallOptions {
   actor: string;
+  /** Established by the hub from the caller's credential; absent: the person (in-process calls). */
+  principal?: Principal;
   /** Makes the call idempotent: a retry with the same id returns the first result. */
   requestId?: string;
 }
@@ -169,7 +172,7 @@ export class HubEngine {
   }
 
   call(command: unknown, opts: CallOptions): Promise<unknown> {
-    return this.execute((ctx) => this.executor(ctx, command), opts.actor, opts.requestId);
+    return this.execute((ctx) => this.executor(opts.principal ? { ...ctx, principal: opts.principal } : ctx, command), opts.actor, opts.requestId);
   }
 
   /** Read-only access for diagnostics and tests (integrity checks, counts). Must not write. */

@@ -5,6 +5,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { chmod, unlink } from 'node:fs/promises';
 import net from 'node:net';
+import { resolveCredential } from '../auth/credentials';
+import { PERSON, type Principal } from '../auth/principal';
 import { DreamError } from '../errors';
 import type { Disposable, HubEngine } from './engine';
 import { ClientFrame, encodeFrame, errorFrame, FrameReader, HUB_MAX_FRAME, PROTOCOL_VERSION, type HelloResult } from './wire';
@@ -68,6 +70,7 @@ export class HubServer {
     this.conns.add(sock);
     this.opts.onConnections?.(this.conns.size);
     let client: string | undefined;
+    let principal: Principal = PERSON;
     let refused = false;
     const subs = new Map<string | number, Disposable>();
     const send = (text: string) => {
@@ -116,12 +119,15 @@ export class HubServer {
       }
       const f = parsed.data;
       if (client === undefined) {
-        if (f.op !== 'hello' || !tokenMatches(f.token, this.opts.token)) {
+        // The hub token (hub.json) is the person's; an agent presents the credential it was given at spawn.
+        const who = f.op !== 'hello' ? undefined : tokenMatches(f.token, this.opts.token) ? PERSON : this.engine.inspect((tx) => resolveCredential(tx, f.token, Date.now()));
+        if (f.op !== 'hello' || !who) {
           refused = true;
-          send(errorFrame(f.id, new DreamError('unauthorized', 'Wrong or missing hub token: read it from hub.json in the board folder.')));
+          send(errorFrame(f.id, new DreamError('unauthorized', 'Wrong, revoked or expired token: the person\'s token is in hub.json in the board folder; an agent\'s is DREAMOS_AGENT_TOKEN, valid while its run lasts.')));
           sock.end();
           return;
         }
+        principal = who;
         if (f.protocolVersion !== undefined && f.protocolVersion !== PROTOCOL_VERSION) {
           refused = true;
           send(errorFrame(f.id, new DreamError('unavailable', `This hub speaks protocol ${PROTOCOL_VERSION}, the client ${f.protocolVersion}: update Dream.OS everywhere.`)));
@@ -138,7 +144,11 @@ export class HubServer {
           send(errorFrame(f.id, new DreamError('invalid_input', 'Already greeted.')));
           return;
         case 'call':
-          this.engine.call(f.command, { actor: f.actor ?? client, requestId: f.requestId }).then(
+          if (principal.kind === 'agent' && f.actor !== undefined && f.actor !== principal.agentId) {
+            send(errorFrame(f.id, new DreamError('unauthorized', `This connection holds agent ${principal.agentId}'s credential; it cannot act as "${f.actor}".`)));
+            return;
+          }
+          this.engine.call(f.command, { actor: principal.kind === 'agent' ? principal.agentId : (f.actor ?? client), principal, requestId: f.requestId }).then(
             (result) => send(encodeFrame({ id: f.id, ok: true, result })),
             (err: unknown) => {
               const e = DreamError.from(err);

@@ -73,6 +73,11 @@ const CommandAgent = z
     cwd: z.string().default('.'),
     /** 'prompt': the prompt goes to stdin; 'none': stdin is closed (use {{promptFile}} in args). */
     stdin: z.enum(['prompt', 'none']).default('prompt'),
+    /**
+     * 'bwrap': run the agent under bubblewrap (Linux) with the board folder out of its reach — it
+     * sees its own credential and the hub's socket, never hub.json, the database or the journal.
+     */
+    sandbox: z.enum(['none', 'bwrap']).default('none'),
   })
   .strict();
 

@@ -25,6 +25,11 @@ export interface AgentJob {
   readonly timeoutMs: number;
   readonly task: Task;
   readonly agent: AgentConfig;
+  /**
+   * The run's own board credential (scoped to this agent and task, revoked when the run ends): the
+   * agent process gets this, never the person's hub token.
+   */
+  readonly credential?: string;
 }
 
 export interface DriverIo {

@@ -480,6 +480,14 @@ export class AgentLoop {
     timer.unref?.();
     let outcome: DriverOutcome;
     const t0 = this.now();
+    // The agent process reports with a credential of its own, scoped to this agent and this task.
+    const credential = await this.call<{ id: string; token: string }>({
+      type: 'credential.issue',
+      agent: this.id,
+      taskId: task.id,
+      label: `run ${data.runs} of ${task.id} by ${this.name}`,
+      ttlMs: Math.min(this.cfg.timeouts.taskMs + 600_000, 30 * 24 * 3_600_000),
+    });
     try {
       outcome = await this.o.driver.execute(
         {
@@ -495,6 +503,7 @@ export class AgentLoop {
           timeoutMs: this.cfg.timeouts.taskMs,
           task,
           agent: this.cfg,
+          credential: credential.token,
         },
         ctrl.signal,
         {
@@ -516,6 +525,8 @@ export class AgentLoop {
     } finally {
       clearInterval(timer);
       outer.signal.removeEventListener('abort', forward);
+      // If this fails (hub gone), the credential still expires with its ttl.
+      await this.call({ type: 'credential.revoke', credentialId: credential.id }).catch((err) => this.log(`could not revoke the run's credential: ${(err as Error).message}`));
     }
     if (incident) return { outcome, incident };
     if (outer.signal.aborted) return { outcome, stop: outer.signal.reason === 'lost' ? 'lost' : STOP };

@@ -19,7 +19,8 @@ export interface ReportBoard {
 
 export type ToolApi = Pick<typeof vscode, 'LanguageModelToolResult' | 'LanguageModelTextPart'> & { lm?: Pick<typeof vscode.lm, 'registerTool'> };
 
-const Agent = z.string().trim().min(1).max(80);
+// The agent's id from its prompt; a model cannot name itself the person.
+const Agent = z.string().trim().min(1).max(80).refine((a) => !/^human(:|$)/.test(a), 'agentId is your agent id from the prompt, not "human"');
 const Token = z.number().int().positive();
 
 export const REPORT_TOOLS = {

@@ -10,7 +10,9 @@ import { existsSync, mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandAgentConfig } from '../../core/loop/config';
 import type { AgentDriver, AgentJob, DriverIo, DriverOutcome } from '../../core/loop/driver';
+import { socketPathFor } from '../../core/hub/descriptor';
 import { childEnv, isAlive, killTree, runProcess } from './process';
+import { bwrapAvailable, bwrapPlan } from './sandbox';
 
 export interface CommandDriverOptions {
   /** The `dreamos` CLI bundle (dist/cli.js) the PATH shim runs. */
@@ -78,15 +80,26 @@ export class CommandDriver implements AgentDriver {
       DREAMOS_AGENT_NAME: job.agentName,
       DREAMOS_TASK_ID: job.taskId,
       DREAMOS_LEASE_TOKEN: String(job.leaseToken),
+      // The run's own credential; the person's token (hub.json) is never handed to an agent.
+      ...(job.credential ? { DREAMOS_AGENT_TOKEN: job.credential } : {}),
       DREAMOS_PROMPT_FILE: promptFile,
       DREAMOS_RUN: String(job.run),
       // Portable report-back for scripts: `node $DREAMOS_CLI task done ...` (no PATH or .cmd lookup).
       DREAMOS_CLI: this.o.cliPath,
       [pathKey]: [this.shimDir, this.cfg.env[pathKey] ?? base[pathKey] ?? ''].filter(Boolean).join(path.delimiter),
     };
-    io.note(`run ${job.run} of task ${job.taskId}: ${[this.cfg.command, ...args].map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')} (in ${job.cwd})`);
+    let program = { command: this.cfg.command, args };
+    if (this.cfg.sandbox === 'bwrap') {
+      if (!bwrapAvailable()) {
+        return { status: 'spawn-error', errno: 'ENOENT', message: `agent ${job.agentName} is set to run sandboxed ("sandbox": "bwrap") but bubblewrap is not installed: install it (Debian/Ubuntu: sudo apt-get install bubblewrap) or set "sandbox": "none"`, tail: '', durationMs: 0 };
+      }
+      const socketPath = socketPathFor(job.boardDir);
+      env.DREAMOS_HUB_SOCKET = socketPath;
+      program = bwrapPlan({ boardDir: job.boardDir, socketPath, visible: [this.shimDir, promptFile], command: this.cfg.command, args });
+    }
+    io.note(`run ${job.run} of task ${job.taskId}${this.cfg.sandbox === 'bwrap' ? ' (sandboxed)' : ''}: ${[this.cfg.command, ...args].map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')} (in ${job.cwd})`);
     const r = await runProcess(
-      { command: this.cfg.command, args, cwd: job.cwd, env, ...(this.cfg.stdin === 'prompt' ? { stdin: job.prompt } : {}) },
+      { command: program.command, args: program.args, cwd: job.cwd, env, ...(this.cfg.stdin === 'prompt' ? { stdin: job.prompt } : {}) },
       {
         signal,
         timeoutMs: job.timeoutMs,
