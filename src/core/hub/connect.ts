@@ -7,11 +7,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DreamError } from '../errors';
 import type { BoardEvent } from '../events/events';
+import { ensureBoardFolder } from './boardFolder';
 import { HubConnection, HubGone } from './client';
 import { readDescriptor } from './descriptor';
 import type { Disposable, EngineOptions } from './engine';
@@ -368,7 +369,8 @@ class Board implements BoardClient {
 
 /** Connects to the board in `dir` (creating the folder), per `hubMode`. */
 export async function connectBoard(opts: ConnectOptions): Promise<BoardClient> {
-  mkdirSync(opts.dir, { recursive: true });
+  // A sandboxed agent cannot see the board folder and never creates one.
+  if (!opts.socketPath) ensureBoardFolder(opts.dir);
   const board = new Board(opts);
   try {
     await board.start();
@@ -394,7 +396,7 @@ export interface RunHubOptions extends EngineOptions {
  * command). Throws 'conflict' if a live hub already serves the board.
  */
 export async function runHub(dir: string, opts: RunHubOptions = {}): Promise<void> {
-  mkdirSync(dir, { recursive: true });
+  ensureBoardFolder(dir);
   const lock = tryAcquireLock(dir);
   if (!lock) {
     const cur = inspectLock(dir);

@@ -3,13 +3,14 @@
  * torn tail), migrate, and fold the result into a fresh image so that new journal records always
  * follow an image with the schema they were written against.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from 'sql.js';
 import { DreamError } from '../errors';
 import { migrate as defaultMigrate } from '../store/migrations';
 import { loadSqlJs } from '../store/sqlite';
+import { ensureBoardFolder } from './boardFolder';
 import type { EngineOptions } from './engine';
 import { atomicWriteFile } from './fsutil';
 import { HubTx } from './hubtx';
@@ -52,7 +53,7 @@ function removeLeftovers(dir: string): void {
 }
 
 export async function recoverBoard(dir: string, opts: EngineOptions): Promise<Recovered> {
-  mkdirSync(dir, { recursive: true });
+  ensureBoardFolder(dir);
   removeLeftovers(dir);
   const log = opts.log ?? (() => undefined);
   const SQL = await loadSqlJs();
