@@ -49,13 +49,28 @@ export interface ConnectOptions {
   spawn?: { command: string; args: string[]; env?: NodeJS.ProcessEnv };
   /** How long a call waits for a reachable hub before failing with 'unavailable' (default 20 s). */
   connectTimeoutMs?: number;
+  /**
+   * How long a call waits for the hub's answer once it has been sent to a hub (default 30 s; 0 =
+   * no limit), on top of the time it took to reach one. A call that runs out fails with
+   * 'unavailable' and is not retried any more; it may still be applied by the hub, so a caller
+   * that repeats it passes the same `requestId` (the hub applies one request id once).
+   */
+  callTimeoutMs?: number;
   log?: (msg: string) => void;
+}
+
+export interface CallOpts {
+  actor?: string;
+  /** This call's answer timeout (see ConnectOptions.callTimeoutMs). */
+  timeoutMs?: number;
+  /** Makes a repeated call safe: the hub applies a request id once and answers again with its result. */
+  requestId?: string;
 }
 
 export interface BoardClient {
   readonly role: Role;
   readonly onDidChangeRole: Event<Role>;
-  call<T = unknown>(command: unknown, opts?: { actor?: string }): Promise<T>;
+  call<T = unknown>(command: unknown, opts?: CallOpts): Promise<T>;
   subscribe(afterSeq: number, onEvent: (event: BoardEvent) => void): Disposable;
   close(): Promise<void>;
 }
@@ -65,9 +80,13 @@ interface PendingCall {
   command: unknown;
   actor: string;
   sent: boolean;
+  timeoutMs: number;
+  timer?: NodeJS.Timeout;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
+
+const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
 interface SubState {
   cursor: number;
@@ -123,13 +142,42 @@ class Board implements BoardClient {
     return this.establishing ?? Promise.resolve();
   }
 
-  call<T = unknown>(command: unknown, o: { actor?: string } = {}): Promise<T> {
+  call<T = unknown>(command: unknown, o: CallOpts = {}): Promise<T> {
     if (this.closed) return Promise.reject(new DreamError('unavailable', 'This board connection is closed.'));
+    const requestId = o.requestId ?? randomUUID();
+    if (this.calls.has(requestId)) return Promise.reject(new DreamError('conflict', `A call with request id ${requestId} is still waiting for its answer; wait for it instead of sending it again.`));
     return new Promise<T>((resolve, reject) => {
-      const p: PendingCall = { requestId: randomUUID(), command, actor: o.actor ?? this.opts.actor ?? this.opts.client, sent: false, resolve: resolve as (v: unknown) => void, reject };
+      const timeoutMs = o.timeoutMs ?? this.opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+      const p: PendingCall = { requestId, command, actor: o.actor ?? this.opts.actor ?? this.opts.client, sent: false, timeoutMs, resolve: resolve as (v: unknown) => void, reject };
       this.calls.set(p.requestId, p);
       this.dispatch(p);
     });
+  }
+
+  /** Takes `p` out of the waiting calls; false if it already ended (answered, failed, timed out). */
+  private settle(p: PendingCall): boolean {
+    if (this.calls.get(p.requestId) !== p) return false;
+    this.calls.delete(p.requestId);
+    clearTimeout(p.timer);
+    return true;
+  }
+
+  /** Starts the answer timeout the first time `p` goes to a hub. */
+  private armTimeout(p: PendingCall): void {
+    if (p.timer || p.timeoutMs <= 0) return;
+    p.timer = setTimeout(() => {
+      if (!this.settle(p)) return;
+      const type = (p.command as { type?: unknown } | null)?.type;
+      p.reject(
+        new DreamError(
+          'unavailable',
+          `The board's hub did not answer ${typeof type === 'string' ? `"${type}" ` : ''}within ${Math.round(p.timeoutMs / 100) / 10} s: it may be stuck (a hung disk, a stopped process) or overloaded. ` +
+            `The call may still be applied; to repeat it safely, pass the same request id (${p.requestId}). ` +
+            `Check the hub with \`dreamos hub status\`; if it stays stuck, stop it (\`dreamos hub stop\`, or close the editor window that hosts it) and try again.`,
+          { requestId: p.requestId, timeoutMs: p.timeoutMs },
+        ),
+      );
+    }, p.timeoutMs);
   }
 
   subscribe(afterSeq: number, onEvent: (event: BoardEvent) => void): Disposable {
@@ -157,29 +205,31 @@ class Board implements BoardClient {
     const rt = this.runtime;
     this.runtime = undefined;
     if (rt) await rt.close(); // answers the calls it has committed before it goes
-    for (const p of this.calls.values()) if (!p.sent) p.reject(new DreamError('unavailable', 'The board connection was closed.'));
+    for (const p of this.calls.values()) if (!p.sent && this.settle(p)) p.reject(new DreamError('unavailable', 'The board connection was closed.'));
     await this.establishing?.catch(() => undefined);
   }
 
   private dispatch(p: PendingCall): void {
     const done = (v: unknown) => {
-      this.calls.delete(p.requestId);
-      p.resolve(v);
+      if (this.settle(p)) p.resolve(v);
     };
     const failed = (err: unknown) => {
+      if (this.calls.get(p.requestId) !== p) return; // timed out already: not retried any more
       if (isRetryable(err) && !this.closed) {
         p.sent = false;
         this.ensureTransport();
         return;
       }
-      this.calls.delete(p.requestId);
+      this.settle(p);
       p.reject(this.closed && isRetryable(err) ? new DreamError('unavailable', 'The board connection was closed before the hub answered.') : err);
     };
     if (this.runtime?.isRunning) {
       p.sent = true;
+      this.armTimeout(p);
       this.runtime.engine.call(p.command, { actor: p.actor, requestId: p.requestId }).then(done, failed);
     } else if (this.conn?.isOpen) {
       p.sent = true;
+      this.armTimeout(p);
       this.conn.call(p.command, p.requestId, p.actor).then(done, failed);
     } else {
       p.sent = false;
@@ -236,8 +286,7 @@ class Board implements BoardClient {
     this.establishing.catch((err: unknown) => {
       for (const p of this.calls.values()) {
         if (p.sent) continue;
-        this.calls.delete(p.requestId);
-        p.reject(err);
+        if (this.settle(p)) p.reject(err);
       }
     });
   }
@@ -296,10 +345,7 @@ class Board implements BoardClient {
       if (Date.now() - started > timeout) {
         const err = new DreamError('unavailable', `No Dream.OS hub is reachable for ${dir} (${this.spawnError ?? lastError}).${hubMode === 'never' ? ' Start one with `dreamos hub`.' : ''}`);
         const waiting = [...this.calls.values()].filter((p) => !p.sent);
-        for (const p of waiting) {
-          this.calls.delete(p.requestId);
-          p.reject(err);
-        }
+        for (const p of waiting) if (this.settle(p)) p.reject(err);
         // Subscribers keep waiting for a hub; with nothing waiting, reconnect lazily on the next call.
         if (this.subs.size === 0) throw err;
         started = Date.now();
