@@ -17,7 +17,7 @@ import { HubConnection, HubGone } from './client';
 import { readDescriptor } from './descriptor';
 import type { Disposable, EngineOptions } from './engine';
 import type { Durability } from './journal';
-import { inspectLock, isOwnerAlive, tryAcquireLock } from './lock';
+import { heldElsewhereMessage, inspectLock, isForeign, isOwnerAlive, tryAcquireLock } from './lock';
 import { HubRuntime } from './runtime';
 
 export type HubMode = 'in-process' | 'spawn' | 'never';
@@ -325,6 +325,12 @@ class Board implements BoardClient {
         continue;
       }
       const lock = inspectLock(dir);
+      if (lock.state === 'alive' && isForeign(lock.info)) {
+        // Another machine's hub: its socket cannot be reached from here, waiting cannot help.
+        const err = new DreamError('unavailable', heldElsewhereMessage(dir, lock.info), { host: lock.info.hostname, pid: lock.info.pid, since: lock.info.startedAt });
+        for (const p of [...this.calls.values()]) if (!p.sent && this.settle(p)) p.reject(err);
+        if (this.subs.size === 0) throw err;
+      }
       if (lock.state !== 'alive') {
         // 'never' on first contact: nobody holds the board and nobody here may start a hub.
         if (hubMode === 'never' && !this.everConnected && this.subs.size === 0) {
@@ -435,6 +441,8 @@ export interface RunHubOptions extends EngineOptions {
   handleSignals?: boolean;
   /** Called once the hub serves. */
   onReady?: (hub: HubRuntime) => void;
+  /** See HubRuntimeOptions.lockWatchMs. */
+  lockWatchMs?: number;
 }
 
 /**
@@ -446,6 +454,7 @@ export async function runHub(dir: string, opts: RunHubOptions = {}): Promise<voi
   const lock = tryAcquireLock(dir);
   if (!lock) {
     const cur = inspectLock(dir);
+    if (cur.state === 'alive' && isForeign(cur.info)) throw new DreamError('conflict', heldElsewhereMessage(dir, cur.info));
     throw new DreamError('conflict', `A hub already serves ${dir}${cur.state === 'alive' ? ` (pid ${cur.info.pid})` : ''}.`);
   }
   const { idleMs = 600_000, stallMs, handleSignals = true, onReady, ...engine } = opts;
@@ -479,6 +488,8 @@ export async function runHub(dir: string, opts: RunHubOptions = {}): Promise<voi
 export async function stopHub(dir: string, timeoutMs = 15_000): Promise<boolean> {
   const cur = inspectLock(dir);
   if (cur.state !== 'alive') return false;
+  // Its pid is another machine's: signalling it here would hit an unrelated process.
+  if (isForeign(cur.info)) throw new DreamError('conflict', heldElsewhereMessage(dir, cur.info));
   const desc = readDescriptor(dir);
   if (!desc?.standalone || desc.pid !== cur.info.pid) {
     throw new DreamError('conflict', `The hub of ${dir} runs inside another program (pid ${cur.info.pid}); close that window to stop it.`);

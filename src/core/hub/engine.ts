@@ -58,6 +58,13 @@ export interface EngineOptions {
    */
   requestRetentionMs?: number;
   log?: (msg: string) => void;
+  /**
+   * The board's hub lock as this hub took it (HubRuntime passes it). Before a batch is
+   * acknowledged, and before the image is replaced, the engine checks that the lock file is still
+   * this one's (a read of a small file, no fsync): a hub whose lock was removed by hand or taken
+   * over stops instead of acknowledging writes into a journal its successor may delete.
+   */
+  lock?: { isHeld(): boolean };
 }
 
 export interface CallOptions {
@@ -285,8 +292,11 @@ export class HubEngine {
           await this.segment.append(batch.bufs);
         } else {
           const image = exportImage(this.db, this.tx, batch.lsn);
+          if (this.lockLost()) return;
           await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full', mode: 0o600 });
         }
+        // Durable, but perhaps where nobody will read it: acknowledge only while the lock is ours.
+        if (this.lockLost()) return;
         this.st.batches++;
         this.advance(batch.lsn, batch.eventSeq);
         this.maybeCheckpoint();
@@ -376,7 +386,9 @@ export class HubEngine {
     this.segment = new JournalSegment(this.dir, seg.index + 1, this.durability);
     this.lastCheckpointAt = Date.now();
     this.checkpointing = (async () => {
+      if (this.lockLost()) return;
       await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full', mode: 0o600 });
+      if (this.lockLost()) return;
       await deleteSegments(old);
       this.sealed = this.sealed.filter((s) => !old.includes(s));
       this.st.checkpoints++;
@@ -408,6 +420,43 @@ export class HubEngine {
     const before = Date.now() - (this.opts.requestRetentionMs ?? 300_000);
     if (!this.tx.get('SELECT 1 AS x FROM hub_requests WHERE at < ? LIMIT 1', [before])) return;
     await this.execute((ctx) => ctx.tx.run('DELETE FROM hub_requests WHERE at < ?', [before]), 'hub');
+  }
+
+  /**
+   * True (and the engine stops, failing what waits as retryable) when the hub lock is no longer
+   * this hub's: another hub may own the board's files now.
+   */
+  private lockLost(): boolean {
+    if (this.dead !== undefined) return true;
+    if (!this.opts.lock || this.opts.lock.isHeld()) return false;
+    this.fail(
+      new Error(
+        `the hub lock of ${this.dir} is no longer this hub's (removed by hand, or taken over by another hub): stopping without acknowledging ${this.committedLsn - this.durableLsn} pending write(s); their callers retry them on the hub that holds the lock now`,
+      ),
+    );
+    return true;
+  }
+
+  /**
+   * Tells the person what recovery found wrong with the board's storage (hub_notices), as urgent
+   * mail to 'human' on the board, once: the mail and the notice's sent mark are one transaction.
+   * A board without mail (a test executor) keeps the notice and logs it.
+   */
+  private async deliverNotices(): Promise<void> {
+    let notices: { id: number; subject: string; body: string }[];
+    try {
+      notices = this.tx.all<{ id: number; subject: string; body: string }>('SELECT id, subject, body FROM hub_notices WHERE sent_at IS NULL ORDER BY id');
+    } catch {
+      return;
+    }
+    for (const n of notices) {
+      this.log(`${n.subject}. ${n.body.replace(/\n+/g, ' ')}`);
+      const mail = { type: 'mail.send', from: 'hub', to: { kind: 'human' }, subject: n.subject, body: n.body, priority: 'urgent', requiresAck: true };
+      await this.execute((ctx) => {
+        ctx.tx.run('UPDATE hub_notices SET sent_at = ? WHERE id = ?', [ctx.now, n.id]);
+        return this.executor(ctx, mail);
+      }, 'hub').catch((err: unknown) => this.log(`could not mail the person about it (${DreamError.from(err).message}); the notice stays in hub_notices`));
+    }
   }
 
   /** Storage failed: nothing more may be acknowledged (a retried fsync proves nothing). */
@@ -448,7 +497,7 @@ export class HubEngine {
       clearInterval(this.tick);
       await this.waitDurable(this.committedLsn).catch(() => undefined);
       await this.checkpointing;
-      if (this.dead !== undefined) return;
+      if (this.dead !== undefined || this.lockLost()) return;
       if (this.segment) {
         const image = exportImage(this.db, this.tx, this.committedLsn);
         await atomicWriteFile(imagePath(this.dir), image, { durable: this.durability === 'full', mode: 0o600 });

@@ -13,11 +13,21 @@
  * Stealing a dead owner's lock goes through a second O_EXCL file (`hub.lock.steal`): under it the
  * stealer re-reads the lock, and only removes it if it is still the same dead owner's. Whoever then
  * links first wins; the others see a live owner.
+ *
+ * Another machine (a board on a shared folder): its pid means nothing here, so it is never checked
+ * here. Instead the owner touches the lock's mtime every `heartbeatMs` (HubRuntime), and a lock
+ * from another host whose heartbeat is older than `staleAfterMs` (12 beats, at least 2 minutes)
+ * is dead: that host crashed or lost the folder. On the owner's own machine the pid stays the
+ * judge and the heartbeat is ignored, so a stalled event loop there never loses its lock. A lock
+ * without a heartbeat (an older Dream.OS) on another host counts as alive until a person runs
+ * `dreamos hub unlock --force`. A hub that wakes up after its lock was taken stops before it
+ * acknowledges anything (the engine checks the lock before every ack).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, closeSync } from 'node:fs';
+import { existsSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DreamError } from '../errors';
 
 export interface LockInfo {
   pid: number;
@@ -26,6 +36,21 @@ export interface LockInfo {
   nonce: string;
   /** Linux: the process start time from /proc/<pid>/stat, to see through pid reuse. */
   procStart?: string;
+  /** The owner touches the lock file's mtime this often (absent: an owner that never does). */
+  heartbeatMs?: number;
+}
+
+/** How often a hub touches its lock. */
+export const HEARTBEAT_MS = 10_000;
+
+/** How long a heartbeat may be silent before another host's lock is judged dead. */
+export function staleAfterMs(info: LockInfo): number {
+  return Math.max(120_000, 12 * (info.heartbeatMs ?? HEARTBEAT_MS));
+}
+
+/** The lock was taken on another machine: its pid cannot be checked from here. */
+export function isForeign(info: LockInfo): boolean {
+  return info.hostname !== os.hostname();
 }
 
 export type LockState = { state: 'free' } | { state: 'dead'; info: LockInfo } | { state: 'alive'; info: LockInfo };
@@ -45,9 +70,9 @@ function procStat(pid: number): { state: string; start: string } | undefined {
   }
 }
 
+/** Whether the owning process runs. Another machine's cannot be checked: true (see inspectLock). */
 export function isOwnerAlive(info: LockInfo): boolean {
-  // Another machine's process cannot be checked: a board on a shared drive stays with its owner.
-  if (info.hostname !== os.hostname()) return true;
+  if (isForeign(info)) return true;
   try {
     process.kill(info.pid, 0);
   } catch (err) {
@@ -92,7 +117,35 @@ export function inspectLock(dir: string): LockState {
     const dead: LockInfo = { pid: -1, hostname: os.hostname(), startedAt: 0, nonce: 'garbled' };
     return garbledIsDead(lockPath(dir)) ? { state: 'dead', info: dead } : { state: 'alive', info: dead };
   }
+  if (isForeign(info)) return heartbeatAge(lockPath(dir), info) > staleAfterMs(info) ? { state: 'dead', info } : { state: 'alive', info };
   return isOwnerAlive(info) ? { state: 'alive', info } : { state: 'dead', info };
+}
+
+/** Ms since the owner last touched `file`; 0 for an owner that never beats (never stale). */
+function heartbeatAge(file: string, info: LockInfo): number {
+  if (info.heartbeatMs === undefined) return 0;
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * What a person is told when another machine's hub holds the board: who, since when, what to do.
+ */
+export function heldElsewhereMessage(dir: string, info: LockInfo): string {
+  const beat = heartbeatAge(lockPath(dir), info);
+  const host = `"${info.hostname}"`;
+  return (
+    `The board in ${dir} is held by a hub on another machine: host ${host}, pid ${info.pid}, since ${new Date(info.startedAt).toISOString()}` +
+    (info.heartbeatMs !== undefined ? ` (last heartbeat ${Math.max(0, Math.round(beat / 1000))} s ago)` : '') +
+    `. A board is served by one machine at a time, and its hub cannot be reached from this one. ` +
+    `Stop that hub on ${host} (\`dreamos hub stop\` there, or close the editor window there), then try again. ` +
+    `If ${host} is gone or its hub crashed, run \`dreamos hub unlock --force\` here` +
+    (info.heartbeatMs !== undefined ? ` (or wait: a lock whose heartbeat is silent for ${Math.round(staleAfterMs(info) / 1000)} s is taken over by itself)` : '') +
+    `; never while it still runs, or both would write the board.`
+  );
 }
 
 export class HubLock {
@@ -107,6 +160,23 @@ export class HubLock {
     if (this.released) return false;
     const cur = readInfo(lockPath(this.dir));
     return typeof cur === 'object' && cur.nonce === this.info.nonce;
+  }
+
+  private lastBeat = Date.now();
+
+  /** Checks the lock is still held and, every heartbeatMs, touches it (see the header); false if lost. */
+  beat(): boolean {
+    if (!this.isHeld()) return false;
+    const now = Date.now();
+    if (now - this.lastBeat >= (this.info.heartbeatMs ?? HEARTBEAT_MS)) {
+      this.lastBeat = now;
+      try {
+        utimesSync(lockPath(this.dir), now / 1000, now / 1000);
+      } catch {
+        /* vanished just now: the next check sees it */
+      }
+    }
+    return true;
   }
 
   release(): void {
@@ -135,6 +205,7 @@ export function tryAcquireLock(dir: string): HubLock | undefined {
     hostname: os.hostname(),
     startedAt: Date.now(),
     nonce: randomBytes(16).toString('hex'),
+    heartbeatMs: HEARTBEAT_MS,
   };
   const st = procStat(process.pid);
   if (st) info.procStart = st.start;
@@ -191,7 +262,8 @@ function removeDeadLock(dir: string, dead: LockInfo): boolean {
 function clearDeadStealMutex(mutex: string): void {
   const info = readInfo(mutex);
   if (info === undefined) return;
-  const dead = info === 'garbled' ? garbledIsDead(mutex) : !isOwnerAlive({ ...info, startedAt: 0 });
+  // Another host's stealer cannot be checked; its critical section is microseconds, so an old mutex is dead.
+  const dead = info === 'garbled' || isForeign(info) ? garbledIsDead(mutex) : !isOwnerAlive({ ...info, startedAt: 0 });
   if (!dead) return;
   const aside = `${mutex}.${randomBytes(6).toString('hex')}.dead`;
   try {
@@ -209,4 +281,24 @@ function clearDeadStealMutex(mutex: string): void {
     }
   }
   tryUnlink(aside);
+}
+
+/**
+ * `dreamos hub unlock`: removes the lock of a hub that is gone. A dead owner's lock (on this
+ * machine, or another machine's whose heartbeat went silent) goes without asking; another
+ * machine's that may still run only with `force` (the person says that host is gone). A live
+ * owner on this machine is never unlocked: stop it instead.
+ */
+export function unlockBoard(dir: string, opts: { force?: boolean } = {}): { removed: boolean; message: string } {
+  const cur = inspectLock(dir);
+  if (cur.state === 'free') return { removed: false, message: `No hub lock in ${dir}: nothing to unlock.` };
+  const who = `pid ${cur.info.pid} on ${isForeign(cur.info) ? `host "${cur.info.hostname}"` : 'this machine'}`;
+  if (cur.state === 'alive' && !isForeign(cur.info)) {
+    throw new DreamError('conflict', `The hub of ${dir} (${who}) is running: stop it with \`dreamos hub stop\`, or close the editor window that hosts it. A running hub's lock is never removed.`);
+  }
+  if (cur.state === 'alive' && !opts.force) {
+    throw new DreamError('conflict', `${heldElsewhereMessage(dir, cur.info)} Nothing was removed: add --force once you are sure.`);
+  }
+  if (!removeDeadLock(dir, cur.info)) throw new DreamError('unavailable', `Another process is taking over the lock of ${dir} right now; run \`dreamos hub status\` to see who holds it.`);
+  return { removed: true, message: `Removed the hub lock of ${who} from ${dir}; the next client or \`dreamos hub\` starts a new hub.` };
 }

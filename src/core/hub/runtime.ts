@@ -10,7 +10,12 @@ import type { HubLock } from './lock';
 import { HubServer } from './server';
 import { PROTOCOL_VERSION } from './wire';
 
-export type HubRuntimeOptions = EngineOptions & { onConnections?: (n: number) => void; standalone?: boolean };
+export type HubRuntimeOptions = EngineOptions & {
+  onConnections?: (n: number) => void;
+  standalone?: boolean;
+  /** How often the hub checks that its lock is still there and refreshes its heartbeat (default 1 s). */
+  lockWatchMs?: number;
+};
 
 export class HubRuntime {
   private readonly watch: NodeJS.Timeout;
@@ -24,12 +29,15 @@ export class HubRuntime {
     private readonly lock: HubLock,
     private readonly token: string,
     private readonly log: (msg: string) => void,
+    lockWatchMs = 1_000,
   ) {
     // The lock file can vanish under us (folder deleted, a person "fixing" things): then another
-    // hub may start, and two writers would corrupt the board. Stop writing at once.
+    // hub may start, and two writers would corrupt the board. Stop writing at once. (Between two
+    // checks the engine itself refuses to acknowledge anything once the lock is gone.) The same
+    // timer keeps the lock's heartbeat fresh for other machines (lock.ts).
     this.watch = setInterval(() => {
-      if (!this.lock.isHeld()) this.lost(new Error('the hub lock was taken away'));
-    }, 1_000);
+      if (!this.lock.beat()) this.lost(new Error('the hub lock was taken away'));
+    }, lockWatchMs);
     this.watch.unref();
     engine.onFatal((err) => this.lost(err));
   }
@@ -41,14 +49,14 @@ export class HubRuntime {
     try {
       // A dead hub's descriptor would send clients to a socket nobody serves.
       await unlink(descriptorPath(dir)).catch(() => undefined);
-      engine = await HubEngine.open(dir, opts);
+      engine = await HubEngine.open(dir, { ...opts, lock });
       const token = newToken();
       const socketPath = socketPathFor(dir);
       const startedAt = Date.now();
       const server = await HubServer.listen(engine, { socketPath, token, startedAt, log, ...(opts.onConnections ? { onConnections: opts.onConnections } : {}) });
       await writeDescriptor(dir, { pid: process.pid, socketPath, token, protocolVersion: PROTOCOL_VERSION, startedAt, ...(opts.standalone ? { standalone: true } : {}) });
       log(`hub for ${dir} listening on ${socketPath} (pid ${process.pid})`);
-      return new HubRuntime(dir, engine, server, lock, token, log);
+      return new HubRuntime(dir, engine, server, lock, token, log, opts.lockWatchMs);
     } catch (err) {
       engine?.abort('start failed');
       lock.release();
