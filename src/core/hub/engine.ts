@@ -175,6 +175,7 @@ export class HubEngine {
     const segment = (opts.persistence ?? 'journal') === 'journal' ? new JournalSegment(dir, r.nextSegment, opts.durability ?? 'full') : undefined;
     const engine = new HubEngine(dir, r.db, r.tx, segment, r.lsn, r.eventsOn, opts);
     engine.imageBytes = r.imageBytes;
+    await engine.deliverNotices();
     return engine;
   }
 

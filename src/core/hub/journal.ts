@@ -4,8 +4,9 @@
  * in the params, so replaying the records onto the last image rebuilds exactly the same database.
  *
  * Record: [u32 LE payload length][u32 LE crc32(payload)][payload = JSON {s: seq, w: [[sql, params]...]}]
- * A record that is short or fails its crc is a torn tail from a crash mid-append; everything from
- * there on is dropped (it was never acknowledged: acks wait for the fsync that covers the record).
+ * A record that is short or fails its crc at the very end of the journal is a torn tail from a crash
+ * mid-append and is dropped (it was never acknowledged: acks wait for the fsync that covers the
+ * record). Bad bytes anywhere else are damage, which recovery keeps aside and reports (recovery.ts).
  *
  * The journal is split into segments `board.journal.<n>`; a checkpoint starts a new segment and,
  * once the image that folds the old ones in is durable, deletes them.
@@ -101,40 +102,106 @@ export function listSegments(dir: string): Segment[] {
 export interface JournalScan {
   records: JournalRecord[];
   segments: Segment[];
-  /** Why reading stopped early, if it did: a torn tail is normal after a crash, a gap is not. */
-  stopped?: { file: string; offset: number; reason: 'torn' | 'gap' };
+  /**
+   * Why reading stopped early, if it did. A torn tail (a bad record at the end of the last
+   * segment, nothing intact after it) is what a crash mid-append leaves; it was never acknowledged.
+   * Anything else is damage: 'torn' in a sealed segment, 'corrupt' (a bad record with intact ones
+   * after it) or 'gap' (records missing). `unapplied` counts the intact records after that point,
+   * which cannot be applied without the missing ones.
+   */
+  stopped?: { file: string; offset: number; reason: 'torn' | 'corrupt' | 'gap'; damaged: boolean; unapplied: number };
+  /** Damaged bytes that held only records already applied: skipped, nothing lost. */
+  skipped?: { file: string; offset: number; reason: 'torn' | 'corrupt' }[];
 }
 
-/** Reads the records after `afterSeq`, in order, stopping at the first torn record or gap. */
+/** The record at `off` if it is intact (complete, crc matches, parses). */
+function recordAt(buf: Buffer, off: number): { rec: { s: number; w: [string, unknown[]][] }; end: number } | undefined {
+  if (off < 0 || off + HEADER > buf.length) return undefined;
+  const len = buf.readUInt32LE(off);
+  if (len > MAX_RECORD || off + HEADER + len > buf.length) return undefined;
+  const payload = buf.subarray(off + HEADER, off + HEADER + len);
+  if (crc32(payload) !== buf.readUInt32LE(off + 4)) return undefined;
+  try {
+    const rec = JSON.parse(payload.toString('utf8')) as { s: number; w: [string, unknown[]][] };
+    return typeof rec.s === 'number' && Array.isArray(rec.w) ? { rec, end: off + HEADER + len } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The next intact record at or after `from`, found by its payload's opening bytes (`{"s":`, which
+ * JSON can only produce at a record's start: inside strings quotes are escaped) and its crc.
+ */
+const START = Buffer.from('{"s":', 'utf8');
+function nextIntact(buf: Buffer, from: number): number | undefined {
+  for (let p = buf.indexOf(START, from + HEADER); p !== -1; p = buf.indexOf(START, p + 1)) {
+    if (recordAt(buf, p - HEADER)) return p - HEADER;
+  }
+  return undefined;
+}
+
+/**
+ * Reads the records after `afterSeq`, in order. Damaged bytes are stepped over when the next
+ * intact record shows that they held nothing still needed; reading stops at a torn tail, or where
+ * needed records are missing.
+ */
 export function scanJournal(dir: string, afterSeq: number): JournalScan {
   const segments = listSegments(dir);
+  const bufs = segments.map((seg) => readFileSync(seg.file));
   const records: JournalRecord[] = [];
+  const skipped: NonNullable<JournalScan['skipped']> = [];
   let expected = afterSeq + 1;
-  for (const seg of segments) {
-    const buf = readFileSync(seg.file);
+  const countFrom = (i: number, off: number): number => {
+    let n = 0;
+    for (let j = i; j < bufs.length; j++) {
+      for (let o = nextIntactOrHere(bufs[j]!, j === i ? off : 0); o !== undefined; o = nextIntactOrHere(bufs[j]!, recordAt(bufs[j]!, o)!.end)) n++;
+    }
+    return n;
+  };
+  const done = (stopped?: JournalScan['stopped']): JournalScan => ({ records, segments, ...(stopped ? { stopped } : {}), ...(skipped.length ? { skipped } : {}) });
+  let damage: { i: number; offset: number; reason: 'torn' | 'corrupt' } | undefined;
+  for (let i = 0; i < segments.length; i++) {
+    const buf = bufs[i]!;
     let off = 0;
     while (off < buf.length) {
-      const stop = (reason: 'torn' | 'gap'): JournalScan => ({ records, segments, stopped: { file: seg.file, offset: off, reason } });
-      if (off + HEADER > buf.length) return stop('torn');
-      const len = buf.readUInt32LE(off);
-      if (len > MAX_RECORD || off + HEADER + len > buf.length) return stop('torn');
-      const payload = buf.subarray(off + HEADER, off + HEADER + len);
-      if (crc32(payload) !== buf.readUInt32LE(off + 4)) return stop('torn');
-      let rec: { s: number; w: [string, unknown[]][] };
-      try {
-        rec = JSON.parse(payload.toString('utf8')) as typeof rec;
-      } catch {
-        return stop('torn');
+      const r = recordAt(buf, off);
+      if (!r) {
+        // Is anything intact after these bytes, here or in a later segment?
+        const here = nextIntact(buf, off + 1);
+        const later = here === undefined ? bufs.findIndex((b, j) => j > i && nextIntactOrHere(b, 0) !== undefined) : -1;
+        if (here === undefined && later === -1) {
+          const last = i === segments.length - 1;
+          return done({ file: segments[i]!.file, offset: off, reason: 'torn', damaged: !last, unapplied: 0 });
+        }
+        // Cut short with more journal after it (torn), or bad bytes between good records (corrupt).
+        damage ??= { i, offset: off, reason: here === undefined ? 'torn' : 'corrupt' };
+        if (here !== undefined) {
+          off = here;
+          continue;
+        }
+        break; // on to the segment that holds the next intact record
       }
+      const { rec, end } = r;
       if (rec.s > afterSeq) {
-        if (rec.s !== expected) return stop('gap');
+        if (rec.s !== expected) {
+          const at = damage ?? { i, offset: off, reason: 'gap' as const };
+          return done({ file: segments[at.i]!.file, offset: at.offset, reason: at.reason, damaged: true, unapplied: countFrom(i, off) });
+        }
         records.push({ seq: rec.s, writes: rec.w.map(([sql, p]) => [sql, decodeParams(p)] as const) });
         expected++;
       }
-      off += HEADER + len;
+      // Damage followed by the very next record needed: the damaged bytes held only older ones.
+      if (damage) skipped.push({ file: segments[damage.i]!.file, offset: damage.offset, reason: damage.reason });
+      damage = undefined;
+      off = end;
     }
   }
-  return { records, segments };
+  return done();
+}
+
+function nextIntactOrHere(buf: Buffer, off: number): number | undefined {
+  return recordAt(buf, off) ? off : nextIntact(buf, off);
 }
 
 export type Durability = 'full' | 'process';

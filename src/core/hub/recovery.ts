@@ -14,7 +14,7 @@ import { ensureBoardFolder } from './boardFolder';
 import type { EngineOptions } from './engine';
 import { atomicWriteFile } from './fsutil';
 import { HubTx } from './hubtx';
-import { deleteSegments, listSegments, scanJournal } from './journal';
+import { deleteSegments, listSegments, scanJournal, type JournalScan } from './journal';
 
 /** The hub's own tables, kept in the board image beside the domain's. */
 const HUB_SCHEMA = [
@@ -23,6 +23,9 @@ const HUB_SCHEMA = [
   // request id -> result, written in the request's own transaction: a retry is answered, not re-applied.
   'CREATE TABLE IF NOT EXISTS hub_requests (id TEXT PRIMARY KEY, result TEXT NOT NULL, at INTEGER NOT NULL)',
   'CREATE INDEX IF NOT EXISTS hub_requests_at ON hub_requests(at)',
+  // What the person must be told about the board's own storage (a damaged journal), kept in the
+  // image with the recovery that found it and delivered as mail once the hub runs (engine.ts).
+  'CREATE TABLE IF NOT EXISTS hub_notices (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, sent_at INTEGER)',
 ];
 
 export function imagePath(dir: string): string {
@@ -78,9 +81,10 @@ export async function recoverBoard(dir: string, opts: EngineOptions): Promise<Re
 
   const scan = scanJournal(dir, imageSeq);
   // A torn last record is what a crash mid-append leaves. Anything else (a gap, damage before the
-  // last segment) means lost acknowledged data: keep the files for a person to look at.
-  const damaged = scan.stopped !== undefined && (scan.stopped.reason === 'gap' || scan.stopped.file !== scan.segments.at(-1)?.file);
-  if (damaged) log(`journal: damaged at ${scan.stopped!.file}:${scan.stopped!.offset} (${scan.stopped!.reason}); later records are ignored and the journal is kept as *.damaged`);
+  // end) may be lost acknowledged data: keep the files for a person to look at, and tell them.
+  const damaged = scan.stopped?.damaged === true || scan.skipped !== undefined;
+  const stamp = Date.now();
+  if (damaged) log(`journal: damaged at ${scan.stopped?.file ?? scan.skipped![0]!.file}:${scan.stopped?.offset ?? scan.skipped![0]!.offset} (${scan.stopped?.reason ?? scan.skipped![0]!.reason}); the journal is kept as *.${stamp}.damaged`);
   else if (scan.stopped) log(`journal: dropped a torn tail at ${scan.stopped.file}:${scan.stopped.offset}`);
   for (const rec of scan.records) {
     tx.run('BEGIN');
@@ -94,6 +98,10 @@ export async function recoverBoard(dir: string, opts: EngineOptions): Promise<Re
     }
   }
   const lsn = scan.records.length ? scan.records[scan.records.length - 1]!.seq : imageSeq;
+  if (damaged) {
+    const n = damageNotice(dir, scan, lsn, stamp);
+    tx.run('INSERT INTO hub_notices (at, subject, body) VALUES (?, ?, ?)', [stamp, n.subject, n.body]);
+  }
 
   tx.run('BEGIN');
   try {
@@ -114,11 +122,40 @@ export async function recoverBoard(dir: string, opts: EngineOptions): Promise<Re
     const image = exportImage(db, tx, lsn);
     imageBytes = image.length;
     await atomicWriteFile(file, image, { durable: durability === 'full', mode: 0o600 });
-    if (damaged) for (const seg of scan.segments) await rename(seg.file, `${seg.file}.${Date.now()}.damaged`);
+    // Never deleted: every segment read goes aside whole, for the person (and whoever helps them).
+    if (damaged) for (const seg of scan.segments) await rename(seg.file, `${seg.file}.${stamp}.damaged`);
     else await deleteSegments(scan.segments);
   }
   const nextSegment = (listSegments(dir).at(-1)?.index ?? scan.segments.at(-1)?.index ?? 0) + 1;
   return { db, tx, lsn, eventsOn, nextSegment, imageBytes };
+}
+
+/** What happened to the journal, what is on the board now, where the rest is, what to do. */
+function damageNotice(dir: string, scan: JournalScan, lsn: number, stamp: number): { subject: string; body: string } {
+  const at = scan.stopped?.damaged ? scan.stopped : { ...scan.skipped![0]!, unapplied: 0 };
+  const what =
+    at.reason === 'gap'
+      ? 'records are missing from it'
+      : at.reason === 'torn'
+        ? 'a journal file ends in the middle of a record, although later files exist'
+        : 'a record there fails its checksum (its bytes were changed)';
+  const lost = scan.stopped?.damaged === true;
+  const kept = scan.segments.map((s) => `${path.basename(s.file)}.${stamp}.damaged`).join(', ');
+  const outcome = lost
+    ? `The board was opened with every change up to #${lsn}. ${at.unapplied > 0 ? `${at.unapplied} later change(s) were found intact but cannot be applied without the damaged ones, so they are not on the board` : 'Changes saved after that point may be missing from the board'}.`
+    : 'No change was lost: the damaged bytes held only changes the board already had, and every later one was applied.';
+  return {
+    subject: lost ? 'The board journal was damaged: recent changes may be missing' : 'The board journal was damaged (nothing was lost)',
+    body: [
+      `When the hub opened the board in ${dir} it found its journal damaged at byte ${at.offset} of ${path.basename(at.file)}: ${what}.`,
+      outcome,
+      `Nothing was deleted: the journal files were moved aside in that folder as ${kept}.`,
+      lost
+        ? 'What to do: look over the tasks, mail and proposals changed most recently and redo what is missing; keep the .damaged files until you are sure nothing else is, then delete them.'
+        : 'What to do: nothing on the board; delete the .damaged files when you no longer need them.',
+      'Damage like this comes from the disk or from another program writing into the board folder (a sync tool such as Dropbox or OneDrive, a backup restore): check the disk, and keep the board folder out of sync tools.',
+    ].join('\n\n'),
+  };
 }
 
 /**
