@@ -11,7 +11,7 @@ import { DreamError, type ErrorCode } from '../core/errors';
 import type { BoardEvent } from '../core/events/events';
 import { connectBoard, runHub, stopHub } from '../core/hub/connect';
 import { readDescriptor } from '../core/hub/descriptor';
-import { inspectLock } from '../core/hub/lock';
+import { inspectLock, isForeign, unlockBoard } from '../core/hub/lock';
 import { runDiscordCommand } from '../integrations/discord/controlPlane';
 import { swarmStart, swarmStatus, swarmStop } from '../integrations/drivers/swarmHost';
 import { untilInterrupted } from '../integrations/untilInterrupted';
@@ -147,6 +147,7 @@ const SUBS: Record<string, Sub> = {
         dir: env.dir,
         state: lock.state,
         pid: lock.state === 'free' ? null : lock.info.pid,
+        host: lock.state === 'free' ? null : lock.info.hostname,
         standalone: desc?.standalone ?? false,
         socket: lock.state === 'alive' ? (desc?.socketPath ?? null) : null,
         startedAt: desc?.startedAt ?? null,
@@ -154,12 +155,23 @@ const SUBS: Record<string, Sub> = {
       io.out(
         env.json
           ? JSON.stringify(status)
-          : lock.state === 'alive'
+          : lock.state === 'alive' && isForeign(lock.info)
+            ? `Hub running on another machine: host "${status.host}", pid ${status.pid}, since ${new Date(lock.info.startedAt).toISOString()}. Stop it there, or run \`dreamos hub unlock --force\` if that machine is gone.`
+            : lock.state === 'alive'
             ? `Hub running: pid ${status.pid} (${status.standalone ? 'dreamos hub' : 'an editor window'}), socket ${status.socket}`
             : lock.state === 'dead'
               ? `No live hub (pid ${status.pid} is gone; the next client takes over).`
               : 'No hub running.',
       );
+      return 0;
+    },
+  },
+  'hub unlock': {
+    usage: 'hub unlock [--force]   remove the lock of a hub that is gone (--force: one held by another machine that is gone)',
+    options: { force: { type: 'boolean' } },
+    run: async (_p, v, env, io) => {
+      const r = unlockBoard(env.dir, { force: v.force === true });
+      io.out(env.json ? JSON.stringify(r) : r.message);
       return 0;
     },
   },

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Message } from '../../src/core/board/model';
+import { main } from '../../src/cli/main';
 import { connectBoard } from '../../src/core/hub/connect';
 import { readDescriptor } from '../../src/core/hub/descriptor';
 import { HubEngine } from '../../src/core/hub/engine';
@@ -78,9 +79,17 @@ describe('hub trust', () => {
       assert.match(e.message, /dreamos hub unlock --force/);
       return true;
     });
-    assert.throws(() => unlockBoard(dir), /build-box\.example[\s\S]*add --force/);
+    // The CLI: hub status names the host; hub unlock refuses without --force, removes with it.
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    assert.equal(await main(['hub', 'status', '--dir', dir], io), 0);
+    assert.match(out.pop()!, /another machine: host "build-box\.example", pid 4242/);
+    assert.equal(await main(['hub', 'unlock', '--dir', dir], io), 4);
+    assert.match(out.pop()!, /build-box\.example[\s\S]*add --force/);
     assert.equal(existsSync(lockPath(dir)), true, 'nothing is removed without --force');
-    assert.equal(unlockBoard(dir, { force: true }).removed, true);
+    assert.equal(await main(['hub', 'unlock', '--force', '--dir', dir], io), 0);
+    assert.match(out.pop()!, /Removed the hub lock of pid 4242 on host "build-box\.example"/);
+    assert.equal(existsSync(lockPath(dir)), false);
     const c = await connectBoard({ dir, client: 'cli', hubMode: 'in-process' });
     assert.equal(c.role, 'hub');
     // This hub's own lock names its host and promises a heartbeat.
