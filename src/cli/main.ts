@@ -24,6 +24,7 @@ import { restoreRecoveryPoint, nodeWriter } from '../core/proposals/apply';
 import type { Proposal } from '../core/proposals/model';
 import { prepareSubmission } from '../core/proposals/prepare';
 import { checkProposalPath } from '../core/proposals/safety';
+import { parseJson } from '../core/json';
 
 /** Exit codes scripts can rely on. */
 export const EXIT: Record<ErrorCode | 'ok' | 'usage', number> = {
@@ -446,12 +447,15 @@ const SUBS: Record<string, Sub> = {
     usage: 'import <file.json>',
     run: async (p, _v, env, io) => {
       const file = need(p, 0, 'the file to import');
-      let data: unknown;
+      let text: string;
       try {
-        data = JSON.parse(await fs.readFile(file, 'utf8'));
+        text = await fs.readFile(file, 'utf8');
       } catch (err) {
-        throw new DreamError('invalid_input', `${file} could not be read as JSON (${(err as Error).message}). Nothing was imported.`);
+        throw new DreamError('invalid_input', `${file} could not be read (${(err as Error).message}). Nothing was imported.`);
       }
+      const parsed = parseJson(text);
+      if (!parsed.ok) throw new DreamError('invalid_input', `${file} could not be read as JSON (${parsed.problem}). Nothing was imported.`, { file, line: parsed.line, column: parsed.column });
+      const data = parsed.value;
       const client = await connect(env);
       try {
         const r = (await client.call({ type: 'board.import', file: data })) as { created: Task[] };

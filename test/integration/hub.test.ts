@@ -186,7 +186,8 @@ describe('hub', () => {
     await c.close();
     assert.equal(await stopHub(dir), true);
     assert.equal(await exited(hub), 0);
-    assert.deepEqual(readdirSync(dir).filter((f) => f !== 'board.sqlite').sort(), []);
+    // What stays is the board and its ignore file: no lock, socket, descriptor or journal.
+    assert.deepEqual(readdirSync(dir).filter((f) => f !== 'board.sqlite' && f !== '.gitignore').sort(), []);
     await assert.rejects(connectBoard({ dir, client: 'cli', hubMode: 'never' }), /No Dream.OS hub is running/);
   });
 

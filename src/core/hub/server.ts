@@ -8,6 +8,7 @@ import net from 'node:net';
 import { resolveCredential } from '../auth/credentials';
 import { PERSON, type Principal } from '../auth/principal';
 import { DreamError } from '../errors';
+import { parseJson } from '../json';
 import type { Disposable, HubEngine } from './engine';
 import { ClientFrame, encodeFrame, errorFrame, FrameReader, HUB_MAX_FRAME, PROTOCOL_VERSION, type HelloResult } from './wire';
 
@@ -103,13 +104,12 @@ export class HubServer {
     };
     const handle = (line: string) => {
       if (refused) return;
-      let raw: unknown;
-      try {
-        raw = JSON.parse(line);
-      } catch {
-        malformed(null, new DreamError('invalid_input', 'Malformed frame: not JSON.'));
+      const json = parseJson(line);
+      if (!json.ok) {
+        malformed(null, new DreamError('invalid_input', `Malformed frame: ${json.problem}.`));
         return;
       }
+      const raw = json.value;
       const parsed = ClientFrame.safeParse(raw);
       if (!parsed.success) {
         const id = (raw as { id?: unknown } | null)?.id;

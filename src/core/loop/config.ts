@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DreamError } from '../errors';
+import { parseJson } from '../json';
 
 export const AGENTS_FILE = 'agents.json';
 
@@ -189,11 +190,7 @@ export async function loadSwarmConfig(boardDir: string): Promise<SwarmConfig> {
     }
     throw new DreamError('unavailable', `${file} could not be read: ${(err as Error).message}`, { file });
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new DreamError('invalid_input', `${file} is not valid JSON (${(err as Error).message}), so no agent was started. Fix the file and start again.`, { file });
-  }
-  return parseSwarmConfig(raw, file);
+  const json = parseJson(text);
+  if (!json.ok) throw new DreamError('invalid_input', `${file} is not valid JSON (${json.problem}), so no agent was started. Fix the file and start again.`, { file, line: json.line, column: json.column });
+  return parseSwarmConfig(json.value, file);
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { DreamError } from '../errors';
+import { parseJson } from '../json';
 import type { CheckResult } from './model';
 
 /** A check is a program and its arguments — never a shell string, so nothing in it is interpreted. */
@@ -85,12 +86,9 @@ export async function readCheckFile(file: string): Promise<CheckConfig> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { checks: [], postApply: [] };
     throw new DreamError('invalid_input', `${file} could not be read (${(err as Error).message}). Fix its permissions or remove it.`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new DreamError('invalid_input', `${file} is not valid JSON (${(err as Error).message}). It should be ${CHECK_FILE_SHAPE}.`);
-  }
+  const json = parseJson(text);
+  if (!json.ok) throw new DreamError('invalid_input', `${file} is not valid JSON (${json.problem}). It should be ${CHECK_FILE_SHAPE}.`, { file, line: json.line, column: json.column });
+  const raw = json.value;
   // Parsed against the shape the file has, so the error names its fields rather than both shapes'.
   const parsed = Array.isArray(raw) ? CheckList.safeParse(raw) : CheckFileObject.safeParse(raw);
   if (!parsed.success) throw new DreamError('invalid_input', `${file} is not a valid check file: ${z.prettifyError(parsed.error)}. It should be ${CHECK_FILE_SHAPE}.`);
