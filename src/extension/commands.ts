@@ -310,14 +310,38 @@ export const COMMANDS: Record<string, CommandHandler> = {
   },
 };
 
+export interface CommandFailure {
+  command: string;
+  code: string;
+  message: string;
+  at: number;
+}
+
+/**
+ * The commands' failures, newest last (bounded). The error boundary turns a failure into a message
+ * for the person and an undefined result; this record is how a caller that is not a person (the
+ * extension-host tests, another extension) tells "failed" from "nothing to do".
+ */
+export class CommandFailures {
+  private readonly list: CommandFailure[] = [];
+  record(f: CommandFailure): void {
+    this.list.push(f);
+    if (this.list.length > 100) this.list.shift();
+  }
+  since(at: number): CommandFailure[] {
+    return this.list.filter((f) => f.at >= at);
+  }
+}
+
 /** Registers every command with one error boundary: a failure becomes a message saying what to do. */
-export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+export function registerCommands(ctx: CommandContext, failures?: CommandFailures): vscode.Disposable[] {
   return Object.entries(COMMANDS).map(([id, handler]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
         return await handler(ctx, ...args);
       } catch (err) {
         const e = DreamError.from(err);
+        failures?.record({ command: id, code: e.code, message: e.message, at: Date.now() });
         ctx.log.error(`${id} failed: ${e.code}: ${e.message}`);
         void vscode.window.showErrorMessage(`Dream.OS: ${e.message}`, 'Show Log').then((pick) => pick && ctx.log.show());
         return undefined;

@@ -9,7 +9,7 @@ import { DreamError } from '../core/errors';
 import { connectBoard } from '../core/hub/connect';
 import { BoardSession, type BoardConnection } from './boardSession';
 import { syncBoardSettings } from './boardSettings';
-import { registerCommands } from './commands';
+import { CommandFailures, registerCommands } from './commands';
 import { DiscordConnection } from './discord';
 import { SwarmControl } from './swarmControl';
 import { createDesktopAutomation } from '../integrations/desktop';
@@ -25,6 +25,8 @@ import { TasksTreeProvider } from './views/tasksView';
 /** What activate() returns: other extensions and the extension-host tests read the board through it. */
 export interface DreamOsApi {
   readonly session: BoardSession;
+  /** Failures of Dream.OS commands (each was also shown to the person), newest last. */
+  readonly commandFailures: CommandFailures;
   readonly views: { readonly tasks: TasksTreeProvider; readonly agents: AgentsTreeProvider; readonly inbox: InboxTreeProvider; readonly proposals: ProposalsTreeProvider };
 }
 
@@ -97,6 +99,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   if (config().get<boolean>('discord.enabled', false) && vscode.workspace.isTrusted) {
     void discord.connect().catch((err: Error) => log.warn(`Discord: ${err.message}`));
   }
+  const commandFailures = new CommandFailures();
   context.subscriptions.push(
     ...registerCommands({
       desktop,
@@ -115,7 +118,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
           updateBadge();
         },
       },
-    }),
+    }, commandFailures),
   );
 
   // Not awaited: activation should not wait for a round trip to the workbench.
@@ -128,7 +131,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
       void vscode.window.showErrorMessage(`Dream.OS could not open the board: ${e.message}`, 'Show Log').then((p) => p && log.show());
     });
   }
-  return { session, views: { tasks, agents, inbox, proposals } };
+  return { session, commandFailures, views: { tasks, agents, inbox, proposals } };
 }
 
 let activeSwarm: SwarmControl | undefined;

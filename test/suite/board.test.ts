@@ -91,11 +91,17 @@ test('a task created by a separate dreamos CLI process reaches the tree', async 
 test('bad input through a command changes nothing', async () => {
   const a = await api();
   const before = (await a.session.call<{ tasks: number }>({ type: 'board.info' })).tasks;
+  const started = Date.now();
   const r = await vscode.commands.executeCommand('dreamos.createTask', { title: '   ' });
   assert.equal(r, undefined, 'no task comes back');
   assert.equal((await a.session.call<{ tasks: number }>({ type: 'board.info' })).tasks, before);
   await vscode.commands.executeCommand('dreamos.task.done', 'not-an-id');
   assert.equal((await a.session.call<{ tasks: number }>({ type: 'board.info' })).tasks, before);
+  // Both were refused as bad input (not, say, because the board was unreachable).
+  assert.deepEqual(a.commandFailures.since(started).map((f) => [f.command, f.code]), [
+    ['dreamos.createTask', 'invalid_input'],
+    ['dreamos.task.done', 'invalid_input'],
+  ]);
 });
 
 test('the Needs You inbox lists failed tasks and questions from agents', async () => {
