@@ -16,6 +16,7 @@ import { readDescriptor } from '../../src/core/hub/descriptor';
 import { HubEngine } from '../../src/core/hub/engine';
 import { listSegments, segmentFile } from '../../src/core/hub/journal';
 import { inspectLock, lockPath, tryAcquireLock, unlockBoard } from '../../src/core/hub/lock';
+import { agent, testSwarm, workspace } from './fixtures/agents/harness';
 import { exited, spawnHub, tempBoard, waitFor } from './helpers/util';
 
 const dirs: string[] = [];
@@ -65,6 +66,31 @@ describe('hub trust', () => {
     await c.close();
     hub.kill('SIGTERM');
     await exited(hub);
+  });
+
+  it('a swarm whose hub gets stuck mid-task still stops: its loops see the calls fail', { timeout: 90_000 }, async () => {
+    const ws = workspace();
+    const hub = spawnHub(ws.boardDir, { idleMs: 60_000, upkeepCommands: [] });
+    try {
+      await waitFor('the hub', () => readDescriptor(ws.boardDir)?.pid === hub.pid);
+      const c = await connectBoard({ dir: ws.boardDir, client: 'swarm-host', hubMode: 'never', callTimeoutMs: 500 });
+      const t = await c.call<{ id: string }>({ type: 'task.add', title: 'Take your time' });
+      const swarm = testSwarm(ws, c, { agents: [agent('sleeper', 'sleep')] });
+      await swarm.start();
+      await waitFor('the agent to work', async () => (await c.call<{ task: { status: string } }>({ type: 'task.show', taskId: t.id })).task.status === 'running');
+      process.kill(hub.pid!, 'SIGSTOP');
+      try {
+        await swarm.stop(); // before: hung for good in a board call
+        assert.equal(swarm.isRunning, false);
+      } finally {
+        process.kill(hub.pid!, 'SIGCONT');
+      }
+      await c.close();
+    } finally {
+      hub.kill('SIGTERM');
+      await exited(hub);
+      ws.cleanup();
+    }
   });
 
   it("says at once who holds a lock from another host and what to do; unlock --force or a silent heartbeat frees it", { timeout: 60_000 }, async () => {
