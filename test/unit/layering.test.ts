@@ -42,6 +42,47 @@ describe('layering', () => {
     assert.deepEqual(offenders, []);
   });
 
+  it('has no import cycle anywhere in src/ or webview-ui/ (type imports count: they couple files too)', () => {
+    const files = [...sources('src'), ...sources('webview-ui/src')].filter((f) => !f.endsWith('.d.ts'));
+    const resolve = (from: string, spec: string): string | undefined => {
+      if (!spec.startsWith('.')) return undefined;
+      const base = path.resolve(path.dirname(from), spec);
+      return [`${base}.ts`, path.join(base, 'index.ts')].find((c) => files.includes(c));
+    };
+    const graph = new Map(files.map((f) => [f, [...new Set(imports(f).map((s) => resolve(f, s)).filter((x): x is string => x !== undefined))]]));
+    // Tarjan's strongly connected components: every component of more than one file is a cycle.
+    let next = 0;
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const stack: string[] = [];
+    const onStack = new Set<string>();
+    const cycles: string[][] = [];
+    const visit = (v: string): void => {
+      index.set(v, next);
+      low.set(v, next++);
+      stack.push(v);
+      onStack.add(v);
+      for (const w of graph.get(v) ?? []) {
+        if (!index.has(w)) {
+          visit(w);
+          low.set(v, Math.min(low.get(v)!, low.get(w)!));
+        } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+      if (low.get(v) !== index.get(v)) return;
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(path.relative(root, w));
+      } while (w !== v);
+      if (component.length > 1 || (graph.get(v) ?? []).includes(v)) cycles.push(component.sort());
+    };
+    for (const f of graph.keys()) if (!index.has(f)) visit(f);
+    assert.ok(graph.size > 50, 'found the sources');
+    assert.deepEqual(cycles, [], `import cycles: ${cycles.map((c) => c.join(' ↔ ')).join('; ')}`);
+  });
+
   it('heavy and native modules are never imported at the top level of the extension or the CLI', () => {
     const heavy = ['discord.js', '@nut-tree-fork/nut-js', 'playwright-core', 'better-sqlite3'];
     const offenders: string[] = [];

@@ -9,12 +9,11 @@ import path from 'node:path';
 import type { Database } from 'sql.js';
 import { DreamError } from '../errors';
 import { migrate as defaultMigrate } from '../store/migrations';
-import { loadSqlJs } from '../store/sqlite';
+import { loadSqlJs, type Tx } from '../store/sqlite';
 import { ensureBoardFolder } from './boardFolder';
-import type { EngineOptions } from './engine';
 import { atomicWriteFile } from './fsutil';
 import { HubTx } from './hubtx';
-import { deleteSegments, listSegments, scanJournal, type JournalScan } from './journal';
+import { deleteSegments, listSegments, scanJournal, type Durability, type JournalScan } from './journal';
 
 /** The hub's own tables, kept in the board image beside the domain's. */
 const HUB_SCHEMA = [
@@ -55,7 +54,14 @@ function removeLeftovers(dir: string): void {
   }
 }
 
-export async function recoverBoard(dir: string, opts: EngineOptions): Promise<Recovered> {
+/** What recovery needs of the engine's options (declared here, so recovery does not import the engine). */
+export interface RecoveryOptions {
+  log?: (msg: string) => void;
+  migrate?: (tx: Tx) => void;
+  durability?: Durability;
+}
+
+export async function recoverBoard(dir: string, opts: RecoveryOptions): Promise<Recovered> {
   ensureBoardFolder(dir);
   removeLeftovers(dir);
   const log = opts.log ?? (() => undefined);
