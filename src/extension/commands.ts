@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
+import { canDo, commandForAction } from '../core/board/actions';
 import type { Agent, Message, Task } from '../core/board/model';
 import { DRIVER_KINDS, TASK_TYPES, type PriorityName } from '../core/board/model';
 import { DreamError } from '../core/errors';
@@ -162,28 +163,30 @@ export const COMMANDS: Record<string, CommandHandler> = {
   },
 
   'dreamos.task.done': async (ctx, arg) => {
-    const id = await pickTask(ctx, arg, 'Which task is done?', (t) => ['ready', 'claimed', 'running', 'review'].includes(t.status));
+    const id = await pickTask(ctx, arg, 'Which task is done?', (t) => canDo('done', t.status));
     if (!id) return undefined;
     const summary = typeof arg === 'string' ? 'Marked done in the editor' : await vscode.window.showInputBox({ prompt: 'What was done? (kept as the result summary)', value: 'Done by hand', validateInput: (v) => (v.trim() ? undefined : 'Say in a few words what was done.') });
     if (!summary) return undefined;
     return ctx.session.call({ type: 'task.done', taskId: id, summary });
   },
   'dreamos.task.cancel': async (ctx, arg) => {
-    const id = await pickTask(ctx, arg, 'Cancel which task?', (t) => !['done', 'cancelled'].includes(t.status));
+    const id = await pickTask(ctx, arg, 'Cancel which task?', (t) => canDo('cancel', t.status));
     return id && ctx.session.call({ type: 'task.cancel', taskId: id, reason: 'cancelled in the editor' });
   },
   'dreamos.task.block': async (ctx, arg) => {
-    const id = await pickTask(ctx, arg, 'Block which task?', (t) => ['ready', 'claimed', 'running', 'waiting'].includes(t.status));
+    const id = await pickTask(ctx, arg, 'Block which task?', (t) => canDo('block', t.status));
     if (!id) return undefined;
     const reason = typeof arg === 'string' ? 'blocked in the editor' : await vscode.window.showInputBox({ prompt: 'What blocks it?', validateInput: (v) => (v.trim() ? undefined : 'Say what blocks the task.') });
     return reason && ctx.session.call({ type: 'task.block', taskId: id, reason });
   },
   'dreamos.task.retry': async (ctx, arg) => {
-    const id = await pickTask(ctx, arg, 'Retry which task?', (t) => ['failed', 'blocked', 'cancelled', 'done'].includes(t.status));
-    return id && ctx.session.call({ type: 'task.retry', taskId: id, reason: 'retried in the editor' });
+    const id = await pickTask(ctx, arg, 'Retry which task?', (t) => canDo('retry', t.status));
+    const task = id ? ctx.session.current.tasks.find((t) => t.id === id) : undefined;
+    // Unblock, retry or reopen, as the task's status asks (core/board/actions).
+    return id && ctx.session.call(task ? commandForAction('retry', task, 'retried in the editor') : { type: 'task.retry', taskId: id, reason: 'retried in the editor' });
   },
   'dreamos.task.release': async (ctx, arg) => {
-    const id = await pickTask(ctx, arg, 'Release which task back to ready?', (t) => ['claimed', 'running'].includes(t.status));
+    const id = await pickTask(ctx, arg, 'Release which task back to ready?', (t) => canDo('release', t.status));
     return id && ctx.session.call({ type: 'task.release', taskId: id, reason: 'released in the editor' });
   },
   'dreamos.task.show': async (ctx, arg) => {
@@ -200,7 +203,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
     return id;
   },
   'dreamos.task.assign': async (ctx, arg) => {
-    const id = await pickTask(ctx, arg, 'Reassign which task?', (t) => !['done', 'cancelled'].includes(t.status));
+    const id = await pickTask(ctx, arg, 'Reassign which task?', (t) => canDo('assign', t.status));
     if (!id) return undefined;
     const agents = ctx.session.current.agents.filter((a) => a.status !== 'retired');
     const pick = await vscode.window.showQuickPick([{ label: '$(circle-slash) Anyone', id: null as string | null }, ...agents.map((a) => ({ label: a.name, description: a.status, id: a.id as string | null }))], {

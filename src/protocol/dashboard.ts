@@ -20,6 +20,7 @@
  * parses several times faster.
  */
 import { z } from 'zod';
+import type { TaskActionName } from '../core/board/actions';
 import type { Agent, Task, TaskHistoryEntry, TaskStatus, TaskType } from '../core/board/model';
 import type { BoardEvent } from '../core/events/events';
 
@@ -182,6 +183,8 @@ export interface TaskDetails {
   history: TaskHistoryEntry[];
   dependents: string[];
   subtasks: string[];
+  /** What the person may do to it now, from the one action table (src/core/board/actions.ts). */
+  actions: { action: TaskActionName; label: string }[];
 }
 
 export interface DashboardResults {

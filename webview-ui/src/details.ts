@@ -127,9 +127,10 @@ export class DetailsPane {
     const t = d.task;
     const id = t.id;
     const bar = h('div', { class: 'actions', role: 'group', 'aria-label': 'Task actions' });
-    const finished = t.status === 'done' || t.status === 'cancelled';
+    // The host says what may be done now (the one action table); the pane only lays it out.
+    const offered = new Map(d.actions.map((a) => [a.action, a.label]));
     const done = async (summary: string) => this.hooks.request({ action: 'task.done', taskId: id, summary });
-    if (['ready', 'claimed', 'running', 'review'].includes(t.status)) {
+    if (offered.has('done')) {
       const summary = h('input', { type: 'text', 'aria-label': 'What was done', placeholder: 'What was done…', maxlength: '2000', 'data-key': 'summary' });
       const b = actionButton('Mark done', `Mark done: ${t.title}`, () => done(summary.value.trim() || 'Marked done from the dashboard'), 'primary');
       b.dataset.key = 'done';
@@ -137,15 +138,18 @@ export class DetailsPane {
     }
     const row = h('div', { class: 'row' });
     const reserve = h('div', { class: 'row' });
-    if (['failed', 'blocked', 'cancelled', 'done'].includes(t.status)) {
-      const b = actionButton(finished ? 'Reopen' : 'Retry', `${finished ? 'Reopen' : 'Retry'}: ${t.title}`, () => this.hooks.request({ action: 'task.retry', taskId: id }));
+    const retry = offered.get('retry');
+    if (retry) {
+      const b = actionButton(retry, `${retry}: ${t.title}`, () => this.hooks.request({ action: 'task.retry', taskId: id }));
       b.dataset.key = 'retry';
       row.append(b);
     }
-    if (!finished) {
+    if (offered.has('cancel')) {
       const b = actionButton('Cancel task', `Cancel task: ${t.title}`, () => this.hooks.request({ action: 'task.cancel', taskId: id }));
       b.dataset.key = 'cancel';
       row.append(b);
+    }
+    if (offered.has('assign')) {
       // Reassign reserves the task for one agent (releasing it first if someone holds it).
       const agents = this.model.agents.filter((a) => a.status !== 'retired');
       const select = h('select', { 'aria-label': 'Reserve for agent', 'data-key': 'assignee' }, h('option', { value: '' }, 'any agent'), ...agents.map((a) => h('option', { value: a.id, selected: a.id === t.assignee ? '' : false }, a.name)));

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Agent, Message, Task } from '../../core/board/model';
+import { taskContextValue } from '../../core/board/actions';
 import type { Proposal } from '../../core/proposals/model';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
@@ -65,7 +66,7 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
         const why = t.status === 'review' ? 'waiting for your review' : t.status === 'failed' ? `failed${t.resultSummary ? `: ${t.resultSummary}` : ''}` : 'blocked';
         item.description = why;
         item.iconPath = new vscode.ThemeIcon(t.status === 'review' ? 'eye' : t.status === 'failed' ? 'error' : 'debug-pause', new vscode.ThemeColor(t.status === 'failed' ? 'errorForeground' : 'charts.orange'));
-        item.contextValue = `inbox:task:${t.status}`;
+        item.contextValue = taskContextValue('inbox:task', t.status);
         item.command = { command: 'dreamos.task.show', title: 'Show Task Details', arguments: [t.id] };
         return item;
       }

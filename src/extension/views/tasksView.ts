@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { priorityName, type Task, type TaskStatus } from '../../core/board/model';
+import { actionTo, commandForAction, taskContextValue } from '../../core/board/actions';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 
@@ -46,23 +47,10 @@ function remaining(ms: number): string {
 
 export const TASK_IDS_MIME = 'application/vnd.dreamos.task-ids';
 
-/** What dropping tasks on a status group does: the board command for that move, as the person. */
+/** What dropping tasks on a status group does: the action that makes that move (core/board/actions), as the person. */
 export function commandForDrop(task: Task, to: TaskStatus) {
-  if (task.status === to) return undefined;
-  switch (to) {
-    case 'ready':
-      if (task.status === 'blocked') return { type: 'task.unblock', taskId: task.id, reason: 'moved to Ready' } as const;
-      if (task.status === 'claimed' || task.status === 'running') return { type: 'task.release', taskId: task.id, reason: 'moved to Ready' } as const;
-      return { type: 'task.retry', taskId: task.id, reason: 'moved to Ready' } as const;
-    case 'done':
-      return { type: 'task.done', taskId: task.id, summary: 'Moved to Done in the editor' } as const;
-    case 'cancelled':
-      return { type: 'task.cancel', taskId: task.id, reason: 'moved to Cancelled' } as const;
-    case 'blocked':
-      return { type: 'task.block', taskId: task.id, reason: 'moved to Blocked' } as const;
-    default:
-      return undefined;
-  }
+  const action = task.status === to ? undefined : actionTo(task.status, to);
+  return action && commandForAction(action, task, action === 'done' ? 'Moved to Done in the editor' : `moved to ${GROUP_LABEL[to]}`);
 }
 
 /** Tasks grouped by status. The data lives in BoardSession; this class only maps it to tree items. */
@@ -150,7 +138,7 @@ export class TasksTreeProvider extends Disposable implements vscode.TreeDataProv
     item.description = bits.join(' · ');
     const priColor = t.priority >= 3 ? 'errorForeground' : t.priority === 2 ? 'charts.orange' : undefined;
     item.iconPath = new vscode.ThemeIcon(KIND_ICON[t.kind], priColor ? new vscode.ThemeColor(priColor) : undefined);
-    item.contextValue = `task:${t.status}`;
+    item.contextValue = taskContextValue('task', t.status);
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${escapeMd(t.title)}**  \n`);
     md.appendMarkdown(`$(${STATUS_ICON[t.status][0].replace('~spin', '')}) ${t.status} · ${t.kind} · priority ${priorityName(t.priority)}  \n`);

@@ -3,6 +3,7 @@
  * same ones the CLI and the editor send) and the answer into a short Discord message. Handlers do
  * not know which transport (gateway or HTTP endpoint) carried the interaction.
  */
+import { canDo, commandForAction } from '../../core/board/actions';
 import { priorityName, type Agent, type Task, type TaskHistoryEntry } from '../../core/board/model';
 import type { CommandInput } from '../../core/commands';
 import type { BoardEvent } from '../../core/events/events';
@@ -205,7 +206,10 @@ export async function handleButton(ctx: HandlerContext, action: ButtonAction, id
       return { kind: 'update', content: appended(ctx, `❌ Rejected by ${inline(ctx.who.name, 60)}: ${inline(reason, 300)}`), components: [] };
     }
     case 'retry': {
-      const t = await call<Task>(ctx, { type: 'task.retry', taskId: id, reason: `retry from Discord by ${ctx.who.name}` });
+      // The button may be old: the task may have moved on since the notification.
+      const now = (await call<{ task: Task }>(ctx, { type: 'task.show', taskId: id })).task;
+      if (!canDo('retry', now.status)) return { kind: 'update', content: appended(ctx, `Task \`${id}\` is ${now.status} now; there is nothing to retry.`), components: [] };
+      const t = await call<Task>(ctx, commandForAction('retry', now, `retry from Discord by ${ctx.who.name}`));
       return { kind: 'update', content: appended(ctx, `🔁 Sent back to ${t.status} by ${inline(ctx.who.name, 60)} (attempt ${t.attempts} of ${t.maxAttempts} so far).`), components: [] };
     }
   }

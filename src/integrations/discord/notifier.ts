@@ -8,6 +8,7 @@ import type { Task } from '../../core/board/model';
 import type { BoardEvent } from '../../core/events/events';
 import type { ChannelDirectory } from './channels';
 import { buttonsFor } from './components';
+import { canDo } from '../../core/board/actions';
 import type { DiscordConfig, NotificationKind } from './config';
 import type { DiscordLog } from './dispatcher';
 import type { DiscordBoard } from './handlers';
@@ -141,7 +142,8 @@ export class Notifier {
     if (kind && this.rules(kind).length) {
       const icon = { failed: '❌', blocked: '⛔', review: '👀', done: '✅' }[to] ?? '•';
       const line = `${icon} Task \`${taskId}\` **${inline(title)}** ${to === 'review' ? 'is ready for review' : to}${reason && to !== 'review' ? `: ${inline(reason, 300)}` : ''}`;
-      await this.notify(kind, to === 'failed' ? { line, buttons: buttonsFor({ kind: 'task', id: taskId }), ref: taskId } : { line });
+      // A Retry button where the action table offers it (core/board/actions).
+      await this.notify(kind, to === 'failed' && canDo('retry', to) ? { line, buttons: buttonsFor({ kind: 'task', id: taskId }), ref: taskId } : { line });
     }
     if (this.o.config.notifications.taskThreads) await this.taskThread(taskId, title, from, to, reason);
     // Work appearing is known from the event itself; work running out needs a look at the whole board.

@@ -10,6 +10,7 @@
  * that make the deltas. A (re)load costs no board reads; a burst too big for a delta (an import) or
  * a change of hub drops the cache, and the next state reads the board again.
  */
+import { actionLabel, actionsFor, commandForAction } from '../../core/board/actions';
 import type { Agent, Task } from '../../core/board/model';
 import type { CommandInput } from '../../core/commands';
 import { DreamError } from '../../core/errors';
@@ -91,12 +92,17 @@ const HANDLERS: { [A in DashboardRequest['action']]: Handler<A> } = {
   'task.show': async (l, r) => {
     const d = (await l.call({ type: 'task.show', taskId: r.taskId })) as { task: Task } & Omit<TaskDetails, 'task'>;
     // The fencing token stays with the agent that owns the lease.
-    return { ...d, task: { ...d.task, lease: d.task.lease ? { expiresAt: d.task.lease.expiresAt } : null } };
+    const actions = actionsFor(d.task.status).map((action) => ({ action, label: actionLabel(action, d.task.status) }));
+    return { ...d, task: { ...d.task, lease: d.task.lease ? { expiresAt: d.task.lease.expiresAt } : null }, actions };
   },
   'task.create': (l, r) => card(l.call({ type: 'task.add', title: r.title, priority: r.priority, ...(r.kind ? { kind: r.kind } : {}), ...(r.description ? { description: r.description } : {}) })),
   'task.done': (l, r) => card(l.call({ type: 'task.done', taskId: r.taskId, summary: r.summary })),
   'task.cancel': (l, r) => card(l.call({ type: 'task.cancel', taskId: r.taskId, reason: r.reason || 'cancelled from the dashboard' })),
-  'task.retry': (l, r) => card(l.call({ type: 'task.retry', taskId: r.taskId, reason: 'retried from the dashboard' })),
+  'task.retry': async (l, r) => {
+    // Unblock, retry or reopen, as the task's status asks (core/board/actions).
+    const { task } = (await l.call({ type: 'task.show', taskId: r.taskId })) as { task: Task };
+    return card(l.call(commandForAction('retry', task, 'retried from the dashboard')));
+  },
   'task.assign': (l, r) => card(l.call({ type: 'task.assign', taskId: r.taskId, agentId: r.agentId })),
   'agent.lifecycle': async (l, r) => (await l.call({ type: 'agent.lifecycle', agent: r.agentId, action: r.lifecycle, reason: 'from the dashboard' })) as Agent,
 };
