@@ -21,7 +21,8 @@ export interface Classified {
 
 /** Exit status 75 is sysexits' EX_TEMPFAIL: "try again later". */
 export const EXIT_TEMPFAIL = 75;
-const TRANSIENT_ERRNO = new Set(['EAGAIN', 'EMFILE', 'ENFILE', 'ENOMEM', 'EBUSY', 'ETXTBSY']);
+// A full disk (writing the prompt, the log) passes: back off and try again, don't retire the agent.
+const TRANSIENT_ERRNO = new Set(['EAGAIN', 'EMFILE', 'ENFILE', 'ENOMEM', 'EBUSY', 'ETXTBSY', 'ENOSPC', 'EDQUOT']);
 const TOOL_ERRNO = new Set(['ENOENT', 'EACCES', 'ENOEXEC', 'EPERM', 'ENOTDIR']);
 
 const tailLine = (tail: string) => {
@@ -33,7 +34,7 @@ const tailLine = (tail: string) => {
 export function classifyOutcome(o: DriverOutcome, agentName: string, command?: string): Classified {
   switch (o.status) {
     case 'spawn-error':
-      if (o.errno && TRANSIENT_ERRNO.has(o.errno)) return { class: 'transient', strategy: 'backoff', reason: `${agentName} could not start (${o.errno}): the system is short of resources.` };
+      if (o.errno && TRANSIENT_ERRNO.has(o.errno)) return { class: 'transient', strategy: 'backoff', reason: `${agentName} could not start (${o.errno}): the system is short of ${o.errno === 'ENOSPC' || o.errno === 'EDQUOT' ? 'disk space' : 'resources'}.` };
       return {
         class: 'tool',
         strategy: 'reassign',
