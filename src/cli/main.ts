@@ -14,6 +14,7 @@ import { readDescriptor } from '../core/hub/descriptor';
 import { inspectLock, isForeign, unlockBoard } from '../core/hub/lock';
 import { runDiscordCommand } from '../integrations/discord/controlPlane';
 import { swarmStart, swarmStatus, swarmStop } from '../integrations/drivers/swarmHost';
+import { controlAgent } from '../core/loop/swarm';
 import { untilInterrupted } from '../integrations/untilInterrupted';
 import { runDashboardCommand } from '../integrations/http/dashboardServer';
 import { formatAgent, formatEvent, formatMessage, formatTask, formatTaskDetails } from './format';
@@ -267,8 +268,8 @@ const SUBS: Record<string, Sub> = {
   'agent list': { usage: 'agent list [--all]', options: { all: { type: 'boolean' } }, build: (_p, v) => ({ type: 'agent.list', includeRetired: v.all === true }), print: listOf(formatAgent) },
   'agent show': { usage: 'agent show <agent>', build: (p) => ({ type: 'agent.show', agent: need(p, 0, 'the agent') }), print: (r) => formatAgent(r as Agent) },
   'agent heartbeat': { usage: 'agent heartbeat [agent]', build: (p) => ({ type: 'agent.heartbeat', agent: p[0] ?? process.env.DREAMOS_AGENT_ID ?? need([], 0, 'the agent (or DREAMOS_AGENT_ID)') }), print: (r) => formatAgent(r as Agent) },
-  'agent start': { usage: 'agent start <agent>', build: (p) => ({ type: 'agent.lifecycle', agent: need(p, 0, 'the agent'), action: 'start' }), print: (r) => formatAgent(r as Agent) },
-  'agent stop': { usage: 'agent stop <agent>', build: (p) => ({ type: 'agent.lifecycle', agent: need(p, 0, 'the agent'), action: 'stop' }), print: (r) => formatAgent(r as Agent) },
+  'agent start': { usage: 'agent start <agent>   start its loop in the swarm that runs on this board', run: (p, _v, env, io) => agentControl(p, env, io, 'running') },
+  'agent stop': { usage: 'agent stop <agent>   stop its loop wherever the board\'s swarm runs it; it stays stopped until agent start', run: (p, _v, env, io) => agentControl(p, env, io, 'stopped') },
   'agent retire': { usage: 'agent retire <agent>', build: (p) => ({ type: 'agent.lifecycle', agent: need(p, 0, 'the agent'), action: 'retire' }), print: (r) => formatAgent(r as Agent) },
   'mail send': {
     usage: 'mail send --to <agent|human|broadcast> --subject s [--body b] [--from f] [--priority p] [--reply-to id] [--ack]',
@@ -517,6 +518,19 @@ async function readStdin(): Promise<string> {
  * The person's CLI presents the hub token from hub.json; an agent's presents the credential it was
  * given at spawn (DREAMOS_AGENT_TOKEN), and a sandboxed agent also gets the socket it may reach.
  */
+/** `agent start|stop`: the agent's loop, through the swarm that holds the board (core controlAgent). */
+async function agentControl(p: string[], env: Env, io: Io, desired: 'running' | 'stopped'): Promise<number> {
+  const name = need(p, 0, 'the agent');
+  const client = await connect(env);
+  try {
+    const r = await controlAgent(client, name, desired, { reason: `dreamos agent ${desired === 'running' ? 'start' : 'stop'}` });
+    io.out(env.json ? JSON.stringify(r) : r.message);
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
 function connect(env: Env) {
   const credential = process.env.DREAMOS_AGENT_TOKEN;
   const socketPath = process.env.DREAMOS_HUB_SOCKET;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { DesktopAutomation } from '../core/loop/driver';
-import type { Swarm, SwarmBoard } from '../core/loop/swarm';
+import { controlAgent, type AgentControlOutcome, type Swarm, type SwarmBoard } from '../core/loop/swarm';
 import { DreamError } from '../core/errors';
 import { createEditorSwarm } from './agents/editorSwarm';
 import type { BoardSession } from './boardSession';
@@ -29,13 +29,21 @@ export class SwarmControl {
       return undefined;
     }
     const board = (await this.session.open()) as unknown as SwarmBoard;
-    await this.session.call({ type: 'swarm.set', desired: 'running', reason: 'started from the editor' }).catch(() => undefined);
+    // The swarm claims the board itself (atomically, in start()): refused while another host runs one.
     this.swarm = await createEditorSwarm({ vscode, board, boardDir: this.session.boardDir, cliPath: this.cliPath, log: (l) => this.log.info(`[swarm] ${l}`), ...(this.desktop ? { desktop: this.desktop } : {}) });
     const r = await this.swarm.start();
     for (const x of r.refused) this.log.warn(`[swarm] ${x.name} not started: ${x.reason}`);
     if (r.started.length) void vscode.window.showInformationMessage(`Dream.OS swarm running: ${r.started.join(', ')}`);
     else void vscode.window.showWarningMessage(`Dream.OS: no agent started. ${r.refused[0]?.reason ?? 'Check .dreamos/agents.json.'}`, 'Show Log').then((p) => p && this.log.show());
     void this.swarm.stopped.then(() => (this.swarm = undefined));
+    return r;
+  }
+
+  /** Start Agent / Stop Agent: here when this window's swarm runs the board, else the board's holder does it, or the message says what to do. */
+  async agent(ref: string, desired: 'running' | 'stopped'): Promise<AgentControlOutcome> {
+    const board = (await this.session.open()) as unknown as SwarmBoard;
+    const r = await controlAgent(board, ref, desired, { reason: desired === 'stopped' ? 'Stop Agent in the editor' : 'Start Agent in the editor', local: this.swarm });
+    this.log.info(`[swarm] ${r.message}`);
     return r;
   }
 

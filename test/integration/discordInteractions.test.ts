@@ -196,6 +196,8 @@ describe('Discord interactions endpoint (HTTP, signed)', () => {
     assert.equal(inbox.at(-1)?.subject, 'Please add tests');
     assert.equal(inbox.at(-1)?.from, 'human:discord:ada');
 
+    // /resume resumes only a live swarm host (it never starts one): a host holds this board.
+    await e.conn.call({ type: 'swarm.claim', host: { loopId: 'loop_test_1', pid: process.pid, hostname: 'test-host' } });
     await post(commandPayload(e.ctx(admin), 'pause', [s('reason', 'lunch')]));
     assert.deepEqual(((await e.conn.call({ type: 'swarm.state' })) as SwarmState).desired, 'stopped');
     await post(commandPayload(e.ctx(admin), 'resume'));

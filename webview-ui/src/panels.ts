@@ -40,7 +40,7 @@ function agentCard(a: Agent, model: BoardModel, request: Request, openTask: (id:
   } else card.append(h('div', { class: 'muted' }, 'no task'));
   const beat = `heartbeat ${ago(a.lastHeartbeat)}${a.statusReason ? ` · ${a.statusReason}` : ''}`;
   card.append(h('div', { class: 'muted small', title: beat }, beat));
-  // agent.lifecycle start/stop is the only swarm control the board has; it is per agent.
+  // Start/Stop start or stop the agent's loop where the board's swarm runs it (the host sends swarm.agent); with no swarm, Start says what to do.
   const stop = a.status === 'idle' || a.status === 'busy' || a.status === 'stalled';
   const b = actionButton(stop ? 'Stop' : 'Start', `${stop ? 'Stop' : 'Start'} agent ${a.name}`, () => request({ action: 'agent.lifecycle', agentId: a.id, lifecycle: stop ? 'stop' : 'start' }), 'small');
   b.dataset.key = `agent-${a.id}`;

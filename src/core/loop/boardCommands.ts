@@ -4,7 +4,10 @@
  *   loop host resumes there and never redoes a finished step;
  * - telemetry: one row per cycle, retry, recovery and stall/drift incident, summarised per agent
  *   and per loop host;
- * - the swarm's desired state, so `dreamos swarm stop` stops a swarm running in another process.
+ * - the swarm's desired state, so `dreamos swarm stop` stops a swarm running in another process;
+ * - the swarm's holder: one host per board, claimed atomically (`swarm.claim`), kept alive by a
+ *   heartbeat the board can see (`swarm.heartbeat`), given back on stop (`swarm.release`);
+ * - each agent's desired state (`swarm.agent`), which the holder honours wherever it runs.
  */
 import { z } from 'zod';
 import { commandSchema } from '../commandSchema';
@@ -19,6 +22,11 @@ export const TELEMETRY_KINDS = ['cycle', 'retry', 'recovery', 'incident'] as con
 export type TelemetryKind = (typeof TELEMETRY_KINDS)[number];
 
 const AgentRef = z.string().trim().min(1).max(80);
+const LoopId = z.string().trim().min(1).max(80);
+const Reason = z.string().trim().max(500).default('');
+const HostAgent = z.object({ name: AgentRef, state: z.string().max(40), reason: z.string().max(500).optional() }).strict();
+/** How long a swarm host that stopped renewing its heartbeat still holds the board (default). */
+export const SWARM_TTL_MS = 20_000;
 const Data = z.record(z.string(), z.unknown()).refine((d) => JSON.stringify(d).length <= 256_000, 'checkpoint data is limited to 256 KB');
 const cmd = commandSchema;
 
@@ -38,12 +46,28 @@ export const LOOP_COMMANDS = [
   cmd('loop.telemetry.list', { agentId: AgentRef.optional(), taskId: Id.optional(), kind: z.enum(TELEMETRY_KINDS).optional(), limit: z.number().int().min(1).max(10_000).default(500) }),
   cmd('loop.telemetry.summary', { sinceMs: z.number().int().min(0).optional() }),
   cmd('swarm.state', {}),
+  /** The desired state only: it never names a host (only `swarm.claim` does), so it cannot start a second one. */
   cmd('swarm.set', {
     desired: z.enum(['running', 'stopped']),
-    reason: z.string().trim().max(500).default(''),
-    /** The process that runs the swarm, so a second one on the same board can be refused. */
-    host: z.object({ loopId: z.string().max(80), pid: z.number().int().positive(), hostname: z.string().max(255) }).strict().optional(),
+    reason: Reason,
+    /** Resume only a swarm whose host is alive (refused, 'conflict', when none is): setting "running" starts no host. */
+    onlyIfHeld: z.boolean().default(false),
   }),
+  cmd('swarm.claim', {
+    /** The process that runs the swarm. */
+    host: z.object({ loopId: LoopId, pid: z.number().int().positive(), hostname: z.string().max(255) }).strict(),
+    /** The holder counts as gone when it renewed no heartbeat for this long. */
+    ttlMs: z.number().int().min(1_000).max(600_000).default(SWARM_TTL_MS),
+    reason: Reason,
+    /** The claimer saw that this holder's process is gone (same machine, no such pid): take over from it, and only from it. */
+    takeOver: LoopId.optional(),
+    /** Agents the person named at start: their "stopped" (Stop Agent) is lifted. */
+    start: z.array(AgentRef).max(1_000).default([]),
+  }),
+  cmd('swarm.heartbeat', { loopId: LoopId, agents: z.array(HostAgent).max(1_000).optional() }),
+  cmd('swarm.release', { loopId: LoopId, desired: z.enum(['running', 'stopped']).optional(), reason: Reason }),
+  /** Start Agent / Stop Agent: the agent's desired state, honoured by the swarm's holder wherever it runs. */
+  cmd('swarm.agent', { agent: AgentRef, desired: z.enum(['running', 'stopped']), reason: Reason }),
 ] as const;
 
 export const LOOP_READ_ONLY = ['loop.checkpoint.get', 'loop.telemetry.list', 'loop.telemetry.summary', 'swarm.state'] as const;
@@ -84,12 +108,38 @@ export interface TelemetryStats {
   incidents: number;
 }
 
+/** The process that holds the board's swarm. */
+export interface SwarmHost {
+  loopId: string;
+  pid: number;
+  hostname: string;
+  /** When it claimed the swarm. */
+  since: number;
+  /** Its last heartbeat (board time). */
+  beatAt: number;
+  ttlMs: number;
+  /** What it runs, as of its last heartbeat. */
+  agents: { name: string; state: string; reason?: string }[];
+}
+
+export interface AgentDesire {
+  desired: 'running' | 'stopped';
+  reason: string;
+  by: string;
+  at: number;
+}
+
 export interface SwarmState {
   desired: 'running' | 'stopped';
   reason: string;
   by: string;
   at: number;
-  host?: { loopId: string; pid: number; hostname: string };
+  /** The holder (possibly gone: see `live`). */
+  host?: SwarmHost;
+  /** Computed when read: the holder renewed its heartbeat within its ttl. */
+  live?: boolean;
+  /** Start Agent / Stop Agent, by agent name. */
+  agents?: Record<string, AgentDesire>;
 }
 
 function saveCheckpoint(ctx: BoardContext, c: Of<'loop.checkpoint.save'>): Checkpoint {
@@ -219,15 +269,115 @@ function summarise(ctx: BoardContext, c: Of<'loop.telemetry.summary'>) {
   return { agents, loops, total };
 }
 
-function swarmState(ctx: BoardContext): SwarmState {
+function readSwarm(ctx: BoardContext): SwarmState {
   const r = ctx.tx.get<{ value: string }>(`SELECT value FROM meta WHERE key = 'swarm.desired'`);
-  return r ? (JSON.parse(r.value) as SwarmState) : { desired: 'stopped', reason: 'never started', by: '', at: 0 };
+  const s = r ? (JSON.parse(r.value) as SwarmState) : { desired: 'stopped' as const, reason: 'never started', by: '', at: 0 };
+  delete s.live;
+  return s;
+}
+
+/** A holder is alive while its heartbeat, in board time, is younger than its ttl (older records have none: gone). */
+export function hostLive(h: SwarmHost | undefined, now: number): boolean {
+  return !!h && typeof h.beatAt === 'number' && typeof h.ttlMs === 'number' && now - h.beatAt <= h.ttlMs;
+}
+
+function writeSwarm(ctx: BoardContext, s: SwarmState): SwarmState {
+  const { live: _live, ...stored } = s;
+  ctx.tx.run(`INSERT INTO meta (key, value) VALUES ('swarm.desired', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, [JSON.stringify(stored)]);
+  return withLive(stored, ctx.now);
+}
+
+const withLive = (s: SwarmState, now: number): SwarmState => (s.host ? { ...s, live: hostLive(s.host, now) } : s);
+
+function swarmState(ctx: BoardContext): SwarmState {
+  return withLive(readSwarm(ctx), ctx.now);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** Who holds the swarm, in words a person can act on. */
+export function describeHost(h: SwarmHost, now: number): string {
+  return `on ${h.hostname} since ${iso(h.since)}, last heartbeat ${Math.max(0, Math.round((now - h.beatAt) / 1000))} s ago`;
 }
 
 function setSwarm(ctx: BoardContext, c: Of<'swarm.set'>): SwarmState {
-  const state: SwarmState = { desired: c.desired, reason: c.reason, by: ctx.actor, at: ctx.now, ...(c.host ? { host: c.host } : {}) };
-  ctx.tx.run(`INSERT INTO meta (key, value) VALUES ('swarm.desired', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, [JSON.stringify(state)]);
-  return state;
+  const s = readSwarm(ctx);
+  if (c.onlyIfHeld && !hostLive(s.host, ctx.now)) {
+    const last = s.host ? ` (the last one, ${s.host.loopId} pid ${s.host.pid}, ${describeHost(s.host, ctx.now)}, is gone)` : '';
+    throw new DreamError('conflict', `No swarm runs on this board${last}, so nothing was resumed and nothing started. Start one where the agents should run: \`dreamos swarm start\` in a terminal, or Dream.OS: Start Swarm in the editor.`);
+  }
+  return writeSwarm(ctx, { ...s, desired: c.desired, reason: c.reason, by: ctx.actor, at: ctx.now });
+}
+
+/**
+ * One swarm per board: checks and writes the holder in one transaction, so two hosts can never both
+ * believe they run the board's agents. A live holder (heartbeat within its ttl) is never replaced;
+ * a gone one (expired heartbeat, or a process its own machine saw exit) is.
+ */
+function claimSwarm(ctx: BoardContext, c: Of<'swarm.claim'>): SwarmState {
+  const s = readSwarm(ctx);
+  const h = s.host;
+  const mine = h?.loopId === c.host.loopId;
+  if (h && !mine && hostLive(h, ctx.now) && c.takeOver !== h.loopId) {
+    const stopping = s.desired === 'stopped' ? ' It was asked to stop and is releasing its tasks: start again in a few seconds.' : '';
+    throw new DreamError(
+      'conflict',
+      `another swarm (${h.loopId}, pid ${h.pid}) already runs on this board: ${describeHost(h, ctx.now)}.${stopping} Two swarms would run the same agents; stop it first (\`dreamos swarm stop\`, Dream.OS: Stop Swarm, or Discord /pause), then start again. If that machine is gone, its claim lapses ${Math.round(h.ttlMs / 1000)} s after its last heartbeat.`,
+      { host: h },
+    );
+  }
+  const agents = { ...s.agents };
+  for (const name of c.start) agents[name] = { desired: 'running', reason: c.reason || 'named when the swarm was started', by: ctx.actor, at: ctx.now };
+  return writeSwarm(ctx, {
+    desired: 'running',
+    reason: c.reason,
+    by: ctx.actor,
+    at: ctx.now,
+    host: { ...c.host, since: mine ? h.since : ctx.now, beatAt: ctx.now, ttlMs: c.ttlMs, agents: mine ? h.agents : [] },
+    agents,
+  });
+}
+
+function lostClaim(s: SwarmState, loopId: string, now: number): DreamError {
+  const h = s.host;
+  const who = h ? `${h.loopId} (pid ${h.pid}) ${describeHost(h, now)}` : 'no host';
+  return new DreamError('conflict', `This swarm (${loopId}) no longer holds the board: it is held by ${who}. Its agents stop; start it again once the other one is stopped.`, { host: h });
+}
+
+function beatSwarm(ctx: BoardContext, c: Of<'swarm.heartbeat'>): SwarmState {
+  const s = readSwarm(ctx);
+  if (s.host?.loopId !== c.loopId) throw lostClaim(s, c.loopId, ctx.now);
+  return writeSwarm(ctx, { ...s, host: { ...s.host, beatAt: ctx.now, ...(c.agents ? { agents: c.agents } : {}) } });
+}
+
+function releaseSwarm(ctx: BoardContext, c: Of<'swarm.release'>): { released: boolean; state: SwarmState } {
+  const s = readSwarm(ctx);
+  if (s.host?.loopId !== c.loopId) return { released: false, state: withLive(s, ctx.now) };
+  const { host: _gone, ...rest } = s;
+  const next: SwarmState = c.desired ? { ...rest, desired: c.desired, reason: c.reason, by: ctx.actor, at: ctx.now } : rest;
+  return { released: true, state: writeSwarm(ctx, next) };
+}
+
+export interface AgentControlResult {
+  /** The board agent's name (the key of its desired state). */
+  agent: string;
+  desired: 'running' | 'stopped';
+  /** The live holder of the board's swarm, if any. */
+  holder: SwarmHost | null;
+  /** The holder's last heartbeat listed the agent as running (a loop, not refused or stopped). */
+  runsThere: boolean;
+  /** The holder's last word on the agent (its loop state, or why it was not started). */
+  there?: { state: string; reason?: string };
+}
+
+function controlAgent(ctx: BoardContext, c: Of<'swarm.agent'>): AgentControlResult {
+  const agent = getAgent(ctx.tx, c.agent);
+  if (agent.status === 'retired' && c.desired === 'running') throw new DreamError('conflict', `Agent ${agent.name} is retired; register a new agent or rename it in agents.json.`, { agentId: agent.id });
+  const s = readSwarm(ctx);
+  writeSwarm(ctx, { ...s, agents: { ...s.agents, [agent.name]: { desired: c.desired, reason: c.reason, by: ctx.actor, at: ctx.now } } });
+  const holder = s.host && hostLive(s.host, ctx.now) ? s.host : null;
+  const there = holder?.agents.find((a) => a.name === agent.name);
+  return { agent: agent.name, desired: c.desired, holder, runsThere: !!there && there.state !== 'refused' && there.state !== 'stopped', ...(there ? { there: { state: there.state, ...(there.reason ? { reason: there.reason } : {}) } } : {}) };
 }
 
 export const LOOP_HANDLERS = {
@@ -239,4 +389,8 @@ export const LOOP_HANDLERS = {
   'loop.telemetry.summary': (ctx: BoardContext, c: Of<'loop.telemetry.summary'>) => summarise(ctx, c),
   'swarm.state': (ctx: BoardContext) => swarmState(ctx),
   'swarm.set': (ctx: BoardContext, c: Of<'swarm.set'>) => setSwarm(ctx, c),
+  'swarm.claim': (ctx: BoardContext, c: Of<'swarm.claim'>) => claimSwarm(ctx, c),
+  'swarm.heartbeat': (ctx: BoardContext, c: Of<'swarm.heartbeat'>) => beatSwarm(ctx, c),
+  'swarm.release': (ctx: BoardContext, c: Of<'swarm.release'>) => releaseSwarm(ctx, c),
+  'swarm.agent': (ctx: BoardContext, c: Of<'swarm.agent'>) => controlAgent(ctx, c),
 };

@@ -5,14 +5,17 @@
  * workspace it runs no commands and says why.
  *
  * The desired state lives on the board (`swarm.set`), so `dreamos swarm stop` in a terminal
- * stops a swarm that an editor window runs, and the other way round.
+ * stops a swarm that an editor window runs, and the other way round. One swarm per board: a host
+ * claims the board's swarm in one transaction (`swarm.claim`) before it starts a loop, renews that
+ * claim with a heartbeat the board sees, and gives it back when it stops. Each agent's desired
+ * state (Start Agent / Stop Agent, `swarm.agent`) is honoured by the holder, wherever it runs.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Agent, Task } from '../board/model';
 import { DreamError } from '../errors';
 import type { BoardEvent } from '../events/events';
-import type { SwarmState } from './boardCommands';
+import { describeHost, SWARM_TTL_MS, type AgentControlResult, type AgentDesire, type SwarmHost, type SwarmState } from './boardCommands';
 import { instanceNames, type AgentConfig, type SwarmConfig } from './config';
 import type { AgentDriver, CheckRunner, DriverFactory, WorkspaceProbe } from './driver';
 import { codeOf, sleep, Waker, type LoopBoard } from './lease';
@@ -113,6 +116,8 @@ export interface SwarmOptions {
   repeatLimit?: number;
   /** A working loop that renewed no lease for this long is restarted (default 3 leases, at least 10 s). */
   stallMs?: number;
+  /** The board counts this host gone when it renewed its claim for this long (default 20 s); it renews every quarter of it. */
+  hostTtlMs?: number;
 }
 
 export interface SwarmAgentStatus {
@@ -167,6 +172,14 @@ export class Swarm {
   private timers: NodeJS.Timeout[] = [];
   private stopping: Promise<void> | undefined;
   private started = false;
+  /** Agents stopped on the board (Stop Agent), with the reason; the swarm keeps running. */
+  private halted = new Map<string, { cfg: AgentConfig; reason: string }>();
+  /** Names being started, so two starts (a local Start Agent and the board's) never launch one agent twice. */
+  private starting = new Set<string>();
+  /** The `at` of each agent's desired state this host has acted on. */
+  private seenDesires = new Map<string, number>();
+  private lastBeat = 0;
+  private ticking: Promise<void> | undefined;
   private stoppedResolve!: () => void;
   /** Resolves when the swarm has stopped (by stop(), or by `dreamos swarm stop` elsewhere). */
   readonly stopped: Promise<void>;
@@ -186,71 +199,152 @@ export class Swarm {
     return this.started && !this.stopping;
   }
 
-  /** Starts every enabled agent (or only those named). Refusals are reported, not thrown. */
+  /**
+   * Claims the board's swarm (refused, for every agent, when another live host holds it), then
+   * starts every enabled agent (or only those named; naming an agent lifts its Stop Agent).
+   * Refusals are reported, not thrown.
+   */
   async start(only?: readonly string[]): Promise<StartReport> {
     if (this.stopping) throw new DreamError('conflict', 'This swarm is stopping; create a new one to start again.');
+    const wanted = this.configured(only);
     const report: StartReport = { started: [], refused: [] };
-    const refuse = (name: string, cfg: AgentConfig, reason: string) => {
-      this.refused.set(name, { cfg, reason });
-      report.refused.push({ name, reason });
-      this.log(`${name}: not started: ${reason}`);
-    };
-    const rules = () => loadRules(this.o.boardDir);
-    const other = this.started ? undefined : await this.otherHost();
-    for (const cfg of this.o.config.agents) {
-      for (const name of instanceNames(cfg)) {
-        if (only?.length && !only.includes(name) && !only.includes(cfg.name)) continue;
-        if (this.running.has(name)) continue;
-        if (other) {
-          refuse(name, cfg, other);
-          continue;
-        }
-        if (!cfg.enabled) {
-          refuse(name, cfg, 'disabled in agents.json ("enabled": false)');
-          continue;
-        }
-        if (!this.o.trusted && (cfg.driver === 'command' || cfg.checks.length > 0)) {
-          refuse(name, cfg, UNTRUSTED_REASON);
-          continue;
-        }
-        const driver = this.o.drivers(cfg);
-        if ('unavailable' in driver) {
-          refuse(name, cfg, driver.unavailable);
-          continue;
-        }
-        let template: Template;
-        let agent: Agent;
-        try {
-          template = await loadTemplate(this.o.boardDir, cfg.prompt);
-          agent = await this.ensureAgent(name, cfg);
-        } catch (err) {
-          refuse(name, cfg, DreamError.from(err).message);
-          continue;
-        }
-        this.refused.delete(name);
-        this.launch({ name, cfg, agent, driver, template, rules });
-        report.started.push(name);
+    if (!this.started) {
+      let claim: SwarmState;
+      try {
+        claim = await this.claim(only?.length ? wanted.map((w) => w.name) : []);
+      } catch (err) {
+        const e = DreamError.from(err);
+        if (e.code !== 'conflict') throw e;
+        for (const { name, cfg } of wanted) this.refuse(report, name, cfg, e.message);
+        return report;
       }
-    }
-    if (!this.started && report.started.length) {
-      this.started = true;
-      await this.o.board.call({ type: 'swarm.set', desired: 'running', reason: `started by ${this.loopId}`, host: { loopId: this.loopId, pid: process.pid, hostname: os.hostname() } }, { actor: 'swarm' });
-      await this.watchBoard();
+      for (const [name, d] of Object.entries(claim.agents ?? {})) this.seenDesires.set(name, d.at);
+      const desires = claim.agents ?? {};
+      await this.launchAll(wanted.filter((w) => !this.heldByBoard(report, w.name, w.cfg, desires[w.name])), report);
+      if (report.started.length) {
+        this.started = true;
+        await this.watchBoard();
+        void this.tick(true);
+      } else {
+        await this.o.board.call({ type: 'swarm.release', loopId: this.loopId, desired: 'stopped', reason: 'no agent could be started' }, { actor: 'swarm' }).catch((err) => this.log(`could not give back the board's swarm: ${(err as Error).message}`));
+      }
+    } else await this.launchAll(wanted, report);
+    for (const name of only ?? []) {
+      if (!this.o.config.agents.some((c) => c.name === name || instanceNames(c).includes(name))) {
+        report.refused.push({ name, reason: `not in .dreamos/agents.json, so this swarm (${this.loopId}) has no loop for it; add it there and start the swarm again.` });
+      }
     }
     return report;
   }
 
-  /** Another live process on this machine already runs a swarm on this board: two would fight over the same agents. */
-  private async otherHost(): Promise<string | undefined> {
-    const s = (await this.o.board.call({ type: 'swarm.state' })) as SwarmState;
-    const h = s.host;
-    if (s.desired !== 'running' || !h || h.hostname !== os.hostname() || h.pid === process.pid) return undefined;
-    try {
-      process.kill(h.pid, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined; // that host is gone
+  /** The configured instances that `only` names (every one when it names none). */
+  private configured(only?: readonly string[]): { name: string; cfg: AgentConfig }[] {
+    const out: { name: string; cfg: AgentConfig }[] = [];
+    for (const cfg of this.o.config.agents) {
+      for (const name of instanceNames(cfg)) if (!only?.length || only.includes(name) || only.includes(cfg.name)) out.push({ name, cfg });
     }
-    return `another swarm (${h.loopId}, pid ${h.pid}) already runs on this board. Stop it first (\`dreamos swarm stop\` or Dream.OS: Stop Swarm), then start again.`;
+    return out;
+  }
+
+  private refuse(report: StartReport, name: string, cfg: AgentConfig, reason: string): void {
+    this.refused.set(name, { cfg, reason });
+    report.refused.push({ name, reason });
+    this.log(`${name}: not started: ${reason}`);
+  }
+
+  /** An agent stopped on the board (Stop Agent) stays stopped until someone starts it by name. */
+  private heldByBoard(report: StartReport, name: string, cfg: AgentConfig, d: AgentDesire | undefined): boolean {
+    if (d?.desired !== 'stopped') return false;
+    this.refuse(report, name, cfg, `stopped on the board by ${d.by}${d.reason ? ` (${d.reason})` : ''}: start it with Dream.OS: Start Agent, \`dreamos agent start ${name}\`, or name it when starting the swarm.`);
+    return true;
+  }
+
+  /**
+   * The atomic claim: the board refuses it while another host's heartbeat is fresh. A holder on
+   * this machine whose process is gone is taken over at once, and only that holder (the board
+   * checks it is still the one that was seen).
+   */
+  private async claim(start: string[]): Promise<SwarmState> {
+    const seen = (await this.o.board.call({ type: 'swarm.state' })) as SwarmState;
+    const h = seen.host;
+    const gone = h && h.loopId !== this.loopId && h.hostname === os.hostname() && h.pid !== process.pid && !pidAlive(h.pid);
+    return (await this.o.board.call(
+      {
+        type: 'swarm.claim',
+        host: { loopId: this.loopId, pid: process.pid, hostname: os.hostname() },
+        ttlMs: this.ttlMs,
+        reason: `started by ${this.loopId}`,
+        start,
+        ...(gone ? { takeOver: h.loopId } : {}),
+      },
+      { actor: 'swarm' },
+    )) as SwarmState;
+  }
+
+  private get ttlMs(): number {
+    return this.o.hostTtlMs ?? SWARM_TTL_MS;
+  }
+
+  private async launchAll(wanted: { name: string; cfg: AgentConfig }[], report: StartReport): Promise<void> {
+    const rules = () => loadRules(this.o.boardDir);
+    for (const { name, cfg } of wanted) {
+      if (this.running.has(name) || this.starting.has(name)) continue;
+      this.starting.add(name);
+      try {
+        await this.launchOne(name, cfg, rules, report);
+      } finally {
+        this.starting.delete(name);
+      }
+    }
+  }
+
+  private async launchOne(name: string, cfg: AgentConfig, rules: () => Promise<string>, report: StartReport): Promise<void> {
+    const refuse = (n: string, c: AgentConfig, reason: string) => this.refuse(report, n, c, reason);
+    if (!cfg.enabled) return refuse(name, cfg, 'disabled in agents.json ("enabled": false)');
+    if (!this.o.trusted && (cfg.driver === 'command' || cfg.checks.length > 0)) return refuse(name, cfg, UNTRUSTED_REASON);
+    const driver = this.o.drivers(cfg);
+    if ('unavailable' in driver) return refuse(name, cfg, driver.unavailable);
+    let template: Template;
+    let agent: Agent;
+    try {
+      template = await loadTemplate(this.o.boardDir, cfg.prompt);
+      agent = await this.ensureAgent(name, cfg);
+    } catch (err) {
+      return refuse(name, cfg, DreamError.from(err).message);
+    }
+    if (this.stopping) return refuse(name, cfg, 'the swarm is stopping');
+    this.refused.delete(name);
+    this.halted.delete(name);
+    this.launch({ name, cfg, agent, driver, template, rules });
+    report.started.push(name);
+  }
+
+  /**
+   * Start Agent, in the host that runs the swarm: starts that agent's loop (its Stop Agent must
+   * have been lifted on the board first, as `controlAgent` does). Refusals are reported.
+   */
+  async startAgent(name: string): Promise<StartReport> {
+    if (!this.isRunning) throw new DreamError('conflict', `This swarm (${this.loopId}) is not running, so it starts no agent. Start the swarm first.`);
+    const report = await this.start([name]);
+    void this.tick(true);
+    return report;
+  }
+
+  /**
+   * Stop Agent, in the host that runs the swarm: no new claims for it, its run is stopped and its
+   * task released; the other agents go on. Returns false when it was not running here.
+   */
+  async stopAgent(name: string, reason = 'stopped'): Promise<boolean> {
+    const r = this.running.get(name);
+    if (!r) return false;
+    this.running.delete(name);
+    this.halted.set(name, { cfg: r.cfg, reason });
+    this.log(`${name}: stopping its loop (${reason})`);
+    r.loop.drain();
+    r.ctrl.abort('stop');
+    await r.done;
+    void this.tick(true);
+    return true;
   }
 
   private async ensureAgent(name: string, cfg: AgentConfig): Promise<Agent> {
@@ -320,24 +414,75 @@ export class Swarm {
         this.log(`not following board events (${(err as Error).message}); agents poll instead`);
       }
     }
-    const poll = setInterval(() => void this.checkDesired(), this.o.desiredPollMs ?? 2_000);
+    const poll = setInterval(() => void this.tick(), Math.min(this.o.desiredPollMs ?? 2_000, this.ttlMs / 4));
     const watchdog = setInterval(() => this.watchdog(), Math.min(2_000, Math.max(100, (this.o.stallMs ?? 10_000) / 4)));
     poll.unref?.();
     watchdog.unref?.();
     this.timers.push(poll, watchdog);
   }
 
-  private async checkDesired(): Promise<void> {
-    if (this.stopping) return;
+  /**
+   * Reads the board's swarm record (renewing this host's claim every quarter of its ttl, and at
+   * once when `beat`): stops when the board says stop or another host holds the swarm, and
+   * honours each agent's desired state.
+   */
+  private tick(beat = false): Promise<void> {
+    if (beat) this.lastBeat = 0;
+    if (this.ticking) return this.ticking.then(() => (beat ? this.tick(true) : undefined));
+    this.ticking = this.tickOnce().finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async tickOnce(): Promise<void> {
+    if (this.stopping || !this.started) return;
+    let s: SwarmState;
     try {
-      const s = (await this.o.board.call({ type: 'swarm.state' })) as SwarmState;
-      if (s.desired === 'stopped') {
-        this.log(`the board says stop (${s.reason || `by ${s.by}`}): stopping`);
-        await this.stop({ reason: s.reason || 'stopped from the board', everywhere: false });
-      }
+      if (Date.now() - this.lastBeat >= this.ttlMs / 4) {
+        s = (await this.o.board.call({ type: 'swarm.heartbeat', loopId: this.loopId, agents: this.hostAgents() }, { actor: 'swarm' })) as SwarmState;
+        this.lastBeat = Date.now();
+      } else s = (await this.o.board.call({ type: 'swarm.state' })) as SwarmState;
     } catch (err) {
+      if (codeOf(err) === 'conflict') return this.lost((err as Error).message);
       this.log(`could not read the swarm state: ${(err as Error).message}`);
+      return;
     }
+    if (s.host?.loopId !== this.loopId) return this.lost(s.host ? `the board's swarm is now held by ${s.host.loopId} (pid ${s.host.pid}) ${describeHost(s.host, Date.now())}` : 'the board no longer lists this host as the swarm');
+    if (s.desired === 'stopped') {
+      this.log(`the board says stop (${s.reason || `by ${s.by}`}): stopping`);
+      await this.stop({ reason: s.reason || 'stopped from the board', everywhere: false });
+      return;
+    }
+    await this.honour(s.agents ?? {});
+  }
+
+  /** Another host holds the board's swarm now (this one missed its heartbeats): two must never run, so this one stops. */
+  private async lost(why: string): Promise<void> {
+    this.log(`${why}: stopping this swarm`);
+    await this.stop({ reason: `this host lost the board's swarm: ${why}`, everywhere: false });
+  }
+
+  /** Stop Agent is kept (the loop stops wherever it runs); Start Agent acts once, on a request made after this host claimed. */
+  private async honour(desires: Record<string, AgentDesire>): Promise<void> {
+    for (const [name, d] of Object.entries(desires)) {
+      if (this.stopping) return;
+      const fresh = this.seenDesires.get(name) !== d.at;
+      this.seenDesires.set(name, d.at);
+      if (d.desired === 'stopped' && this.running.has(name)) await this.stopAgent(name, `stopped on the board by ${d.by}${d.reason ? `: ${d.reason}` : ''}`);
+      else if (d.desired === 'running' && fresh && !this.running.has(name) && this.configured([name]).length) {
+        this.log(`${name}: started on the board by ${d.by}`);
+        await this.start([name]);
+        void this.tick(true);
+      }
+    }
+  }
+
+  /** What this host runs, for the board (its heartbeat), so other hosts can say where an agent runs. */
+  private hostAgents(): { name: string; state: string; reason?: string }[] {
+    const out: { name: string; state: string; reason?: string }[] = [];
+    for (const r of this.running.values()) out.push({ name: r.name, state: r.loop.state });
+    for (const [name, f] of this.refused) if (!this.running.has(name)) out.push({ name, state: 'refused', reason: f.reason.slice(0, 500) });
+    for (const [name, f] of this.halted) if (!this.running.has(name)) out.push({ name, state: 'stopped', reason: f.reason.slice(0, 500) });
+    return out.slice(0, 1_000);
   }
 
   /**
@@ -393,6 +538,8 @@ export class Swarm {
       for (const r of loops) r.ctrl.abort('stop');
       await Promise.all(loops.map((r) => r.done));
       this.sub?.dispose();
+      // A heartbeat still in flight after this finds the claim given back and stops nothing else.
+      if (this.started) await this.o.board.call({ type: 'swarm.release', loopId: this.loopId, reason }, { actor: 'swarm' }).catch((err) => this.log(`could not give back the board's swarm (it lapses ${Math.round(this.ttlMs / 1000)} s after the last heartbeat): ${(err as Error).message}`));
       this.log(`swarm ${this.loopId} stopped (${reason})`);
       this.stoppedResolve();
     })();
@@ -414,7 +561,8 @@ export class Swarm {
         ...(r.loop.lastError ? { lastError: r.loop.lastError } : {}),
       });
     }
-    for (const [name, f] of this.refused) agents.push({ name, driver: f.cfg.driver, state: 'refused', cycles: 0, reason: f.reason });
+    for (const [name, f] of this.refused) if (!this.running.has(name) && !this.halted.has(name)) agents.push({ name, driver: f.cfg.driver, state: 'refused', cycles: 0, reason: f.reason });
+    for (const [name, f] of this.halted) if (!this.running.has(name)) agents.push({ name, driver: f.cfg.driver, state: 'stopped', cycles: 0, reason: f.reason });
     return {
       running: this.isRunning,
       loopId: this.loopId,
@@ -425,4 +573,71 @@ export class Swarm {
       agents: agents.sort((a, b) => a.name.localeCompare(b.name)),
     };
   }
+}
+
+/** Whether a process on this machine is alive (EPERM: it is, under another user). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface AgentControlOutcome {
+  agent: string;
+  desired: 'running' | 'stopped';
+  /** here: this host's swarm did it now; there: the holder elsewhere does it at its next poll; nowhere: no swarm runs. */
+  where: 'here' | 'there' | 'nowhere';
+  holder: SwarmHost | null;
+  /** What happened and what to do, for the person. */
+  message: string;
+}
+
+function whereText(h: SwarmHost): string {
+  const kind = h.hostname === os.hostname() ? 'another editor window or `dreamos swarm start` process on this machine' : `a process on ${h.hostname}`;
+  return `swarm ${h.loopId} (pid ${h.pid}, ${kind}; ${describeHost(h, Date.now())})`;
+}
+
+/**
+ * Start Agent / Stop Agent, for every host (editor, CLI, dashboard): records the agent's desired
+ * state on the board, then starts or stops its loop right here when `local` is the board's swarm,
+ * or says where it runs (the holder elsewhere acts on the board's record within a few seconds),
+ * or that no swarm runs and what to do. Starting with no swarm anywhere is refused ('conflict').
+ */
+export async function controlAgent(
+  board: LoopBoard,
+  ref: string,
+  desired: 'running' | 'stopped',
+  opts: { reason: string; local?: Swarm | undefined },
+): Promise<AgentControlOutcome> {
+  const r = (await board.call({ type: 'swarm.agent', agent: ref, desired, reason: opts.reason })) as AgentControlResult;
+  const name = r.agent;
+  const base = { agent: name, desired, holder: r.holder };
+  const local = opts.local;
+  if (local?.isRunning && r.holder?.loopId === local.loopId) {
+    if (desired === 'stopped') {
+      const stopped = await local.stopAgent(name, `stopped by ${opts.reason}`);
+      return { ...base, where: 'here', message: stopped ? `Stopped ${name}'s loop in this window's swarm; a task it held went back to ready. It stays stopped until Start Agent.` : `${name} was not running in this window's swarm${r.there?.reason ? ` (${r.there.reason})` : ''}; it stays stopped until Start Agent.` };
+    }
+    const rep = await local.startAgent(name);
+    if (rep.started.includes(name)) return { ...base, where: 'here', message: `Started ${name}'s loop in this window's swarm.` };
+    const why = rep.refused.find((x) => x.name === name)?.reason;
+    if (!why && local.status().agents.some((a) => a.name === name && a.state !== 'refused' && a.state !== 'stopped')) return { ...base, where: 'here', message: `${name} already runs in this window's swarm.` };
+    throw new DreamError('conflict', `${name} was not started in this window's swarm: ${why ?? 'it is not in .dreamos/agents.json'}.`);
+  }
+  if (r.holder) {
+    const where = whereText(r.holder);
+    if (desired === 'stopped') {
+      return { ...base, where: 'there', message: r.runsThere ? `${name} runs in ${where}: that swarm stops its loop within a few seconds and releases its task. It stays stopped until Start Agent.` : `${name} is not running in ${where}${r.there?.reason ? ` (${r.there.reason})` : ''}; it stays stopped until Start Agent.` };
+    }
+    if (r.runsThere) return { ...base, where: 'there', message: `${name} already runs in ${where}.` };
+    return { ...base, where: 'there', message: `Asked ${where} to start ${name}; it does within a few seconds if ${name} is in that workspace's .dreamos/agents.json${r.there?.reason ? ` (last time it said: ${r.there.reason})` : ''}. See \`dreamos swarm status\` or that host's log.` };
+  }
+  if (desired === 'stopped') return { ...base, where: 'nowhere', message: `No swarm runs on this board, so no loop runs ${name}. It stays stopped: a swarm started later leaves it out until Start Agent.` };
+  throw new DreamError(
+    'conflict',
+    `No swarm runs on this board, so nothing was started for ${name}. Start one where the agents should run: Dream.OS: Start Swarm in an editor window, or \`dreamos swarm start --agent ${name}\` in a terminal. ${name} is no longer held back.`,
+  );
 }

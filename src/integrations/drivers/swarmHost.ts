@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Agent } from '../../core/board/model';
 import { DreamError } from '../../core/errors';
 import { connectBoard, type HubMode } from '../../core/hub/connect';
-import type { SwarmState, TelemetryStats } from '../../core/loop/boardCommands';
+import { describeHost, type SwarmState, type TelemetryStats } from '../../core/loop/boardCommands';
 import { loadSwarmConfig, type AgentConfig } from '../../core/loop/config';
 import type { DriverFactory } from '../../core/loop/driver';
 import type { LoopHooks } from '../../core/loop/loop';
@@ -137,7 +137,8 @@ export async function swarmStop(o: { dir: string; json?: boolean; io: SwarmCliIo
   const board = await connectBoard({ dir: o.dir, client: `cli:${process.pid}`, hubMode: 'spawn', actor: 'human:cli' });
   try {
     const s = await board.call<SwarmState>({ type: 'swarm.set', desired: 'stopped', reason: o.reason ?? 'dreamos swarm stop' });
-    o.io.out(o.json ? JSON.stringify(s) : 'Asked the swarm to stop: running agents release their tasks within a few seconds.');
+    const where = s.host && s.live ? ` (${s.host.loopId}, pid ${s.host.pid} on ${s.host.hostname})` : '';
+    o.io.out(o.json ? JSON.stringify(s) : where ? `Asked the swarm${where} to stop: running agents release their tasks within a few seconds.` : 'No swarm host is running on this board; it is marked stopped.');
     return 0;
   } finally {
     await board.close();
@@ -159,6 +160,11 @@ export async function swarmStatus(o: { dir: string; json?: boolean; io: SwarmCli
     }
     const byId = new Map(telemetry.agents.map((a) => [a.agentId, a]));
     o.io.out(`swarm: ${state.desired}${state.reason ? ` (${state.reason})` : ''}`);
+    const h = state.host;
+    if (h) o.io.out(`  ${state.live ? 'held by' : 'last held by (gone)'} ${h.loopId}, pid ${h.pid}, ${describeHost(h, Date.now())}`);
+    else o.io.out('  no swarm host is running: `dreamos swarm start` or Dream.OS: Start Swarm');
+    const stopped = Object.entries(state.agents ?? {}).filter(([, d]) => d.desired === 'stopped');
+    if (stopped.length) o.io.out(`  stopped with agent stop: ${stopped.map(([n, d]) => `${n} (by ${d.by})`).join(', ')}`);
     for (const a of agents) {
       const t = byId.get(a.id);
       o.io.out(`  ${a.name.padEnd(20)} ${a.status.padEnd(8)} ${a.currentTask ?? '-'}${a.statusReason ? `  ${a.statusReason}` : ''}${t ? `\n    ${formatStats(t)}` : ''}`);
