@@ -240,6 +240,8 @@ export class AgentLoop {
     const ctrl = new AbortController();
     const onStop = () => ctrl.abort(STOP);
     this.stopSignal.addEventListener('abort', onStop, { once: true });
+    // Stopped while the claim was in flight: the abort came before the listener (the task goes back).
+    if (this.stopSignal.aborted) onStop();
     const lease = new LeaseKeeper(
       this.o.board,
       this.id,
@@ -450,6 +452,8 @@ export class AgentLoop {
     const ctrl = new AbortController();
     const forward = () => ctrl.abort(outer.signal.reason);
     outer.signal.addEventListener('abort', forward, { once: true });
+    // Stopped while this run was being set up: the abort came before the listener, so pass it on now.
+    if (outer.signal.aborted) forward();
     const watch = new OutputWatch(this.now, this.o.repeatLimit ?? 20);
     let incident: ExecResult['incident'];
     let checking = false;
