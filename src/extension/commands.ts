@@ -303,13 +303,20 @@ export const COMMANDS: Record<string, CommandHandler> = {
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Dream.OS: connecting Discord…' }, () => ctx.discord.connect());
   },
   'dreamos.discord.disconnect': async (ctx) => ctx.discord.disconnect(),
+  // Start/stop the agent's loop (core controlAgent): in this window's swarm, or where the board's swarm runs, or say what to do.
   'dreamos.agent.start': async (ctx, arg) => {
     const id = agentIdOf(arg);
-    return id && ctx.session.call({ type: 'agent.lifecycle', agent: id, action: 'start', reason: 'started in the editor' });
+    if (!id) return undefined;
+    const r = await ctx.swarm.agent(id, 'running');
+    void vscode.window.showInformationMessage(`Dream.OS: ${r.message}`);
+    return r;
   },
   'dreamos.agent.stop': async (ctx, arg) => {
     const id = agentIdOf(arg);
-    return id && ctx.session.call({ type: 'agent.lifecycle', agent: id, action: 'stop', reason: 'stopped in the editor' });
+    if (!id) return undefined;
+    const r = await ctx.swarm.agent(id, 'stopped');
+    void vscode.window.showInformationMessage(`Dream.OS: ${r.message}`);
+    return r;
   },
 };
 

@@ -73,7 +73,8 @@ export const SLASH_HANDLERS: { [K in SlashName]: (ctx: HandlerContext, args: Ext
       call<Proposal[]>(ctx, { type: 'proposal.list', status: ['pending', 'conflicted'] }),
     ]);
     const counts = STATUS_ORDER.filter((s) => info.byStatus[s]).map((s) => `${info.byStatus[s]} ${s}`);
-    const swarmLine = swarm.desired === 'running' ? 'running' : `paused${swarm.reason ? ` (${inline(swarm.reason, 100)})` : ''}`;
+    const where = swarm.live && swarm.host ? ` on ${inline(swarm.host.hostname, 80)} (pid ${swarm.host.pid})` : swarm.desired === 'running' ? ' (no swarm host is running: `dreamos swarm start` or Start Swarm in the editor)' : '';
+    const swarmLine = `${swarm.desired === 'running' ? 'running' : `paused${swarm.reason ? ` (${inline(swarm.reason, 100)})` : ''}`}${where}`;
     const agentLine = agents.length ? agents.map((a) => `${a.name} ${a.status}${a.currentTask ? ` on \`${a.currentTask}\`` : ''}`).join(', ') : 'none registered';
     return say(
       [
@@ -152,10 +153,16 @@ export const SLASH_HANDLERS: { [K in SlashName]: (ctx: HandlerContext, args: Ext
 
   async resume(ctx, args) {
     const reason = args.reason || `resumed from Discord by ${ctx.who.name}`;
-    await call(ctx, { type: 'swarm.set', desired: 'running', reason });
-    return say(
-      `Swarm set to run again by ${inline(ctx.who.name, 60)}. A swarm host that stopped on /pause has exited: start it again where it runs (\`dreamos swarm start\`, or Start Agent in the editor); one that is running keeps taking tasks.`,
-    );
+    // Only the swarm's live holder is told to run again (checked with the write, on the board): /resume never starts a second one.
+    let s: SwarmState;
+    try {
+      s = await call<SwarmState>(ctx, { type: 'swarm.set', desired: 'running', reason, onlyIfHeld: true });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'conflict') throw err;
+      return say(`Nothing resumed: ${inline((err as Error).message, 600)}`);
+    }
+    const h = s.host!;
+    return say(`Swarm set to run again by ${inline(ctx.who.name, 60)}: the swarm ${h.loopId} on ${inline(h.hostname, 80)} (pid ${h.pid}) takes tasks again.`);
   },
 
   async devlog(ctx, args) {

@@ -15,6 +15,7 @@ import type { Agent, Task } from '../../core/board/model';
 import type { CommandInput } from '../../core/commands';
 import { DreamError } from '../../core/errors';
 import type { BoardEvent } from '../../core/events/events';
+import { controlAgent } from '../../core/loop/swarm';
 import {
   claimOrder,
   decodeClientMessage,
@@ -104,7 +105,11 @@ const HANDLERS: { [A in DashboardRequest['action']]: Handler<A> } = {
     return card(l.call(commandForAction('retry', task, 'retried from the dashboard')));
   },
   'task.assign': (l, r) => card(l.call({ type: 'task.assign', taskId: r.taskId, agentId: r.agentId })),
-  'agent.lifecycle': async (l, r) => (await l.call({ type: 'agent.lifecycle', agent: r.agentId, action: r.lifecycle, reason: 'from the dashboard' })) as Agent,
+  // Start/Stop starts or stops the agent's loop where the board's swarm runs it; with no swarm, Start is refused with what to do.
+  'agent.lifecycle': async (l, r) => {
+    await controlAgent(l, r.agentId, r.lifecycle === 'start' ? 'running' : 'stopped', { reason: 'from the dashboard' });
+    return (await l.call({ type: 'agent.show', agent: r.agentId })) as Agent;
+  },
 };
 
 /** Past this many touched tasks in one burst (an import, a mass retry) a full state is cheaper. */
