@@ -96,7 +96,7 @@ const SUBS: Record<string, Sub> = {
     run: async (p, _v, env, io) => {
       const client = await connect(env);
       try {
-        const view = await client.call<ConfigView>({ type: 'board.config.get' });
+        const view = await client.call({ type: 'board.config.get' });
         const key = p[0];
         if (key !== undefined) {
           const s = view.settings.find((x) => x.key === key);
@@ -315,14 +315,14 @@ const SUBS: Record<string, Sub> = {
       try {
         const task = str(v, 'task') ?? process.env.DREAMOS_TASK_ID;
         const agent = process.env.DREAMOS_AGENT_ID;
-        const r = (await client.call({
+        const r = await client.call({
           type: 'proposal.submit',
           title: str(v, 'title') ?? need([], 0, '--title'),
           rationale: str(v, 'rationale') ?? need([], 0, '--rationale'),
           ...(task ? { taskId: task } : {}),
           ...(agent ? { agentId: agent } : {}),
           files: prepared,
-        })) as Proposal;
+        });
         io.out(env.json ? JSON.stringify(r) : `${r.id}  ${r.status}  ${r.title}  (${r.files.map((f) => `${f.path} +${f.added} -${f.removed}`).join(', ')})`);
       } finally {
         await client.close();
@@ -433,7 +433,7 @@ const SUBS: Record<string, Sub> = {
       const client = await connect(env);
       const show = (e: BoardEvent) => io.out(env.json ? JSON.stringify(e) : formatEvent(e));
       if (!v.follow) {
-        for (const e of (await client.call({ type: 'events.since', afterSeq: after, limit: 10_000 })) as BoardEvent[]) show(e);
+        for (const e of await client.call({ type: 'events.since', afterSeq: after, limit: 10_000 })) show(e);
         await client.close();
         return 0;
       }
@@ -459,7 +459,7 @@ const SUBS: Record<string, Sub> = {
       const data = parsed.value;
       const client = await connect(env);
       try {
-        const r = (await client.call({ type: 'board.import', file: data })) as { created: Task[] };
+        const r = await client.call({ type: 'board.import', file: data });
         io.out(env.json ? JSON.stringify(r) : `Imported ${r.created.length} tasks.`);
       } finally {
         await client.close();

@@ -124,8 +124,8 @@ type Handlers = { [K in CommandType]: Handler<Extract<Command, { type: K }>> };
 
 const agentId = (ctx: BoardContext, ref: string) => getAgent(ctx.tx, ref).id;
 
-/** One small handler per command. */
-const HANDLERS: Handlers = {
+/** One small handler per command; `satisfies` keeps each handler's own result type (CommandResult). */
+const HANDLERS = {
   'board.info': (ctx) => {
     const counts = Object.fromEntries(ctx.tx.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM tasks GROUP BY status').map((r) => [r.status, r.n]));
     const tasks = Object.values(counts).reduce((a, b) => a + (b as number), 0);
@@ -173,7 +173,10 @@ const HANDLERS: Handlers = {
   ...AUTH_HANDLERS,
   ...LOOP_HANDLERS,
   ...PROPOSAL_HANDLERS,
-};
+} satisfies Handlers;
+
+/** What a command answers, as it arrives over the wire (a handler's undefined becomes null). */
+export type CommandResult<K extends CommandType> = ReturnType<(typeof HANDLERS)[K]> extends infer R ? (R extends undefined | void ? null : R) : never;
 
 export function executeCommand(ctx: CommandContext, raw: unknown): unknown {
   const c = parseCommand(raw);

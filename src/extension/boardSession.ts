@@ -1,14 +1,14 @@
 import * as vscode from 'vscode';
 import type { Agent, Message, Task } from '../core/board/model';
-import type { Proposal } from '../core/proposals/model';
+import type { ProposalSummary } from '../core/proposals/model';
 import type { CommandInput } from '../core/commands';
+import type { BoardPort, PortCallOptions, ResultOf } from '../core/port';
 import { DreamError } from '../core/errors';
 import type { BoardEvent } from '../core/events/events';
 import { Disposable } from './lifecycle';
 
 /** What the extension needs from a board connection (the hub's BoardClient satisfies it). */
-export interface BoardConnection {
-  call(command: CommandInput, opts?: { actor?: string }): Promise<unknown>;
+export interface BoardConnection extends BoardPort {
   subscribe(afterSeq: number, onEvent: (e: BoardEvent) => void): { dispose(): void };
   readonly role: 'hub' | 'client';
   close(): Promise<void> | void;
@@ -21,8 +21,8 @@ export interface BoardSnapshot {
   agents: Agent[];
   /** Mail to the person that still waits for an answer or an ack. */
   humanInbox: Message[];
-  /** Proposals recent enough to show: open ones first. */
-  proposals: Proposal[];
+  /** Proposals recent enough to show: open ones first (as listed: without their audit trail). */
+  proposals: ProposalSummary[];
   latestSeq: number;
 }
 
@@ -81,9 +81,9 @@ export class BoardSession extends Disposable {
   }
 
   /** Runs a board command; `actor` attributes it to someone other than the person (an agent's tool call). */
-  async call<T = unknown>(command: CommandInput, opts?: { actor?: string }): Promise<T> {
+  async call<C extends CommandInput>(command: C, opts?: PortCallOptions): Promise<ResultOf<C>> {
     const conn = await this.open();
-    return (await conn.call(command, opts)) as T;
+    return conn.call(command, opts);
   }
 
   private scheduleRefresh(): void {
@@ -97,13 +97,13 @@ export class BoardSession extends Disposable {
   async reload(): Promise<void> {
     if (!this.conn) return;
     const [tasks, agents, humanInbox, proposals, info] = await Promise.all([
-      this.conn.call({ type: 'task.list' }) as Promise<Task[]>,
-      this.conn.call({ type: 'agent.list' }) as Promise<Agent[]>,
-      this.conn.call({ type: 'mail.inbox', recipient: 'human', unackedOnly: true }) as Promise<Message[]>,
-      this.conn.call({ type: 'proposal.list' }) as Promise<Proposal[]>,
-      this.conn.call({ type: 'board.info' }) as Promise<{ latestSeq: number }>,
+      this.conn.call({ type: 'task.list' }),
+      this.conn.call({ type: 'agent.list' }),
+      this.conn.call({ type: 'mail.inbox', recipient: 'human', unackedOnly: true }),
+      this.conn.call({ type: 'proposal.list' }),
+      this.conn.call({ type: 'board.info' }),
     ]);
-    const open = (p: Proposal) => (['pending', 'validating', 'approved', 'conflicted'].includes(p.status) ? 0 : 1);
+    const open = (p: ProposalSummary) => (['pending', 'validating', 'approved', 'conflicted'].includes(p.status) ? 0 : 1);
     this.snapshot = { tasks, agents, humanInbox, proposals: [...proposals].sort((a, b) => open(a) - open(b)).slice(0, 200), latestSeq: info.latestSeq };
     this.changed.fire(this.snapshot);
   }

@@ -7,7 +7,6 @@
  * never overwritten by an editor default.
  */
 import * as vscode from 'vscode';
-import type { ConfigView } from '../core/board/boardConfig';
 import { DreamError } from '../core/errors';
 import type { BoardSession } from './boardSession';
 
@@ -23,7 +22,7 @@ export function syncBoardSettings(session: BoardSession, log: vscode.LogOutputCh
   const write = async (values: Partial<Record<Synced, unknown>>, why: string) => {
     if (Object.keys(values).length === 0) return;
     try {
-      const r = await session.call<ConfigView & { changed: string[] }>({ type: 'board.config.set', values });
+      const r = await session.call({ type: 'board.config.set', values });
       if (r.changed.length) log.info(`Board settings stored on the board (${why}): ${r.changed.map((k) => `${k} = ${String(r.config[k as Synced])}`).join(', ')}`);
     } catch (err) {
       const e = DreamError.from(err);
@@ -44,7 +43,7 @@ export function syncBoardSettings(session: BoardSession, log: vscode.LogOutputCh
     adopted = true;
     void (async () => {
       try {
-        const view = await session.call<ConfigView>({ type: 'board.config.get' });
+        const view = await session.call({ type: 'board.config.get' });
         const values: Partial<Record<Synced, unknown>> = {};
         for (const k of SYNCED_SETTINGS) {
           const mine = explicitValue(k);

@@ -89,13 +89,13 @@ export const COMMANDS: Record<string, CommandHandler> = {
       kind = k.label;
       description = await vscode.window.showInputBox({ title: 'Description (optional)', prompt: 'Context for the agent: files, acceptance criteria…', ignoreFocusOut: true });
     }
-    const task = await ctx.session.call<Task>({ type: 'task.add', title, ...(priority ? { priority } : {}), ...(kind ? { kind } : {}), ...(description ? { description } : {}) });
+    const task = await ctx.session.call({ type: 'task.add', title, ...(priority ? { priority } : {}), ...(kind ? { kind } : {}), ...(description ? { description } : {}) });
     void vscode.window.showInformationMessage(`Dream.OS: created task "${task.title}" (${task.status}).`);
     return task;
   },
 
   'dreamos.showBoardInfo': async (ctx) => {
-    const info = await ctx.session.call<{ tasks: number; byStatus: Record<string, number>; agents: number }>({ type: 'board.info' });
+    const info = await ctx.session.call({ type: 'board.info' });
     const parts = Object.entries(info.byStatus).map(([s, n]) => `${n} ${s}`);
     const text = `Dream.OS board ${vscode.Uri.file(ctx.session.boardDir).fsPath}: ${info.tasks} tasks${parts.length ? ` (${parts.join(', ')})` : ''}, ${info.agents} agents. This window is the ${ctx.session.role}.`;
     void vscode.window.showInformationMessage(text);
@@ -123,7 +123,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
       if (caps === undefined) return undefined;
       capabilities = caps.split(',').map((c) => c.trim()).filter(Boolean);
     }
-    const agent = await ctx.session.call<Agent>({ type: 'agent.register', name, ...(driver ? { driver } : {}), ...(capabilities ? { capabilities } : {}) });
+    const agent = await ctx.session.call({ type: 'agent.register', name, ...(driver ? { driver } : {}), ...(capabilities ? { capabilities } : {}) });
     void vscode.window.showInformationMessage(`Dream.OS: registered agent ${agent.name}.`);
     return agent;
   },
@@ -138,7 +138,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
       } catch (err) {
         throw new DreamError('invalid_input', `${uri.fsPath} is not valid JSON (${(err as Error).message}). Nothing was imported.`);
       }
-      const r = await ctx.session.call<{ created: Task[] }>({ type: 'board.import', file });
+      const r = await ctx.session.call({ type: 'board.import', file });
       void vscode.window.showInformationMessage(`Dream.OS: imported ${r.created.length} tasks from ${vscode.workspace.asRelativePath(uri)}.`);
       return r;
     });

@@ -10,6 +10,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
+import type { CommandInput } from '../../src/core/commands';
 import type { Agent, Task } from '../../src/core/board/model';
 import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
 import type { SwarmState } from '../../src/core/loop/boardCommands';
@@ -113,7 +114,7 @@ describe('Stop Agent while the agent is between steps (in-memory board)', () => 
     let stopping: Promise<unknown> | undefined;
     // The claim answers only once the Stop has reached the loop, as when the person clicks during a claim.
     const board = {
-      call: async (command: Parameters<typeof b.board.call>[0], o?: { actor?: string }) => {
+      call: async <C extends CommandInput>(command: C, o?: { actor?: string }) => {
         if (command.type === 'task.claimNext' && !stopping) {
           stopping = controlAgent(b.board, 'sleeper', 'stopped', { reason: 'Stop Agent in the editor', local: swarm });
           await waitFor('the stop to reach the loop', () => swarm!.status().agents.find((a) => a.name === 'sleeper')?.state === 'stopped');

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Agent, Task } from '../../src/core/board/model';
 import type { CommandInput } from '../../src/core/commands';
+import type { ResultOf } from '../../src/core/port';
 import type { BoardEvent } from '../../src/core/events/events';
 import { memoryBoard } from '../unit/helpers/memoryBoard';
 
@@ -45,10 +46,10 @@ export async function memoryConnection(actor = 'human:dashboard') {
     get calls() {
       return calls;
     },
-    async call(command: CommandInput): Promise<unknown> {
+    async call<C extends CommandInput>(command: C): Promise<ResultOf<C>> {
       calls++;
       await Promise.resolve();
-      const r = board.run(command, actor);
+      const r = board.run(command, actor) as ResultOf<C>;
       schedule();
       return r;
     },

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Agent, Task } from '../../src/core/board/model';
 import type { CommandInput } from '../../src/core/commands';
+import type { ResultOf } from '../../src/core/port';
 import type { SwarmState } from '../../src/core/loop/boardCommands';
 import type { Proposal } from '../../src/core/proposals/model';
 import { encodeCustomId } from '../../src/integrations/discord/components';
@@ -28,7 +29,7 @@ function boardWithActors(conn: MemoryConnection, delays: Partial<Record<CommandI
     async call(command, opts) {
       const delay = delays[command.type];
       if (delay) await new Promise((r) => setTimeout(r, delay));
-      const result = conn.board.run(command, opts?.actor ?? 'human:test');
+      const result = conn.board.run<ResultOf<typeof command>>(command, opts?.actor ?? 'human:test');
       await conn.call({ type: 'board.info' }); // lets the adapter push the new events
       return result;
     },

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import type { CommandInput } from '../../src/core/commands';
 import type { Agent, Message, Task } from '../../src/core/board/model';
 import type { TelemetryRow } from '../../src/core/loop/boardCommands';
 import { parseSwarmConfig } from '../../src/core/loop/config';
@@ -141,11 +142,11 @@ describe('agent loop (real agent processes, in-memory board)', () => {
     let hungToken: number | undefined;
     // The first lease's renewals never answer, as if the loop host were wedged.
     const board = {
-      call: (command: Parameters<typeof b.board.call>[0], o?: { actor?: string }) => {
+      call: <C extends CommandInput>(command: C, o?: { actor?: string }) => {
         const c = command as { type: string; token?: number };
         if (c.type === 'task.renew') {
           hungToken ??= c.token;
-          if (c.token === hungToken) return new Promise<unknown>(() => undefined);
+          if (c.token === hungToken) return new Promise<never>(() => undefined);
         }
         return b.board.call(command, o);
       },

@@ -57,7 +57,7 @@ test('Create Task (with arguments) adds a ready task that the Tasks view shows u
 
 test('tree items match the board exactly', async () => {
   const a = await api();
-  const board = (await a.session.call<Task[]>({ type: 'task.list' })).map((t) => t.title).sort();
+  const board = (await a.session.call({ type: 'task.list' })).map((t) => t.title).sort();
   await until(a, () => treeTasks(a).length === board.length, 'the tree to catch up');
   assert.deepEqual(treeTasks(a).map((r) => r.title).sort(), board);
 });
@@ -90,13 +90,13 @@ test('a task created by a separate dreamos CLI process reaches the tree', async 
 
 test('bad input through a command changes nothing', async () => {
   const a = await api();
-  const before = (await a.session.call<{ tasks: number }>({ type: 'board.info' })).tasks;
+  const before = (await a.session.call({ type: 'board.info' })).tasks;
   const started = Date.now();
   const r = await vscode.commands.executeCommand('dreamos.createTask', { title: '   ' });
   assert.equal(r, undefined, 'no task comes back');
-  assert.equal((await a.session.call<{ tasks: number }>({ type: 'board.info' })).tasks, before);
+  assert.equal((await a.session.call({ type: 'board.info' })).tasks, before);
   await vscode.commands.executeCommand('dreamos.task.done', 'not-an-id');
-  assert.equal((await a.session.call<{ tasks: number }>({ type: 'board.info' })).tasks, before);
+  assert.equal((await a.session.call({ type: 'board.info' })).tasks, before);
   // Both were refused as bad input (not, say, because the board was unreachable).
   assert.deepEqual(a.commandFailures.since(started).map((f) => [f.command, f.code]), [
     ['dreamos.createTask', 'invalid_input'],
@@ -106,7 +106,7 @@ test('bad input through a command changes nothing', async () => {
 
 test('the Needs You inbox lists failed tasks and questions from agents', async () => {
   const a = await api();
-  const agent = await a.session.call<{ id: string }>({ type: 'agent.register', name: `suite-agent-${Date.now()}` });
+  const agent = await a.session.call({ type: 'agent.register', name: `suite-agent-${Date.now()}` });
   await a.session.call({ type: 'mail.send', from: agent.id, to: { kind: 'human' }, subject: 'Suite: which database?', requiresAck: true });
   const t = await vscode.commands.executeCommand<Task>('dreamos.createTask', { title: 'Suite: will fail', priority: 'critical' });
   await a.session.call({ type: 'task.claim', taskId: t.id, agentId: agent.id });

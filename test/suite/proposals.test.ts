@@ -5,7 +5,6 @@ import * as assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { Task } from '../../src/core/board/model';
 import type { Proposal } from '../../src/core/proposals/model';
 import { prepareSubmission } from '../../src/core/proposals/prepare';
 import type { DreamOsApi } from '../../src/extension/main';
@@ -20,7 +19,7 @@ const root = () => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
 async function propose(a: DreamOsApi, file: string, before: string, after: string, taskId?: string): Promise<Proposal> {
   writeFileSync(path.join(root(), file), before);
   const files = await prepareSubmission(root(), { files: [{ path: file, content: after }] });
-  return a.session.call<Proposal>({ type: 'proposal.submit', title: `Change ${file}`, rationale: 'suite', files, ...(taskId ? { taskId } : {}) });
+  return a.session.call({ type: 'proposal.submit', title: `Change ${file}`, rationale: 'suite', files, ...(taskId ? { taskId } : {}) });
 }
 
 async function setChecks(checks: unknown[]): Promise<void> {
@@ -44,15 +43,15 @@ test('a proposal opens in the diff editor with the proposed side read-only', asy
 test('Approve writes the file and moves the task in review to done', async () => {
   const a = await api();
   await setChecks([]);
-  const task = await a.session.call<Task>({ type: 'task.add', title: 'Suite: proposal task', priority: 'critical' });
-  const agent = await a.session.call<{ id: string }>({ type: 'agent.register', name: `suite-prp-${Date.now()}` });
+  const task = await a.session.call({ type: 'task.add', title: 'Suite: proposal task', priority: 'critical' });
+  const agent = await a.session.call({ type: 'agent.register', name: `suite-prp-${Date.now()}` });
   await a.session.call({ type: 'task.claim', taskId: task.id, agentId: agent.id });
   await a.session.call({ type: 'task.review', taskId: task.id, summary: 'proposed a change' });
   const p = await propose(a, 'approve-me.txt', 'before\n', 'after\n', task.id);
   const out = await vscode.commands.executeCommand<Proposal>('dreamos.proposal.approve', p.id, { confirm: false });
   assert.equal(out?.status, 'applied');
   assert.equal(readFileSync(path.join(root(), 'approve-me.txt'), 'utf8'), 'after\n');
-  const shown = await a.session.call<{ task: Task }>({ type: 'task.show', taskId: task.id });
+  const shown = await a.session.call({ type: 'task.show', taskId: task.id });
   assert.equal(shown.task.status, 'done');
   assert.equal(shown.task.evidence.at(-1)?.kind, 'diff');
 }, 30_000);
@@ -64,7 +63,7 @@ test('failing validation blocks approval unless overridden', async () => {
     const p = await propose(a, 'guarded.txt', 'safe\n', 'risky\n');
     const out = await vscode.commands.executeCommand<Proposal | undefined>('dreamos.proposal.approve', p.id, { confirm: false });
     assert.equal(out, undefined, 'not approved');
-    const now = await a.session.call<Proposal>({ type: 'proposal.show', proposalId: p.id });
+    const now = await a.session.call({ type: 'proposal.show', proposalId: p.id });
     assert.equal(now.status, 'pending');
     assert.equal(now.validation.state, 'failed');
     assert.equal(readFileSync(path.join(root(), 'guarded.txt'), 'utf8'), 'safe\n');

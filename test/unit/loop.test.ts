@@ -395,7 +395,7 @@ describe('editor drivers (with a scripted stand-in for the editor API)', () => {
 
   it('the report tools send board commands as the agent, fenced by its lease', async () => {
     const b = await memoryBoard();
-    const board = { call: async (c: Parameters<typeof b.run>[0], o?: { actor?: string }) => b.run(c, o?.actor ?? 'human:test') };
+    const board = b.port('human:test');
     const agent = b.run<{ id: string }>({ type: 'agent.register', name: 'copilot' });
     const t = b.run<Task>({ type: 'task.add', title: 'T' });
     const claim = b.run<{ lease: { token: number } }>({ type: 'task.claimNext', agentId: 'copilot' }, agent.id);

@@ -11,7 +11,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { CommandInput } from '../../src/core/commands';
 import type { DreamError } from '../../src/core/errors';
 import { nodeWriter, type FileWriter } from '../../src/core/proposals/apply';
 import { approveAndApply, boardWorkspace, checkAgain, type ProposalWorkspace } from '../../src/core/proposals/approval';
@@ -34,7 +33,7 @@ function workspace(): { root: string; boardDir: string } {
 /** A board as hosts see it: `call` runs each command in its own transaction, as the hub does. */
 async function board() {
   const b = await memoryBoard();
-  return { b, caller: { call: async (c: CommandInput, opts?: { actor?: string }) => b.run(c, opts?.actor ?? 'human:test') } };
+  return { b, caller: b.port('human:test') };
 }
 
 const check = (name: string, js: string) => ({ name, command: [process.execPath, '-e', js], timeoutSeconds: 30 });

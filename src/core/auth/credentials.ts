@@ -103,11 +103,11 @@ export function listCredentials(tx: Tx, agent?: string): CredentialInfo[] {
   return rows.map(toInfo);
 }
 
-export const AUTH_HANDLERS: { [K in Cmd['type']]: (ctx: BoardContext, c: Of<K>) => unknown } = {
+export const AUTH_HANDLERS = {
   'credential.issue': (ctx, { type: _t, ...c }) => issueCredential(ctx, c),
   'credential.revoke': (ctx, c) => revokeCredential(ctx, c.credentialId),
   'credential.list': (ctx, c) => listCredentials(ctx.tx, c.agent),
-};
+} satisfies { [K in Cmd['type']]: (ctx: BoardContext, c: Of<K>) => unknown };
 
 export const AUTH_READ_ONLY = ['credential.list'] as const;
 

@@ -10,7 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CommandInput } from '../commands';
 import { DreamError } from '../errors';
+import type { BoardPort, ResultOf } from '../port';
 import type { BoardEvent } from '../events/events';
 import { ensureBoardFolder } from './boardFolder';
 import { HubConnection, HubGone } from './client';
@@ -67,9 +69,13 @@ export interface CallOpts {
   requestId?: string;
 }
 
-export interface BoardClient {
+/** A connection to a board: the typed port, plus subscriptions and the hub role. */
+export interface BoardClient extends BoardPort {
   readonly role: Role;
   readonly onDidChangeRole: Event<Role>;
+  /** The result type follows from the command. */
+  call<C extends CommandInput>(command: C, opts?: CallOpts): Promise<ResultOf<C>>;
+  /** A command not known statically (parsed from argv, a test's hostile input): validated by the hub, result unknown. */
   call<T = unknown>(command: unknown, opts?: CallOpts): Promise<T>;
   subscribe(afterSeq: number, onEvent: (event: BoardEvent) => void): Disposable;
   close(): Promise<void>;
@@ -142,6 +148,8 @@ class Board implements BoardClient {
     return this.establishing ?? Promise.resolve();
   }
 
+  call<C extends CommandInput>(command: C, opts?: CallOpts): Promise<ResultOf<C>>;
+  call<T = unknown>(command: unknown, opts?: CallOpts): Promise<T>;
   call<T = unknown>(command: unknown, o: CallOpts = {}): Promise<T> {
     if (this.closed) return Promise.reject(new DreamError('unavailable', 'This board connection is closed.'));
     const requestId = o.requestId ?? randomUUID();

@@ -2,11 +2,10 @@
  * Keeping a claim alive while a driver works (heartbeats renew the lease), and waiting without
  * busy-polling (a sleep that board events or a stop cut short).
  */
-import type { CommandInput } from '../commands';
+import type { BoardPort } from '../port';
 
-export interface LoopBoard {
-  call(command: CommandInput, opts?: { actor?: string }): Promise<unknown>;
-}
+/** The loop reaches the board through the one typed port. */
+export type LoopBoard = BoardPort;
 
 export const codeOf = (err: unknown): string | undefined => (err as { code?: string } | undefined)?.code;
 

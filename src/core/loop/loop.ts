@@ -8,9 +8,12 @@
  * incident.
  */
 import path from 'node:path';
+import { hasWorkEvidence } from '../board/evidence';
 import type { Message, Task, TaskHistoryEntry } from '../board/model';
 import { ACTIVE_STATUSES } from '../board/transitions';
+import type { CommandInput } from '../commands';
 import { DreamError } from '../errors';
+import type { ResultOf } from '../port';
 import type { Checkpoint, CheckpointStep, TelemetryKind, TelemetryRow } from './boardCommands';
 import { backoffMs, classifyError, classifyOutcome, type Classified } from './classify';
 import type { AgentConfig } from './config';
@@ -117,8 +120,8 @@ export class AgentLoop {
     this.o.log?.(line);
   }
 
-  private call<T = unknown>(command: Parameters<LoopBoard['call']>[0]): Promise<T> {
-    return this.o.board.call(command, { actor: this.id }) as Promise<T>;
+  private call<C extends CommandInput>(command: C): Promise<ResultOf<C>> {
+    return this.o.board.call(command, { actor: this.id });
   }
 
   /** Stop taking new tasks; the current one finishes. */
@@ -194,11 +197,11 @@ export class AgentLoop {
 
   /** A loop host that died left a recovery point: pick the task up where it was. */
   private async resume(): Promise<void> {
-    const cp = await this.call<Checkpoint | null>({ type: 'loop.checkpoint.get', agentId: this.id });
+    const cp = await this.call({ type: 'loop.checkpoint.get', agentId: this.id });
     if (!cp) return;
     let shown: { task: Task } | undefined;
     try {
-      shown = await this.call<{ task: Task }>({ type: 'task.show', taskId: cp.taskId });
+      shown = await this.call({ type: 'task.show', taskId: cp.taskId });
     } catch (err) {
       if (codeOf(err) !== 'not_found') throw err;
     }
@@ -318,7 +321,7 @@ export class AgentLoop {
 
   private async lastEntry(taskId: string): Promise<TaskHistoryEntry | undefined> {
     try {
-      const shown = await this.call<{ history: TaskHistoryEntry[] }>({ type: 'task.show', taskId });
+      const shown = await this.call({ type: 'task.show', taskId });
       return shown.history[shown.history.length - 1];
     } catch {
       return undefined;
@@ -354,7 +357,7 @@ export class AgentLoop {
         step = 'executed';
         continue;
       }
-      const current = await this.call<{ task: Task }>({ type: 'task.show', taskId: task.id });
+      const current = await this.call({ type: 'task.show', taskId: task.id });
       if (!(ACTIVE_STATUSES.includes(current.task.status) && current.task.lease?.token === token)) {
         return agentMoved() || (await this.lastEntry(task.id))?.actor === this.id ? this.afterAgentMoved(current.task, data) : { end: 'lost' };
       }
@@ -418,13 +421,13 @@ export class AgentLoop {
   private async promptFor(task: Task, run: number, feedback: string[]): Promise<string> {
     const deps = await Promise.all(
       task.dependsOn.map((id) =>
-        this.call<{ task: Task }>({ type: 'task.show', taskId: id }).then(
+        this.call({ type: 'task.show', taskId: id }).then(
           (s) => ({ id, title: s.task.title, summary: s.task.resultSummary }),
           () => ({ id, title: '(not found)', summary: null }),
         ),
       ),
     );
-    const messages = await this.call<Message[]>({ type: 'mail.inbox', recipient: this.id, limit: 10 }).catch(() => [] as Message[]);
+    const messages = await this.call({ type: 'mail.inbox', recipient: this.id, limit: 10 }).catch(() => [] as Message[]);
     return buildPrompt(
       {
         task,
@@ -444,8 +447,8 @@ export class AgentLoop {
 
   /** One run of the driver, watched for stalls and drift while it goes. */
   private async execute(task: Task, token: number, data: CpData, outer: AbortController): Promise<ExecResult> {
-    task = (await this.call<{ task: Task }>({ type: 'task.show', taskId: task.id })).task;
-    if (task.status === 'claimed') task = await this.call<Task>({ type: 'task.start', taskId: task.id, token });
+    task = (await this.call({ type: 'task.show', taskId: task.id })).task;
+    if (task.status === 'claimed') task = await this.call({ type: 'task.start', taskId: task.id, token });
     data.runs = (data.runs ?? 0) + 1;
     const prompt = await this.promptFor(task, data.runs, data.feedback);
     await this.save(task, token, 'executing', data);
@@ -485,7 +488,7 @@ export class AgentLoop {
     let outcome: DriverOutcome;
     const t0 = this.now();
     // The agent process reports with a credential of its own, scoped to this agent and this task.
-    const credential = await this.call<{ id: string; token: string }>({
+    const credential = await this.call({
       type: 'credential.issue',
       agent: this.id,
       taskId: task.id,
@@ -549,14 +552,14 @@ export class AgentLoop {
   private async waitForReport(taskId: string, token: number, signal: AbortSignal): Promise<Task['status']> {
     for (;;) {
       if (signal.aborted) throw new DreamError('conflict', 'stopped waiting for the report');
-      const t = await this.call<{ task: Task }>({ type: 'task.show', taskId }).catch(() => undefined);
+      const t = await this.call({ type: 'task.show', taskId }).catch(() => undefined);
       if (t && !(ACTIVE_STATUSES.includes(t.task.status) && t.task.lease?.token === token)) return t.task.status;
       await (this.o.waker?.wait(1_000, signal) ?? sleep(1_000, signal));
     }
   }
 
   private async incidentsFor(taskId: string): Promise<number> {
-    const rows = await this.call<TelemetryRow[]>({ type: 'loop.telemetry.list', taskId, kind: 'incident', limit: 1_000 }).catch(() => [] as TelemetryRow[]);
+    const rows = await this.call({ type: 'loop.telemetry.list', taskId, kind: 'incident', limit: 1_000 }).catch(() => [] as TelemetryRow[]);
     return rows.length;
   }
 
@@ -633,7 +636,7 @@ export class AgentLoop {
 
   /** The work failed: record it, and put it back on the board while attempts remain. */
   private async failAndRetry(task: Task, token: number, reason: string, evidence: Task['evidence']): Promise<Step> {
-    const failed = await this.call<Task>({ type: 'task.fail', taskId: task.id, token, reason: reason.slice(0, 1_990), evidence: evidence.slice(0, 100) });
+    const failed = await this.call({ type: 'task.fail', taskId: task.id, token, reason: reason.slice(0, 1_990), evidence: evidence.slice(0, 100) });
     await this.o.hooks?.afterStep?.('transitioned', task.id);
     if (failed.attempts < failed.maxAttempts) {
       const wait = backoffMs(failed.attempts - 1, this.o.backoffBaseMs);
@@ -678,7 +681,7 @@ export class AgentLoop {
 
   /** The agent moved the task itself (through the CLI). Check its claim the way the loop checks its own. */
   private async afterAgentMoved(task: Task, data: CpData): Promise<Step> {
-    const shown = await this.call<{ task: Task }>({ type: 'task.show', taskId: task.id });
+    const shown = await this.call({ type: 'task.show', taskId: task.id });
     const t = shown.task;
     if (t.status === 'failed' || t.status === 'blocked') {
       if (t.status === 'failed' && t.attempts < t.maxAttempts) {
@@ -692,7 +695,7 @@ export class AgentLoop {
     const scope = taskScope(t);
     const outside = outOfScope(changed, scope);
     const reported = t.evidence.slice(data.evidenceAtClaim);
-    const hasWork = reported.some((e) => e.kind !== 'note' && e.kind !== 'log') || changed.some((f) => !f.startsWith('.dreamos/'));
+    const hasWork = hasWorkEvidence(reported) || changed.some((f) => !f.startsWith('.dreamos/'));
     if (!outside.length && hasWork) return { end: 'done', detail: `${this.name} reported it ${t.status}` };
     const kind: IncidentKind = outside.length ? 'out-of-scope' : 'ack-without-evidence';
     const reason = outside.length ? `${this.name} marked the task ${t.status} but changed files outside its scope: ${outside.slice(0, 10).join(', ')}` : `${this.name} marked the task ${t.status} without evidence of work`;

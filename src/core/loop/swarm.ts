@@ -15,7 +15,7 @@ import os from 'node:os';
 import type { Agent, Task } from '../board/model';
 import { DreamError } from '../errors';
 import type { BoardEvent } from '../events/events';
-import { describeHost, SWARM_TTL_MS, type AgentControlResult, type AgentDesire, type SwarmHost, type SwarmState } from './boardCommands';
+import { describeHost, SWARM_TTL_MS, type AgentDesire, type SwarmHost, type SwarmState } from './boardCommands';
 import { instanceNames, type AgentConfig, type SwarmConfig } from './config';
 import type { AgentDriver, CheckRunner, DriverFactory, WorkspaceProbe } from './driver';
 import { codeOf, sleep, Waker, type LoopBoard } from './lease';
@@ -265,10 +265,10 @@ export class Swarm {
    * checks it is still the one that was seen).
    */
   private async claim(start: string[]): Promise<SwarmState> {
-    const seen = (await this.o.board.call({ type: 'swarm.state' })) as SwarmState;
+    const seen = await this.o.board.call({ type: 'swarm.state' });
     const h = seen.host;
     const gone = h && h.loopId !== this.loopId && h.hostname === os.hostname() && h.pid !== process.pid && !pidAlive(h.pid);
-    return (await this.o.board.call(
+    return await this.o.board.call(
       {
         type: 'swarm.claim',
         host: { loopId: this.loopId, pid: process.pid, hostname: os.hostname() },
@@ -278,7 +278,7 @@ export class Swarm {
         ...(gone ? { takeOver: h.loopId } : {}),
       },
       { actor: 'swarm' },
-    )) as SwarmState;
+    );
   }
 
   private get ttlMs(): number {
@@ -350,16 +350,16 @@ export class Swarm {
   private async ensureAgent(name: string, cfg: AgentConfig): Promise<Agent> {
     let agent: Agent | undefined;
     try {
-      agent = (await this.o.board.call({ type: 'agent.show', agent: name })) as Agent;
+      agent = await this.o.board.call({ type: 'agent.show', agent: name });
     } catch (err) {
       if (codeOf(err) !== 'not_found') throw err;
     }
     const config = { managedBy: 'swarm', driver: cfg.driver, ...('command' in cfg ? { command: cfg.command } : {}) };
-    if (!agent) return (await this.o.board.call({ type: 'agent.register', name, capabilities: cfg.capabilities, driver: cfg.driver, config }, { actor: 'swarm' })) as Agent;
+    if (!agent) return await this.o.board.call({ type: 'agent.register', name, capabilities: cfg.capabilities, driver: cfg.driver, config }, { actor: 'swarm' });
     if (agent.status === 'retired') throw new DreamError('conflict', `the board agent ${name} is retired; rename it in agents.json or unretire it.`);
     const same = agent.driver === cfg.driver && JSON.stringify([...agent.capabilities].sort()) === JSON.stringify([...new Set(cfg.capabilities)].sort());
     if (same) return agent;
-    return (await this.o.board.call({ type: 'agent.update', agent: agent.id, patch: { capabilities: cfg.capabilities, driver: cfg.driver, config } }, { actor: 'swarm' })) as Agent;
+    return await this.o.board.call({ type: 'agent.update', agent: agent.id, patch: { capabilities: cfg.capabilities, driver: cfg.driver, config } }, { actor: 'swarm' });
   }
 
   private launch(p: { name: string; cfg: AgentConfig; agent: Agent; driver: AgentDriver; template: Template; rules: () => Promise<string> }, restarts = 0): void {
@@ -406,7 +406,7 @@ export class Swarm {
   private async watchBoard(): Promise<void> {
     if (this.o.board.subscribe) {
       try {
-        const info = (await this.o.board.call({ type: 'board.info' })) as { latestSeq: number };
+        const info = await this.o.board.call({ type: 'board.info' });
         this.sub = this.o.board.subscribe(info.latestSeq, (e) => {
           if (e.type.startsWith('task.')) this.waker.wake();
         });
@@ -438,9 +438,9 @@ export class Swarm {
     let s: SwarmState;
     try {
       if (Date.now() - this.lastBeat >= this.ttlMs / 4) {
-        s = (await this.o.board.call({ type: 'swarm.heartbeat', loopId: this.loopId, agents: this.hostAgents() }, { actor: 'swarm' })) as SwarmState;
+        s = await this.o.board.call({ type: 'swarm.heartbeat', loopId: this.loopId, agents: this.hostAgents() }, { actor: 'swarm' });
         this.lastBeat = Date.now();
-      } else s = (await this.o.board.call({ type: 'swarm.state' })) as SwarmState;
+      } else s = await this.o.board.call({ type: 'swarm.state' });
     } catch (err) {
       if (codeOf(err) === 'conflict') return this.lost((err as Error).message);
       this.log(`could not read the swarm state: ${(err as Error).message}`);
@@ -612,7 +612,7 @@ export async function controlAgent(
   desired: 'running' | 'stopped',
   opts: { reason: string; local?: Swarm | undefined },
 ): Promise<AgentControlOutcome> {
-  const r = (await board.call({ type: 'swarm.agent', agent: ref, desired, reason: opts.reason })) as AgentControlResult;
+  const r = await board.call({ type: 'swarm.agent', agent: ref, desired, reason: opts.reason });
   const name = r.agent;
   const base = { agent: name, desired, holder: r.holder };
   const local = opts.local;

@@ -13,6 +13,7 @@
  */
 import path from 'node:path';
 import type { CommandInput } from '../commands';
+import type { BoardPort } from '../port';
 import { DreamError } from '../errors';
 import { applyProposal, findConflicts, nodeWriter, validateInScratch, type FileWriter } from './apply';
 import { readCheckFile, type CheckSpec } from './checks';
@@ -32,9 +33,7 @@ export interface ProposalWorkspace {
   onOutput?: (chunk: string) => void;
 }
 
-interface Caller {
-  call(command: CommandInput): Promise<unknown>;
-}
+type Caller = BoardPort;
 
 export interface ApprovalOptions {
   override?: boolean;
@@ -59,9 +58,9 @@ export async function boardWorkspace(root: string, boardDir: string): Promise<Pr
 }
 
 /** Records a failure on the board; when even that fails, the person hears both. */
-async function record(board: Caller, command: CommandInput, failure: string): Promise<Proposal> {
+async function record(board: Caller, command: Extract<CommandInput, { type: 'proposal.validationError' | 'proposal.applyFailed' }>, failure: string): Promise<Proposal> {
   try {
-    return (await board.call(command)) as Proposal;
+    return await board.call(command);
   } catch (err) {
     throw new DreamError('unavailable', `${failure} Recording that on the board failed too (${messageOf(err)}); check the board with \`dreamos proposal show\` and try again.`);
   }
@@ -89,7 +88,7 @@ export async function validateProposal(board: Caller, ws: ProposalWorkspace, pro
     await record(board, { type: 'proposal.validationError', proposalId, error: message.slice(0, 5_000) }, failure);
     throw new DreamError(err instanceof DreamError ? err.code : 'internal', `${failure} The proposal is back for review with its checks failed: fix the cause and use Check Again, approve it with an override, or reject it.`, { proposalId });
   }
-  return (await board.call({ type: 'proposal.recordValidation', proposalId, results })) as Proposal;
+  return await board.call({ type: 'proposal.recordValidation', proposalId, results });
 }
 
 /**
@@ -117,28 +116,28 @@ export async function applyApproved(board: Caller, ws: ProposalWorkspace, prop: 
     throw new DreamError(err instanceof DreamError ? err.code : 'internal', `${failure} The proposal is back for review: approve it again once that is fixed, or reject it.`, { proposalId });
   }
   if (outcome.conflicts.length) {
-    const conflicted = (await board.call({ type: 'proposal.markConflicted', proposalId, detail: `changed since the proposal: ${outcome.conflicts.join(', ')}` })) as Proposal;
+    const conflicted = await board.call({ type: 'proposal.markConflicted', proposalId, detail: `changed since the proposal: ${outcome.conflicts.join(', ')}` });
     return { result: 'conflicted', proposal: conflicted, conflicts: outcome.conflicts };
   }
   if (outcome.rolledBack) {
     const failed = outcome.checks.filter((c) => !c.ok).map((c) => c.name);
-    const rolled = (await board.call({ type: 'proposal.markRolledBack', proposalId, detail: `post-apply checks failed (${failed.join(', ')}); rolled back` })) as Proposal;
+    const rolled = await board.call({ type: 'proposal.markRolledBack', proposalId, detail: `post-apply checks failed (${failed.join(', ')}); rolled back` });
     return { result: 'rolled_back', proposal: rolled, failed };
   }
-  const applied = (await board.call({ type: 'proposal.markApplied', proposalId, detail: `applied ${via}` })) as Proposal;
+  const applied = await board.call({ type: 'proposal.markApplied', proposalId, detail: `applied ${via}` });
   return { result: 'applied', proposal: applied };
 }
 
 /** The approval every host runs: pre-apply checks, approve, apply, post-apply checks with rollback. */
 export async function approveWithChecks(board: Caller, ws: ProposalWorkspace, proposalId: string, opts: ApprovalOptions): Promise<ApprovalResult> {
-  let prop = (await board.call({ type: 'proposal.show', proposalId })) as Proposal;
+  let prop = await board.call({ type: 'proposal.show', proposalId });
   if (ws.checks?.length && prop.validation.state === 'none') prop = await validateProposal(board, ws, prop, opts);
   let override = opts.override === true;
   if (prop.validation.state === 'failed' && !override && opts.confirmOverride) {
     if (!(await opts.confirmOverride(prop, prop.validation.results.filter((r) => !r.ok)))) return { result: 'not_approved', proposal: prop };
     override = true;
   }
-  prop = (await board.call({ type: 'proposal.approve', proposalId, override })) as Proposal;
+  prop = await board.call({ type: 'proposal.approve', proposalId, override });
   return applyApproved(board, ws, prop, opts.via);
 }
 
@@ -160,16 +159,16 @@ export async function approveAndApply(board: Caller, ws: ProposalWorkspace, prop
  * conflicted. Then the pre-apply checks run again, which also finishes a validation a host left.
  */
 export async function checkAgain(board: Caller, ws: ProposalWorkspace, proposalId: string, opts: Pick<ApprovalOptions, 'aroundChecks'> = {}): Promise<{ proposal: Proposal; conflicts: string[] }> {
-  let prop = (await board.call({ type: 'proposal.show', proposalId })) as Proposal;
+  let prop = await board.call({ type: 'proposal.show', proposalId });
   if (prop.status !== 'pending' && prop.status !== 'validating' && prop.status !== 'conflicted') {
     throw new DreamError('invalid_transition', `Proposal ${proposalId} is ${prop.status.replace('_', ' ')}: there is nothing to check again.`, { proposalId, status: prop.status });
   }
   const conflicts = await findConflicts(ws.root, prop.files);
   if (conflicts.length) {
-    if (prop.status !== 'conflicted') prop = (await board.call({ type: 'proposal.markConflicted', proposalId, detail: `changed since the proposal: ${conflicts.join(', ')}` })) as Proposal;
+    if (prop.status !== 'conflicted') prop = await board.call({ type: 'proposal.markConflicted', proposalId, detail: `changed since the proposal: ${conflicts.join(', ')}` });
     return { proposal: prop, conflicts };
   }
-  if (prop.status === 'conflicted') prop = (await board.call({ type: 'proposal.reopen', proposalId, detail: 'checked again: every file matches the version the proposal was made against' })) as Proposal;
+  if (prop.status === 'conflicted') prop = await board.call({ type: 'proposal.reopen', proposalId, detail: 'checked again: every file matches the version the proposal was made against' });
   if (ws.checks?.length) prop = await validateProposal(board, ws, prop, opts);
   return { proposal: prop, conflicts: [] };
 }

@@ -41,7 +41,7 @@ export const PROPOSAL_READ_ONLY = ['proposal.list', 'proposal.show'] as const;
 type Cmd = z.infer<(typeof PROPOSAL_COMMANDS)[number]>;
 type H<K extends Cmd['type']> = (ctx: BoardContext, c: Extract<Cmd, { type: K }>) => unknown;
 
-export const PROPOSAL_HANDLERS: { [K in Cmd['type']]: H<K> } = {
+export const PROPOSAL_HANDLERS = {
   'proposal.submit': (ctx, { type: _t, ...c }) => submitProposal(ctx, c),
   'proposal.list': (ctx, c) => listProposals(ctx.tx, c.status),
   'proposal.show': (ctx, c) => getProposal(ctx.tx, c.proposalId),
@@ -65,4 +65,4 @@ export const PROPOSAL_HANDLERS: { [K in Cmd['type']]: H<K> } = {
   'proposal.applyFailed': (ctx, c) => recordApplyFailure(ctx, c.proposalId, c.error),
   'proposal.reopen': (ctx, c) => reopenProposal(ctx, c.proposalId, c.detail),
   'proposal.markRolledBack': (ctx, c) => transitionProposal(ctx, c.proposalId, 'rolled_back', c.detail),
-};
+} satisfies { [K in Cmd['type']]: H<K> };

@@ -80,3 +80,6 @@ export interface Proposal {
   updatedAt: number;
   audit: ProposalAudit[];
 }
+
+/** A proposal as listed (`proposal.list`): everything but its audit trail. */
+export type ProposalSummary = Omit<Proposal, 'audit'>;

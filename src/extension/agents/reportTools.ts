@@ -11,11 +11,10 @@ import type * as vscode from 'vscode';
 import { z } from 'zod';
 import { Evidence, Id } from '../../core/board/model';
 import type { CommandInput } from '../../core/commands';
+import type { BoardPort } from '../../core/port';
 import { DreamError } from '../../core/errors';
 
-export interface ReportBoard {
-  call(command: CommandInput, opts?: { actor?: string }): Promise<unknown>;
-}
+export type ReportBoard = BoardPort;
 
 export type ToolApi = Pick<typeof vscode, 'LanguageModelToolResult' | 'LanguageModelTextPart'> & { lm?: Pick<typeof vscode.lm, 'registerTool'> };
 

@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import type { Proposal } from '../../core/proposals/model';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 import { parseProposalUri } from './proposalUri';
@@ -17,7 +16,7 @@ export class ProposalDocuments extends Disposable implements vscode.TextDocument
     const ref = parseProposalUri(uri);
     if (!ref) return '// Dream.OS: this proposal link is malformed.';
     if (ref.side === 'base') return '';
-    const p = await this.session.call<Proposal>({ type: 'proposal.show', proposalId: ref.proposalId });
+    const p = await this.session.call({ type: 'proposal.show', proposalId: ref.proposalId });
     const file = p.files.find((f) => f.path === ref.path);
     if (!file) return `// Dream.OS: proposal ${ref.proposalId} does not change ${ref.path}.`;
     return file.content ?? '';

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import type { Proposal, ProposalFile } from '../../core/proposals/model';
+import type { Proposal, ProposalFile, ProposalSummary } from '../../core/proposals/model';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 import { escapeMd } from '../views/tasksView';
 import { parseProposalUri } from './proposalUri';
 
-export type ProposalNode = { kind: 'proposal'; proposal: Proposal } | { kind: 'file'; proposal: Proposal; file: ProposalFile };
+export type ProposalNode = { kind: 'proposal'; proposal: ProposalSummary } | { kind: 'file'; proposal: ProposalSummary; file: ProposalFile };
 
 const ICON: Record<Proposal['status'], [string, string?]> = {
   pending: ['git-pull-request', 'charts.blue'],

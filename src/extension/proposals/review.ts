@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { restoreRecoveryPoint, type FileWriter } from '../../core/proposals/apply';
 import { approveWithChecks, checkAgain as checkProposalAgain, type ApprovalOptions, type ProposalWorkspace } from '../../core/proposals/approval';
 import { CheckList, type CheckSpec } from '../../core/proposals/checks';
-import type { Proposal } from '../../core/proposals/model';
+import type { Proposal, ProposalSummary } from '../../core/proposals/model';
 import { DreamError } from '../../core/errors';
 import type { BoardSession } from '../boardSession';
 import type { ProposalNode } from './proposalsView';
@@ -39,10 +39,10 @@ async function resolveProposal(ctx: ReviewContext, arg: unknown, statuses: reado
     }
     id = (await vscode.window.showQuickPick(open.map((p) => ({ label: p.title, description: `${p.files.length} files · ${p.id}`, id: p.id })), { placeHolder: 'Which proposal?' }))?.id;
   }
-  return id ? ctx.session.call<Proposal>({ type: 'proposal.show', proposalId: id }) : undefined;
+  return id ? ctx.session.call({ type: 'proposal.show', proposalId: id }) : undefined;
 }
 
-export async function openProposalFile(ctx: ReviewContext, p: Proposal, filePath: string): Promise<void> {
+export async function openProposalFile(ctx: ReviewContext, p: ProposalSummary, filePath: string): Promise<void> {
   const f = p.files.find((x) => x.path === filePath);
   if (!f) return;
   const left = f.op === 'create' ? proposalUri(p.id, f.path, 'base') : vscode.Uri.file(path.join(ctx.root(), ...f.path.split('/')));
@@ -186,7 +186,7 @@ export async function reject(ctx: ReviewContext, arg: unknown, reasonArg?: strin
   if (!p) return undefined;
   const reason = reasonArg ?? (await vscode.window.showInputBox({ title: `Reject "${p.title}"`, prompt: 'Why? The agent gets this in its mailbox.', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Give the agent a reason it can act on.') }));
   if (!reason) return undefined;
-  const out = await ctx.session.call<Proposal>({ type: 'proposal.reject', proposalId: p.id, reason });
+  const out = await ctx.session.call({ type: 'proposal.reject', proposalId: p.id, reason });
   await closeProposalEditors(p.id);
   return out;
 }
@@ -212,7 +212,7 @@ export async function rollback(ctx: ReviewContext, arg: unknown): Promise<Propos
     if (pick !== 'Roll Back Anyway') return undefined;
     files = await restoreRecoveryPoint(ctx.root(), ctx.session.boardDir, id, workspaceEditWriter, { force: true });
   }
-  const p = await ctx.session.call<Proposal>({ type: 'proposal.markRolledBack', proposalId: id, detail: `restored ${files.length} file(s) from the recovery point` });
+  const p = await ctx.session.call({ type: 'proposal.markRolledBack', proposalId: id, detail: `restored ${files.length} file(s) from the recovery point` });
   void vscode.window.showInformationMessage(`Dream.OS rolled back "${p.title}": ${files.join(', ')} restored.`);
   return p;
 }

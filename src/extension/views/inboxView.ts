@@ -1,15 +1,15 @@
 import * as vscode from 'vscode';
 import type { Agent, Message, Task } from '../../core/board/model';
 import { taskContextValue } from '../../core/board/actions';
-import type { Proposal } from '../../core/proposals/model';
+import type { ProposalSummary } from '../../core/proposals/model';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 import { escapeMd } from './tasksView';
 
 /** Everything that waits for the person, newest first within each kind. */
-export type InboxNode = { kind: 'message'; message: Message } | { kind: 'proposal'; proposal: Proposal } | { kind: 'task'; task: Task } | { kind: 'agent'; agent: Agent };
+export type InboxNode = { kind: 'message'; message: Message } | { kind: 'proposal'; proposal: ProposalSummary } | { kind: 'task'; task: Task } | { kind: 'agent'; agent: Agent };
 
-export function needsYou(s: { tasks: Task[]; agents: Agent[]; humanInbox: Message[]; proposals: Proposal[] }): InboxNode[] {
+export function needsYou(s: { tasks: Task[]; agents: Agent[]; humanInbox: Message[]; proposals: ProposalSummary[] }): InboxNode[] {
   return [
     ...s.humanInbox.map((message) => ({ kind: 'message', message }) as const),
     ...s.proposals.filter((p) => p.status === 'pending' || p.status === 'conflicted').map((proposal) => ({ kind: 'proposal', proposal }) as const),

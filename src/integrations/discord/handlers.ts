@@ -4,19 +4,18 @@
  * not know which transport (gateway or HTTP endpoint) carried the interaction.
  */
 import { canDo, commandForAction } from '../../core/board/actions';
-import { priorityName, type Agent, type Task, type TaskHistoryEntry } from '../../core/board/model';
+import { priorityName, type Task } from '../../core/board/model';
 import type { CommandInput } from '../../core/commands';
+import type { BoardPort } from '../../core/port';
 import type { BoardEvent } from '../../core/events/events';
 import type { SwarmState } from '../../core/loop/boardCommands';
-import type { Proposal } from '../../core/proposals/model';
 import { rejectModal, type ButtonAction } from './components';
 import { inline, type ActionRow, type InteractionResponse, type Invoker } from './payloads';
 import { approveAndApply, type ProposalWorkspace } from './proposals';
 import type { Invocation, SlashName } from './slashCommands';
 
 /** The board as Discord needs it: the hub client, the extension's connection and the test board all fit. */
-export interface DiscordBoard {
-  call(command: CommandInput, opts?: { actor?: string }): Promise<unknown>;
+export interface DiscordBoard extends BoardPort {
   subscribe(afterSeq: number, onEvent: (e: BoardEvent) => void): { dispose(): void };
 }
 
@@ -40,7 +39,7 @@ export function actorOf(who: Invoker): string {
   return `human:discord:${name}`;
 }
 
-const call = <T>(ctx: HandlerContext, command: CommandInput) => ctx.board.call(command, { actor: actorOf(ctx.who) }) as Promise<T>;
+const call = <C extends CommandInput>(ctx: HandlerContext, command: C) => ctx.board.call(command, { actor: actorOf(ctx.who) });
 const say = (content: string, ephemeral = false): Reply => ({ kind: 'message', content, ephemeral });
 
 const OPEN: Task['status'][] = ['waiting', 'ready', 'claimed', 'running', 'review', 'blocked', 'failed'];
@@ -52,7 +51,7 @@ function taskLine(t: Task, names: Map<string, string>): string {
 }
 
 async function agentNames(ctx: HandlerContext): Promise<Map<string, string>> {
-  const agents = await call<Agent[]>(ctx, { type: 'agent.list' });
+  const agents = await call(ctx, { type: 'agent.list' });
   return new Map(agents.map((a) => [a.id, a.name]));
 }
 
@@ -67,10 +66,10 @@ const time = (at: number) => new Date(at).toISOString().slice(11, 19);
 export const SLASH_HANDLERS: { [K in SlashName]: (ctx: HandlerContext, args: Extract<Invocation, { name: K }>['args']) => Promise<Reply> } = {
   async status(ctx) {
     const [info, agents, swarm, waiting] = await Promise.all([
-      call<{ tasks: number; byStatus: Record<string, number> }>(ctx, { type: 'board.info' }),
-      call<Agent[]>(ctx, { type: 'agent.list' }),
-      call<SwarmState>(ctx, { type: 'swarm.state' }),
-      call<Proposal[]>(ctx, { type: 'proposal.list', status: ['pending', 'conflicted'] }),
+      call(ctx, { type: 'board.info' }),
+      call(ctx, { type: 'agent.list' }),
+      call(ctx, { type: 'swarm.state' }),
+      call(ctx, { type: 'proposal.list', status: ['pending', 'conflicted'] }),
     ]);
     const counts = STATUS_ORDER.filter((s) => info.byStatus[s]).map((s) => `${info.byStatus[s]} ${s}`);
     const where = swarm.live && swarm.host ? ` on ${inline(swarm.host.hostname, 80)} (pid ${swarm.host.pid})` : swarm.desired === 'running' ? ' (no swarm host is running: `dreamos swarm start` or Start Swarm in the editor)' : '';
@@ -88,14 +87,14 @@ export const SLASH_HANDLERS: { [K in SlashName]: (ctx: HandlerContext, args: Ext
   },
 
   async tasks(ctx, args) {
-    const [tasks, names] = await Promise.all([call<Task[]>(ctx, { type: 'task.list', status: args.status ? [args.status] : OPEN, limit: 500 }), agentNames(ctx)]);
+    const [tasks, names] = await Promise.all([call(ctx, { type: 'task.list', status: args.status ? [args.status] : OPEN, limit: 500 }), agentNames(ctx)]);
     const what = args.status ? `${args.status} tasks` : 'open tasks';
     if (!tasks.length) return say(`No ${what}.`, true);
     return say(lines(`**${tasks.length} ${what}**`, tasks.map((t) => taskLine(t, names))), true);
   },
 
   async 'task add'(ctx, args) {
-    const task = await call<Task>(ctx, {
+    const task = await call(ctx, {
       type: 'task.add',
       title: args.title,
       ...(args.description ? { description: args.description } : {}),
@@ -106,7 +105,7 @@ export const SLASH_HANDLERS: { [K in SlashName]: (ctx: HandlerContext, args: Ext
   },
 
   async 'task show'(ctx, args) {
-    const [d, names] = await Promise.all([call<{ task: Task; history: TaskHistoryEntry[] }>(ctx, { type: 'task.show', taskId: args.id }), agentNames(ctx)]);
+    const [d, names] = await Promise.all([call(ctx, { type: 'task.show', taskId: args.id }), agentNames(ctx)]);
     const t = d.task;
     const out = [
       `**${inline(t.title)}** \`${t.id}\``,
@@ -121,10 +120,10 @@ export const SLASH_HANDLERS: { [K in SlashName]: (ctx: HandlerContext, args: Ext
 
   async claim(ctx, args) {
     if (args.task) {
-      const r = await call<{ task: Task }>(ctx, { type: 'task.claim', taskId: args.task, agentId: args.agent });
+      const r = await call(ctx, { type: 'task.claim', taskId: args.task, agentId: args.agent });
       return say(`\`${r.task.id}\` **${inline(r.task.title)}** is now ${args.agent}'s (claimed by ${inline(ctx.who.name, 60)}).`);
     }
-    const r = await call<{ task: Task } | null>(ctx, { type: 'task.claimNext', agentId: args.agent });
+    const r = await call(ctx, { type: 'task.claimNext', agentId: args.agent });
     if (!r) return say(`No ready task fits ${args.agent} (none ready, or it lacks the capabilities they require).`, true);
     return say(`${args.agent} took \`${r.task.id}\` **${inline(r.task.title)}** (claimed by ${inline(ctx.who.name, 60)}).`);
   },
@@ -134,12 +133,12 @@ export const SLASH_HANDLERS: { [K in SlashName]: (ctx: HandlerContext, args: Ext
   },
 
   async reject(ctx, args) {
-    const p = await call<Proposal>(ctx, { type: 'proposal.reject', proposalId: args.proposal, reason: args.reason });
+    const p = await call(ctx, { type: 'proposal.reject', proposalId: args.proposal, reason: args.reason });
     return say(`Proposal \`${p.id}\` **${inline(p.title)}** rejected by ${inline(ctx.who.name, 60)}: ${inline(args.reason, 300)}`);
   },
 
   async message(ctx, args) {
-    const agent = await call<Agent>(ctx, { type: 'agent.show', agent: args.agent });
+    const agent = await call(ctx, { type: 'agent.show', agent: args.agent });
     const subject = inline(args.text.split('\n')[0] ?? args.text, 120) || 'Message from Discord';
     await call(ctx, { type: 'mail.send', from: actorOf(ctx.who), to: { kind: 'agent', id: agent.id }, subject, body: args.text, priority: 'high' });
     return say(`Message sent to ${agent.name}. Agents read their mail between steps.`, true);
@@ -156,7 +155,7 @@ export const SLASH_HANDLERS: { [K in SlashName]: (ctx: HandlerContext, args: Ext
     // Only the swarm's live holder is told to run again (checked with the write, on the board): /resume never starts a second one.
     let s: SwarmState;
     try {
-      s = await call<SwarmState>(ctx, { type: 'swarm.set', desired: 'running', reason, onlyIfHeld: true });
+      s = await call(ctx, { type: 'swarm.set', desired: 'running', reason, onlyIfHeld: true });
     } catch (err) {
       if ((err as { code?: string }).code !== 'conflict') throw err;
       return say(`Nothing resumed: ${inline((err as Error).message, 600)}`);
@@ -167,9 +166,9 @@ export const SLASH_HANDLERS: { [K in SlashName]: (ctx: HandlerContext, args: Ext
 
   async devlog(ctx, args) {
     const count = args.count ?? 15;
-    const info = await call<{ latestSeq: number }>(ctx, { type: 'board.info' });
+    const info = await call(ctx, { type: 'board.info' });
     // Heartbeats drown everything else out: skip them, reading a bit further back to fill the page.
-    const events = await call<BoardEvent[]>(ctx, { type: 'events.since', afterSeq: Math.max(0, info.latestSeq - count * 20), limit: count * 20 });
+    const events = await call(ctx, { type: 'events.since', afterSeq: Math.max(0, info.latestSeq - count * 20), limit: count * 20 });
     const shown = events.filter((e) => e.type !== 'agent.heartbeat').slice(-count);
     if (!shown.length) return say('Nothing has happened on the board yet.', true);
     return say(lines(`**Latest ${shown.length} board events**`, shown.map(describeEvent), count), true);
@@ -214,9 +213,9 @@ export async function handleButton(ctx: HandlerContext, action: ButtonAction, id
     }
     case 'retry': {
       // The button may be old: the task may have moved on since the notification.
-      const now = (await call<{ task: Task }>(ctx, { type: 'task.show', taskId: id })).task;
+      const now = (await call(ctx, { type: 'task.show', taskId: id })).task;
       if (!canDo('retry', now.status)) return { kind: 'update', content: appended(ctx, `Task \`${id}\` is ${now.status} now; there is nothing to retry.`), components: [] };
-      const t = await call<Task>(ctx, commandForAction('retry', now, `retry from Discord by ${ctx.who.name}`));
+      const t = await call(ctx, commandForAction('retry', now, `retry from Discord by ${ctx.who.name}`));
       return { kind: 'update', content: appended(ctx, `🔁 Sent back to ${t.status} by ${inline(ctx.who.name, 60)} (attempt ${t.attempts} of ${t.maxAttempts} so far).`), components: [] };
     }
   }

@@ -4,7 +4,6 @@
  * work channel when work starts, told about every step and archived when the work is over.
  * Events are handled one at a time, in order; what goes out is coalesced by the Outbox.
  */
-import type { Task } from '../../core/board/model';
 import type { BoardEvent } from '../../core/events/events';
 import type { ChannelDirectory } from './channels';
 import { buttonsFor } from './components';
@@ -49,7 +48,7 @@ export class Notifier {
 
   /** Listens from `afterSeq` on (the board's latest seq: history is not replayed into Discord). */
   async start(afterSeq?: number): Promise<void> {
-    const info = (await this.o.board.call({ type: 'board.info' })) as { latestSeq: number; byStatus: Record<string, number> };
+    const info = await this.o.board.call({ type: 'board.info' });
     this.wasIdle = isIdle(info.byStatus);
     this.lastSeq = afterSeq ?? info.latestSeq;
     this.sub = this.o.board.subscribe(this.lastSeq, (e) => {
@@ -210,7 +209,7 @@ export class Notifier {
 
   private async checkIdle(): Promise<void> {
     if (this.disposed) return;
-    const info = (await this.o.board.call({ type: 'board.info' })) as { byStatus: Record<string, number> };
+    const info = await this.o.board.call({ type: 'board.info' });
     const idle = isIdle(info.byStatus);
     if (idle && this.wasIdle === false) {
       const b = info.byStatus;
@@ -224,7 +223,7 @@ export class Notifier {
     const known = this.titles.get(taskId);
     if (known !== undefined) return known;
     try {
-      const d = (await this.o.board.call({ type: 'task.show', taskId })) as { task: Task };
+      const d = await this.o.board.call({ type: 'task.show', taskId });
       this.remember(this.titles, taskId, d.task.title);
       return d.task.title;
     } catch {
@@ -236,7 +235,7 @@ export class Notifier {
     const known = this.agentNames.get(agentId);
     if (known !== undefined) return known;
     try {
-      const a = (await this.o.board.call({ type: 'agent.show', agent: agentId })) as { name: string };
+      const a = await this.o.board.call({ type: 'agent.show', agent: agentId });
       this.remember(this.agentNames, agentId, a.name);
       return a.name;
     } catch {

@@ -6,10 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Agent } from '../../core/board/model';
 import { DreamError } from '../../core/errors';
 import { connectBoard, type HubMode } from '../../core/hub/connect';
-import { describeHost, type SwarmState, type TelemetryStats } from '../../core/loop/boardCommands';
+import { describeHost, type TelemetryStats } from '../../core/loop/boardCommands';
 import { loadSwarmConfig, type AgentConfig } from '../../core/loop/config';
 import type { DriverFactory } from '../../core/loop/driver';
 import type { LoopHooks } from '../../core/loop/loop';
@@ -136,7 +135,7 @@ export async function swarmStart(o: { dir: string; agents?: string[]; json?: boo
 export async function swarmStop(o: { dir: string; json?: boolean; io: SwarmCliIo; reason?: string }): Promise<number> {
   const board = await connectBoard({ dir: o.dir, client: `cli:${process.pid}`, hubMode: 'spawn', actor: 'human:cli' });
   try {
-    const s = await board.call<SwarmState>({ type: 'swarm.set', desired: 'stopped', reason: o.reason ?? 'dreamos swarm stop' });
+    const s = await board.call({ type: 'swarm.set', desired: 'stopped', reason: o.reason ?? 'dreamos swarm stop' });
     const where = s.host && s.live ? ` (${s.host.loopId}, pid ${s.host.pid} on ${s.host.hostname})` : '';
     o.io.out(o.json ? JSON.stringify(s) : where ? `Asked the swarm${where} to stop: running agents release their tasks within a few seconds.` : 'No swarm host is running on this board; it is marked stopped.');
     return 0;
@@ -150,9 +149,9 @@ export async function swarmStatus(o: { dir: string; json?: boolean; io: SwarmCli
   const board = await connectBoard({ dir: o.dir, client: `cli:${process.pid}`, hubMode: 'spawn', actor: 'human:cli' });
   try {
     const [state, agents, telemetry] = await Promise.all([
-      board.call<SwarmState>({ type: 'swarm.state' }),
-      board.call<Agent[]>({ type: 'agent.list' }),
-      board.call<{ agents: ({ agentId: string; name: string } & TelemetryStats)[]; loops: ({ loopId: string } & TelemetryStats)[]; total: TelemetryStats }>({ type: 'loop.telemetry.summary' }),
+      board.call({ type: 'swarm.state' }),
+      board.call({ type: 'agent.list' }),
+      board.call({ type: 'loop.telemetry.summary' }),
     ]);
     if (o.json) {
       o.io.out(JSON.stringify({ state, agents, telemetry }));

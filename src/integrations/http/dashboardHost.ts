@@ -12,7 +12,7 @@
  */
 import { actionLabel, actionsFor, commandForAction } from '../../core/board/actions';
 import type { Agent, Task } from '../../core/board/model';
-import type { CommandInput } from '../../core/commands';
+import type { BoardPort } from '../../core/port';
 import { DreamError } from '../../core/errors';
 import type { BoardEvent } from '../../core/events/events';
 import { controlAgent } from '../../core/loop/swarm';
@@ -30,12 +30,10 @@ import {
   type ParsedClientMessage,
   type StateMessage,
   type TaskCard,
-  type TaskDetails,
 } from '../../protocol/dashboard';
 
 /** What the dashboard needs from a board connection (the hub client and BoardConnection satisfy it). */
-export interface BoardLink {
-  call(command: CommandInput): Promise<unknown>;
+export interface BoardLink extends BoardPort {
   subscribe(afterSeq: number, onEvent: (e: BoardEvent) => void): { dispose(): void };
   readonly role: string;
   /** The hub client has it: after a takeover this window may have become the hub. */
@@ -91,7 +89,7 @@ const card = async (p: Promise<unknown>) => toTaskCard((await p) as Task);
 /** One small handler per request; each is one board command. */
 const HANDLERS: { [A in DashboardRequest['action']]: Handler<A> } = {
   'task.show': async (l, r) => {
-    const d = (await l.call({ type: 'task.show', taskId: r.taskId })) as { task: Task } & Omit<TaskDetails, 'task'>;
+    const d = await l.call({ type: 'task.show', taskId: r.taskId });
     // The fencing token stays with the agent that owns the lease.
     const actions = actionsFor(d.task.status).map((action) => ({ action, label: actionLabel(action, d.task.status) }));
     return { ...d, task: { ...d.task, lease: d.task.lease ? { expiresAt: d.task.lease.expiresAt } : null }, actions };
@@ -101,14 +99,14 @@ const HANDLERS: { [A in DashboardRequest['action']]: Handler<A> } = {
   'task.cancel': (l, r) => card(l.call({ type: 'task.cancel', taskId: r.taskId, reason: r.reason || 'cancelled from the dashboard' })),
   'task.retry': async (l, r) => {
     // Unblock, retry or reopen, as the task's status asks (core/board/actions).
-    const { task } = (await l.call({ type: 'task.show', taskId: r.taskId })) as { task: Task };
+    const { task } = await l.call({ type: 'task.show', taskId: r.taskId });
     return card(l.call(commandForAction('retry', task, 'retried from the dashboard')));
   },
   'task.assign': (l, r) => card(l.call({ type: 'task.assign', taskId: r.taskId, agentId: r.agentId })),
   // Start/Stop starts or stops the agent's loop where the board's swarm runs it; with no swarm, Start is refused with what to do.
   'agent.lifecycle': async (l, r) => {
     await controlAgent(l, r.agentId, r.lifecycle === 'start' ? 'running' : 'stopped', { reason: 'from the dashboard' });
-    return (await l.call({ type: 'agent.show', agent: r.agentId })) as Agent;
+    return await l.call({ type: 'agent.show', agent: r.agentId });
   },
 };
 
@@ -277,11 +275,11 @@ export class DashboardHost {
     let cache = this.cache;
     if (!cache) {
       // latestSeq first: whatever changes while the lists are read arrives again as an event.
-      const info = (await link.call({ type: 'board.info' })) as { latestSeq: number };
+      const info = await link.call({ type: 'board.info' });
       const [tasks, agents, events] = await Promise.all([
-        link.call({ type: 'task.list' }) as Promise<Task[]>,
-        link.call({ type: 'agent.list' }) as Promise<Agent[]>,
-        link.call({ type: 'events.since', afterSeq: Math.max(0, info.latestSeq - RECENT_EVENTS), limit: RECENT_EVENTS }) as Promise<BoardEvent[]>,
+        link.call({ type: 'task.list' }),
+        link.call({ type: 'agent.list' }),
+        link.call({ type: 'events.since', afterSeq: Math.max(0, info.latestSeq - RECENT_EVENTS), limit: RECENT_EVENTS }),
       ]);
       const cards = new Map<string, TaskCard>();
       for (const t of tasks) cards.set(t.id, toTaskCard(t));
@@ -293,7 +291,7 @@ export class DashboardHost {
     if (cache.dirty.size || cache.agentsDirty) {
       const ids = [...cache.dirty];
       cache.dirty = new Set();
-      const [cards, agents] = await Promise.all([this.readCards(link, ids), cache.agentsDirty ? (link.call({ type: 'agent.list' }) as Promise<Agent[]>) : undefined]);
+      const [cards, agents] = await Promise.all([this.readCards(link, ids), cache.agentsDirty ? (link.call({ type: 'agent.list' })) : undefined]);
       cache.agentsDirty = false;
       this.upsert(cache, cards, agents);
     }
@@ -301,7 +299,7 @@ export class DashboardHost {
   }
 
   private readCards(link: BoardLink, ids: Iterable<string>): Promise<TaskCard[]> {
-    return Promise.all([...ids].map((taskId) => (link.call({ type: 'task.show', taskId }) as Promise<{ task: Task }>).then((d) => toTaskCard(d.task), () => undefined))).then((cards) => cards.filter((c): c is TaskCard => c !== undefined));
+    return Promise.all([...ids].map((taskId) => (link.call({ type: 'task.show', taskId })).then((d) => toTaskCard(d.task), () => undefined))).then((cards) => cards.filter((c): c is TaskCard => c !== undefined));
   }
 
   private upsert(cache: Cache, cards: TaskCard[], agents: Agent[] | undefined): void {
@@ -362,7 +360,7 @@ export class DashboardHost {
       if (cache.dirty.size > FULL_STATE_AFTER) this.cache = undefined;
       return;
     }
-    const [cards, agents] = await Promise.all([this.readCards(link, taskIds), agentsChanged ? (link.call({ type: 'agent.list' }) as Promise<Agent[]>) : undefined]);
+    const [cards, agents] = await Promise.all([this.readCards(link, taskIds), agentsChanged ? (link.call({ type: 'agent.list' })) : undefined]);
     if (this.cache === cache) this.upsert(cache, cards, agents);
     const latestSeq = events[events.length - 1]!.seq;
     for (const p of ready) {

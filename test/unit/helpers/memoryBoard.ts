@@ -1,4 +1,5 @@
 import { executeCommand, type CommandInput } from '../../../src/core/commands';
+import type { BoardPort, ResultOf } from '../../../src/core/port';
 import type { TransitionHook } from '../../../src/core/board/transitions';
 import { migrate } from '../../../src/core/store/migrations';
 import { loadSqlJs, SqlJsTx } from '../../../src/core/store/sqlite';
@@ -18,6 +19,10 @@ export async function memoryBoard(opts: { hooks?: TransitionHook[]; clock?: () =
     db,
     setClock(c: () => number) {
       now = c;
+    },
+    /** The board as the typed port the hosts use, answering asynchronously like a hub. */
+    port(defaultActor = 'human:test'): BoardPort {
+      return { call: async <C extends CommandInput>(command: C, o?: { actor?: string }) => this.run(command, o?.actor ?? defaultActor) as ResultOf<C> };
     },
     run<T = unknown>(command: CommandInput, actor = 'human:test'): T {
       tx.run('BEGIN');
