@@ -15,7 +15,7 @@ import { assignTask, claimNext, claimTask, expireDueLeases, ownerTransition, ren
 import { Evidence, Id, NewAgent, NewMessage, NewTask, TaskPatch, TaskStatus } from './board/model';
 import { BOARD_CONFIG_COMMANDS, BOARD_CONFIG_HANDLERS, BOARD_CONFIG_READ_ONLY, defaultLeaseMs, readBoardConfig } from './board/boardConfig';
 import { RETENTION_COMMANDS, RETENTION_HANDLERS } from './board/retention';
-import { addDependency, addTask, listTasks, removeDependency, showTask, updateTask, type BoardContext } from './board/tasks';
+import { addDependency, addTask, findTask, listTasks, removeDependency, showTask, updateTask, type BoardContext } from './board/tasks';
 import type { TransitionHook } from './board/transitions';
 import { DreamError } from './errors';
 import { latestSeq, pruneEvents, readEventsSince } from './events/events';
@@ -52,6 +52,8 @@ export const Command = z.discriminatedUnion('type', [
   cmd('task.update', { taskId: Id, patch: TaskPatch }),
   cmd('task.list', { status: z.array(TaskStatus).optional(), assignee: AgentRef.optional(), tag: z.string().optional(), parentId: Id.optional(), limit: Limit }),
   cmd('task.show', { taskId: Id }),
+  /** Several tasks at once, as task.list has them: what a client's board mirror re-reads after events. */
+  cmd('task.get', { taskIds: z.array(Id).min(1).max(1_000) }),
   cmd('task.depend', { taskId: Id, dependsOn: Id }),
   cmd('task.undepend', { taskId: Id, dependsOn: Id }),
   cmd('task.claimNext', { agentId: AgentRef, leaseMs: LeaseMs }),
@@ -99,6 +101,7 @@ export const READ_ONLY: ReadonlySet<CommandType> = new Set<CommandType>([
   'board.export',
   'task.list',
   'task.show',
+  'task.get',
   'agent.list',
   'agent.show',
   'mail.inbox',
@@ -138,6 +141,13 @@ const HANDLERS = {
   'task.update': (ctx, c) => updateTask(ctx, c.taskId, c.patch),
   'task.list': (ctx, c) => listTasks(ctx.tx, { status: c.status, assignee: c.assignee ? agentId(ctx, c.assignee) : undefined, tag: c.tag, parentId: c.parentId, limit: c.limit }),
   'task.show': (ctx, c) => showTask(ctx.tx, c.taskId),
+  // Ids not on the board come back in `missing` (a mirror drops them), never as an error.
+  'task.get': (ctx, c) => {
+    const ids = [...new Set(c.taskIds)];
+    const tasks = ids.flatMap((id) => findTask(ctx.tx, id) ?? []);
+    const found = new Set(tasks.map((t) => t.id));
+    return { tasks, missing: ids.filter((id) => !found.has(id)) };
+  },
   'task.depend': (ctx, c) => addDependency(ctx, c.taskId, c.dependsOn),
   'task.undepend': (ctx, c) => removeDependency(ctx, c.taskId, c.dependsOn),
   'task.claimNext': (ctx, c) => claimNext(ctx, agentId(ctx, c.agentId), c.leaseMs ?? defaultLeaseMs(ctx.tx)),
