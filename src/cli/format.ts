@@ -1,5 +1,6 @@
 import { priorityName, type Agent, type Message, type Task } from '../core/board/model';
 import type { BoardEvent } from '../core/events/events';
+import { formatUsage, type RunUsage } from '../core/runs/model';
 
 /** Human-readable output; `--json` prints the raw result instead. */
 export function formatTask(t: Task): string {
@@ -7,7 +8,7 @@ export function formatTask(t: Task): string {
   return `${t.id}  ${t.status.padEnd(9)} ${priorityName(t.priority).padEnd(8)} ${t.title}${owner}`;
 }
 
-export function formatTaskDetails(d: { task: Task; history: { from: string | null; to: string; at: number; actor: string; reason: string }[]; dependents: string[]; subtasks: string[] }): string {
+export function formatTaskDetails(d: { task: Task; history: { from: string | null; to: string; at: number; actor: string; reason: string }[]; dependents: string[]; subtasks: string[]; usage?: RunUsage & { agents?: (RunUsage & { agentId: string })[] } }): string {
   const t = d.task;
   const lines = [
     `${t.title}`,
@@ -22,6 +23,10 @@ export function formatTaskDetails(d: { task: Task; history: { from: string | nul
   if (t.dependsOn.length) lines.push(`  depends on: ${t.dependsOn.join(', ')}`);
   if (d.dependents.length) lines.push(`  needed by: ${d.dependents.join(', ')}`);
   if (d.subtasks.length) lines.push(`  subtasks:  ${d.subtasks.join(', ')}`);
+  if (d.usage?.runs) {
+    lines.push(`  usage:     ${formatUsage(d.usage)}`);
+    if ((d.usage.agents?.length ?? 0) > 1) for (const a of d.usage.agents!) lines.push(`    ${a.agentId}: ${formatUsage(a)}`);
+  }
   if (t.description) lines.push('', ...t.description.split('\n').map((l) => `  ${l}`));
   if (t.resultSummary) lines.push('', `  result: ${t.resultSummary}`);
   for (const e of t.evidence) lines.push(`  evidence [${e.kind}]: ${e.summary}`);

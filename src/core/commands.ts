@@ -22,6 +22,7 @@ import { latestSeq, pruneEvents, readEventsSince } from './events/events';
 import { LOOP_COMMANDS, LOOP_HANDLERS, LOOP_READ_ONLY } from './loop/boardCommands';
 import { ackMessage, inbox, pruneMessages, searchMessages, sendMessage, thread } from './mail/mailbox';
 import { PROPOSAL_COMMANDS, PROPOSAL_HANDLERS, PROPOSAL_READ_ONLY } from './proposals/boardCommands';
+import { RUN_COMMANDS, RUN_HANDLERS, RUN_READ_ONLY, usageSummary } from './runs/boardCommands';
 import type { Tx } from './store/sqlite';
 
 export interface CommandContext {
@@ -90,6 +91,7 @@ export const Command = z.discriminatedUnion('type', [
   ...AUTH_COMMANDS,
   ...LOOP_COMMANDS,
   ...PROPOSAL_COMMANDS,
+  ...RUN_COMMANDS,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;
@@ -112,6 +114,7 @@ export const READ_ONLY: ReadonlySet<CommandType> = new Set<CommandType>([
   ...AUTH_READ_ONLY,
   ...LOOP_READ_ONLY,
   ...PROPOSAL_READ_ONLY,
+  ...RUN_READ_ONLY,
 ]);
 
 export function parseCommand(raw: unknown): Command {
@@ -140,7 +143,12 @@ const HANDLERS = {
   'task.add': (ctx, { type: _t, ...input }) => addTask(ctx, input),
   'task.update': (ctx, c) => updateTask(ctx, c.taskId, c.patch),
   'task.list': (ctx, c) => listTasks(ctx.tx, { status: c.status, assignee: c.assignee ? agentId(ctx, c.assignee) : undefined, tag: c.tag, parentId: c.parentId, limit: c.limit }),
-  'task.show': (ctx, c) => showTask(ctx.tx, c.taskId),
+  // With the tokens and cost of the task's runs (src/core/runs), summed and per agent.
+  'task.show': (ctx, c) => {
+    const shown = showTask(ctx.tx, c.taskId);
+    const u = usageSummary(ctx, c.taskId);
+    return { ...shown, usage: { ...u.total, agents: u.agents } };
+  },
   // Ids not on the board come back in `missing` (a mirror drops them), never as an error.
   'task.get': (ctx, c) => {
     const ids = [...new Set(c.taskIds)];
@@ -183,6 +191,7 @@ const HANDLERS = {
   ...AUTH_HANDLERS,
   ...LOOP_HANDLERS,
   ...PROPOSAL_HANDLERS,
+  ...RUN_HANDLERS,
 } satisfies Handlers;
 
 /** What a command answers, as it arrives over the wire (a handler's undefined becomes null). */

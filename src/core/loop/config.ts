@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DreamError } from '../errors';
 import { parseJson } from '../json';
+import { DEFAULT_COMMAND, NOT_YET_PRESETS, PresetSpec, PRESETS, Price } from './presets';
 
 export const AGENTS_FILE = 'agents.json';
 
@@ -79,8 +80,49 @@ const CommandAgent = z
      * sees its own credential and the hub's socket, never hub.json, the database or the journal.
      */
     sandbox: z.enum(['none', 'bwrap']).default('none'),
+    /** Set when the entry came from a preset ("preset": "claude"): the driver builds the CLI's command line per run. */
+    preset: PresetSpec.optional(),
   })
   .strict();
+
+/**
+ * A preset entry: {"name": "claude-1", "preset": "claude", "model": "sonnet"}. It becomes a command
+ * agent running the CLI headless (./presets). `command` overrides the program (a path), `args` are
+ * extra arguments after the preset's own.
+ */
+const PresetEntry = z
+  .object({
+    ...common,
+    preset: z.enum(PRESETS),
+    model: PresetSpec.shape.model,
+    command: z.string().trim().min(1, 'the CLI to run, e.g. "claude" or a full path').optional(),
+    args: z.array(Arg).max(200).default([]),
+    env: CommandAgent.shape.env,
+    cwd: z.string().default('.'),
+    sandbox: z.enum(['none', 'bwrap']).default('none'),
+    permissionMode: PresetSpec.shape.permissionMode,
+    allowedTools: PresetSpec.shape.allowedTools,
+    codexSandbox: PresetSpec.shape.codexSandbox,
+    codexConfig: PresetSpec.shape.codexConfig,
+    price: Price.optional(),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    const claudeOnly = ['permissionMode', 'allowedTools'] as const;
+    const codexOnly = ['codexSandbox', 'codexConfig'] as const;
+    const wrong = e.preset === 'claude' ? codexOnly : claudeOnly;
+    for (const f of wrong) {
+      const v = e[f];
+      if (v !== undefined && !(Array.isArray(v) && v.length === 0)) ctx.addIssue({ code: 'custom', path: [f], message: `${f} is for the ${e.preset === 'claude' ? 'codex' : 'claude'} preset; remove it from this ${e.preset} agent` });
+    }
+  });
+
+/** The command agent a preset entry stands for (the input shape CommandAgent then validates). */
+function expandPreset(e: z.infer<typeof PresetEntry>): Record<string, unknown> {
+  const { preset, model, command, args, env, cwd, sandbox, permissionMode, allowedTools, codexSandbox, codexConfig, price, ...rest } = e;
+  const spec: z.input<typeof PresetSpec> = { kind: preset, allowedTools, codexConfig, ...(model ? { model } : {}), ...(permissionMode ? { permissionMode } : {}), ...(codexSandbox ? { codexSandbox } : {}), ...(price ? { price } : {}) };
+  return { ...rest, driver: 'command', command: command ?? DEFAULT_COMMAND[preset], args, env, cwd, sandbox, stdin: 'prompt', preset: spec };
+}
 
 const LanguageModelAgent = z
   .object({
@@ -154,14 +196,16 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     }
   });
   let message = issue.message;
-  if (issue.code === 'invalid_union' && p.length === 2 && p[0] === 'agents') message = 'driver must be "command", "language-model" or "chat-window"';
+  if (issue.code === 'invalid_union' && p.length === 2 && p[0] === 'agents') message = 'driver must be "command", "language-model" or "chat-window" (or give "preset": "claude" or "codex" instead of a driver)';
   return `${where || '(top level)'}: ${message}`;
 }
 
 /** Validates the parsed JSON of agents.json. `file` is only for messages. */
 export function parseSwarmConfig(raw: unknown, file = AGENTS_FILE): SwarmConfig {
-  const parsed = SwarmConfig.safeParse(raw);
-  const errors = parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, raw));
+  const presetErrors: string[] = [];
+  const expanded = expandPresets(raw, presetErrors);
+  const parsed = SwarmConfig.safeParse(expanded);
+  const errors = [...presetErrors, ...(parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, raw)))];
   if (parsed.success) {
     const seen = new Map<string, string>();
     parsed.data.agents.forEach((a, i) => {
@@ -176,6 +220,46 @@ export function parseSwarmConfig(raw: unknown, file = AGENTS_FILE): SwarmConfig 
     throw new DreamError('invalid_input', `${file} is not valid, so no agent was started:\n${errors.slice(0, 20).map((e) => `  ${e}`).join('\n')}\nFix the file and start the swarm again.`, { errors });
   }
   return parsed.data!;
+}
+
+/**
+ * Entries with a "preset" become the command agents they stand for; their errors are collected with
+ * the entry's place and name. Entries that do not validate are dropped from what SwarmConfig sees
+ * (their errors are already said), so the rest is still checked.
+ */
+function expandPresets(raw: unknown, errors: string[]): unknown {
+  const agents = (raw as { agents?: unknown })?.agents;
+  if (!raw || typeof raw !== 'object' || !Array.isArray(agents)) return raw;
+  const out: unknown[] = [];
+  agents.forEach((a, i) => {
+    if (!a || typeof a !== 'object' || !('preset' in a)) return void out.push(a);
+    const entry = a as Record<string, unknown>;
+    const where = `agents[${i}]${typeof entry.name === 'string' && entry.name ? ` (${entry.name})` : ''}`;
+    const preset = entry.preset;
+    if (preset === 'command') {
+      // "preset": "command" is the plain command agent.
+      const { preset: _p, ...rest } = entry;
+      return void out.push({ driver: 'command', ...rest });
+    }
+    if ('driver' in entry) return void errors.push(`${where}.driver: a preset entry has no driver (the preset sets it); remove "driver", or remove "preset" and give "command" and "args"`);
+    if (typeof preset !== 'string' || !(PRESETS as readonly string[]).includes(preset)) {
+      const later = (NOT_YET_PRESETS as readonly string[]).includes(String(preset));
+      return void errors.push(
+        `${where}.preset: ${later ? `"${String(preset)}" is not a preset yet; run it as a command agent: {"name": "...", "driver": "command", "command": "${String(preset)}", "args": [...]}` : `must be "claude", "codex" or "command", not ${JSON.stringify(preset)}`}`,
+      );
+    }
+    const parsed = PresetEntry.safeParse(entry);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const field = issue.path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('');
+        const msg = issue.code === 'unrecognized_keys' ? `${issue.message}; a ${preset} preset entry takes ${Object.keys(PresetEntry.shape).join(', ')}` : issue.message;
+        errors.push(`${where}${field}: ${msg}`);
+      }
+      return;
+    }
+    out.push(expandPreset(parsed.data));
+  });
+  return { ...(raw as object), agents: out };
 }
 
 /** Reads `<boardDir>/agents.json`. A missing file is a clear error, not an empty swarm. */

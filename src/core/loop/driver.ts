@@ -5,6 +5,7 @@
  * and src/extension; the loop only knows these shapes.
  */
 import type { Task, TaskStatus } from '../board/model';
+import type { RunEvent } from '../runs/model';
 import type { AgentConfig } from './config';
 
 export type DriverKind = AgentConfig['driver'];
@@ -30,6 +31,8 @@ export interface AgentJob {
    * agent process gets this, never the person's hub token.
    */
   readonly credential?: string;
+  /** The agent CLI's session to resume (a rerun of the same task): its id from an earlier run. */
+  readonly resume?: string;
 }
 
 export interface DriverIo {
@@ -44,6 +47,8 @@ export interface DriverIo {
    * once the agent has reported through the board (done, review, failed, blocked).
    */
   waitForReport(signal: AbortSignal): Promise<TaskStatus>;
+  /** What the agent did, parsed from a CLI's machine-readable output (preset agents): activity and transcript. */
+  event?(e: RunEvent): void;
 }
 
 export type OutcomeStatus =
@@ -66,6 +71,10 @@ export interface DriverOutcome {
   durationMs: number;
   /** A structured result the driver obtained itself (e.g. a language model's report tool). */
   result?: unknown;
+  /** The CLI's session id (preset agents), for resuming it on a rerun. */
+  sessionId?: string;
+  /** The CLI's output could not be read to its end (malformed, truncated, no result): the run is not a success. */
+  streamError?: string;
 }
 
 export interface AgentDriver {

@@ -21,7 +21,9 @@ import { changedSince, type AgentDriver, type CheckResult, type CheckRunner, typ
 import { judge, type SavedOutcome } from './evidence';
 import { attribute, type RunEntry, type RunLedger } from './ledger';
 import { codeOf, LeaseKeeper, sleep, Waker, type LoopBoard } from './lease';
-import { buildPrompt, type Template } from './prompts';
+import { buildPrompt, buildResumePrompt, type Template } from './prompts';
+import type { RunRecord } from '../runs/model';
+import { RunRecorder } from '../runs/recorder';
 import { outOfScope, taskScope } from './scope';
 import { OutputWatch, rungFor, tailOf, type IncidentKind, type Rung } from './watch';
 
@@ -81,6 +83,8 @@ interface CpData {
   pid?: number;
   outcome?: SavedOutcome;
   checks?: CheckResult[];
+  /** The agent CLI's session (preset agents): a rerun of this task resumes it. */
+  session?: string;
 }
 
 interface ExecResult {
@@ -270,6 +274,8 @@ export class AgentLoop {
       if (resumed) data = resumed.data as unknown as CpData;
       else {
         data = { baseline: await this.snapshot(), evidenceAtClaim: task.evidence.length, claimedAt: this.now(), runs: 0, retries: 0, feedback: [] };
+        const prev = await this.previousSession(task);
+        if (prev) Object.assign(data, { session: prev.id, feedback: prev.feedback ? [prev.feedback] : [] });
         await this.save(task, token, 'claimed', data);
       }
       const r = await this.advance(task, token, resumed?.step ?? 'claimed', data, ctrl, () => agentMoved);
@@ -364,9 +370,13 @@ export class AgentLoop {
       task = current.task;
       const outcome = data.outcome!;
       if (step === 'executed') {
-        const success = (outcome.status === 'exited' && outcome.exitCode === 0 && !outcome.signal) || outcome.status === 'reported';
+        const success = ((outcome.status === 'exited' && outcome.exitCode === 0 && !outcome.signal) || outcome.status === 'reported') && !outcome.streamError;
         if (!success) {
-          const s = await this.onFailure(task, token, classifyOutcome(outcome as DriverOutcome, this.name, 'command' in this.cfg ? this.cfg.command : undefined), data);
+          // Exit 0 with a broken output stream: the run's end is unknown, so it is a failed attempt.
+          const cls: Classified = outcome.streamError
+            ? { class: 'task', strategy: 'fail-retry', reason: `${this.name}'s run did not finish cleanly: ${outcome.streamError}` }
+            : classifyOutcome(outcome as DriverOutcome, this.name, 'command' in this.cfg ? this.cfg.command : undefined);
+          const s = await this.onFailure(task, token, cls, data);
           if ('next' in s) {
             step = 'claimed';
             continue;
@@ -450,7 +460,9 @@ export class AgentLoop {
     task = (await this.call({ type: 'task.show', taskId: task.id })).task;
     if (task.status === 'claimed') task = await this.call({ type: 'task.start', taskId: task.id, token });
     data.runs = (data.runs ?? 0) + 1;
-    const prompt = await this.promptFor(task, data.runs, data.feedback);
+    const preset = this.cfg.driver === 'command' ? this.cfg.preset : undefined;
+    const resume = preset ? data.session : undefined;
+    const prompt = resume ? await this.resumePromptFor(task, data.feedback) : await this.promptFor(task, data.runs, data.feedback);
     await this.save(task, token, 'executing', data);
     const ctrl = new AbortController();
     const forward = () => ctrl.abort(outer.signal.reason);
@@ -458,24 +470,31 @@ export class AgentLoop {
     // Stopped while this run was being set up: the abort came before the listener, so pass it on now.
     if (outer.signal.aborted) forward();
     const watch = new OutputWatch(this.now, this.o.repeatLimit ?? 20);
+    // Preset agents: the same tool call on the same target again and again is a loop; a tool call in flight is work, not silence.
+    const toolWatch = new OutputWatch(this.now, this.o.repeatLimit ?? 20);
+    const openTools = new Set<string>();
+    let sawSession = false;
     let incident: ExecResult['incident'];
     let checking = false;
     const noOutputMs = this.cfg.timeouts.noOutputMs;
     const timer = setInterval(async () => {
       if (checking || incident || ctrl.signal.aborted) return;
-      const kind: IncidentKind | undefined = watch.repeating ? 'repeated-output' : watch.silentFor() > noOutputMs ? 'no-output' : undefined;
+      const kind: IncidentKind | undefined = watch.repeating || toolWatch.repeating ? 'repeated-output' : watch.silentFor() > noOutputMs && !openTools.size ? 'no-output' : undefined;
       if (!kind) return;
       checking = true;
       try {
         const rung = rungFor(await this.incidentsFor(task.id));
         const reason =
-          kind === 'repeated-output'
+          kind === 'repeated-output' && toolWatch.repeating
+            ? `${this.name} made the same tool call ${toolWatch.maxRepeats} times in a row: ${toolWatch.repeatedLine.slice(0, 120)}`
+            : kind === 'repeated-output'
             ? `${this.name} printed the same line ${watch.maxRepeats} times in a row: "${watch.repeatedLine.slice(0, 120)}"`
             : `${this.name} printed nothing for ${Math.round(watch.silentFor() / 1000)} s`;
         await this.recordIncident(task.id, kind, rung, reason);
         if (rung === 'nudge') {
           await this.nudge(task, reason);
           watch.reset();
+          toolWatch.reset();
         } else {
           incident = { kind, rung, reason };
           ctrl.abort('incident');
@@ -495,6 +514,11 @@ export class AgentLoop {
       label: `run ${data.runs} of ${task.id} by ${this.name}`,
       ttlMs: Math.min(this.cfg.timeouts.taskMs + 600_000, 30 * 24 * 3_600_000),
     });
+    // The run's transcript, tokens and cost go to the board as it runs (preset agents report them).
+    const recorder = preset
+      ? new RunRecorder((c) => this.call(c), { taskId: task.id, agentId: this.id, run: data.runs, protocol: preset.kind, resumed: resume }, (l) => this.log(l))
+      : undefined;
+    if (resume) this.log(`task ${task.id}: resuming ${preset!.kind} session ${resume}`);
     try {
       outcome = await this.o.driver.execute(
         {
@@ -511,6 +535,7 @@ export class AgentLoop {
           task,
           agent: this.cfg,
           credential: credential.token,
+          ...(resume ? { resume } : {}),
         },
         ctrl.signal,
         {
@@ -524,6 +549,19 @@ export class AgentLoop {
             void this.save(task, token, 'executing', data).catch(() => undefined);
           },
           waitForReport: (signal) => this.waitForReport(task.id, token, signal),
+          event: (e) => {
+            watch.touch();
+            if (e.t === 'tool') {
+              toolWatch.feed(`${e.name} ${e.target ?? ''}\n`);
+              if (e.id) openTools.add(e.id);
+            } else if (e.t === 'tool_done' && e.id) openTools.delete(e.id);
+            else if (e.t === 'session') sawSession = true;
+            if (e.t === 'session' && e.id !== data.session) {
+              data.session = e.id;
+              void this.save(task, token, 'executing', data).catch(() => undefined);
+            }
+            recorder?.add(e);
+          },
         },
       );
     } catch (err) {
@@ -532,8 +570,16 @@ export class AgentLoop {
     } finally {
       clearInterval(timer);
       outer.signal.removeEventListener('abort', forward);
+
       // If this fails (hub gone), the credential still expires with its ttl.
       await this.call({ type: 'credential.revoke', credentialId: credential.id }).catch((err) => this.log(`could not revoke the run's credential: ${(err as Error).message}`));
+    }
+    const succeeded = outcome.status === 'exited' && outcome.exitCode === 0 && !outcome.signal && !outcome.streamError;
+    await recorder?.close(ctrl.signal.aborted ? 'stopped' : succeeded ? 'succeeded' : 'failed', outcome.streamError ?? (outcome.status !== 'exited' ? outcome.message : undefined));
+    if (resume && !succeeded && !sawSession) {
+      // The session could not be resumed (gone, or the CLI failed before it started): the next run starts afresh.
+      this.log(`task ${task.id}: session ${resume} did not resume; the next run starts a new one`);
+      delete data.session;
     }
     if (incident) return { outcome, incident };
     if (outer.signal.aborted) return { outcome, stop: outer.signal.reason === 'lost' ? 'lost' : STOP };
@@ -546,6 +592,23 @@ export class AgentLoop {
       }
     }
     return { outcome };
+  }
+
+  /** The session an earlier run of this agent on this task left (preset agents), and why that run did not finish it. */
+  private async previousSession(task: Task): Promise<{ id: string; feedback: string } | undefined> {
+    if (this.cfg.driver !== 'command' || !this.cfg.preset) return undefined;
+    const runs = await this.call({ type: 'run.list', taskId: task.id, agentId: this.id, limit: 10 }).catch(() => [] as RunRecord[]);
+    // The newest run only: one whose resume failed left no session, and the next run starts afresh.
+    const last = runs[0];
+    if (!last?.sessionId) return undefined;
+    const shown = await this.call({ type: 'task.show', taskId: task.id }).catch(() => undefined);
+    const why = [...(shown?.history ?? [])].reverse().find((h) => h.reason && h.to !== 'claimed' && h.to !== 'running')?.reason;
+    return { id: last.sessionId, feedback: why ?? last.error ?? '' };
+  }
+
+  private async resumePromptFor(task: Task, feedback: string[]): Promise<string> {
+    const messages = await this.call({ type: 'mail.inbox', recipient: this.id, limit: 10 }).catch(() => [] as Message[]);
+    return buildResumePrompt({ task, agentName: this.name, attempt: task.attempts, feedback, messages: messages.reverse() }, this.cfg.maxPromptChars);
   }
 
   /** For hand-over drivers: resolves once the task left claimed/running (the agent reported). */

@@ -192,3 +192,25 @@ export function buildPrompt(input: PromptInput, template: Template, maxChars: nu
   });
   return truncate(render(template.text, values), maxChars);
 }
+
+/**
+ * The prompt sent into a resumed agent session (a rerun of the same task by a preset agent): the
+ * session already holds the task and what was done, so it gets the feedback and what to do now.
+ */
+export function buildResumePrompt(input: { task: Task; agentName: string; attempt: number; feedback: string[]; messages?: Pick<Message, 'from' | 'subject' | 'body'>[] }, maxChars: number): string {
+  const t = input.task;
+  const feedback = input.feedback.filter((f) => f.trim());
+  const text = [
+    `# Task ${t.id}: ${t.title} (continued, attempt ${input.attempt})`,
+    '',
+    `${input.agentName}, this is the same task in the same session: your last attempt did not finish it.`,
+    '',
+    '## Feedback on your last attempt',
+    feedback.length ? feedback.map((f) => `- ${f}`).join('\n') : '- (none given: look at what is left to do and finish it)',
+    ...(input.messages?.length ? ['', '## Messages for you', input.messages.map((m) => `- from ${m.from}: ${m.subject}${m.body ? `\n  ${m.body.replace(/\n/g, '\n  ')}` : ''}`).join('\n')] : []),
+    '',
+    '## Reporting back',
+    reportInstructions(t.id),
+  ].join('\n');
+  return truncate(text, maxChars);
+}

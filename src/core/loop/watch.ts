@@ -57,6 +57,11 @@ export class OutputWatch {
     }
   }
 
+  /** Activity that is not a line of output (a parsed run event). */
+  touch(): void {
+    this.lastOutputAt = this.now();
+  }
+
   get repeating(): boolean {
     return this.maxRepeats >= this.repeatLimit;
   }

@@ -166,6 +166,33 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX credentials_agent ON credentials(agent_id);
   `,
+  // 6: runs of agents on tasks: session, tokens and cost, and a bounded transcript (src/core/runs)
+  `
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    agent_id TEXT NOT NULL,
+    run_no INTEGER NOT NULL,
+    protocol TEXT NOT NULL,
+    session_id TEXT,
+    resumed TEXT,
+    status TEXT NOT NULL,
+    error TEXT,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL NOT NULL DEFAULT 0,
+    cost_estimated INTEGER NOT NULL DEFAULT 0,
+    tokens_final INTEGER NOT NULL DEFAULT 0,
+    cost_final INTEGER NOT NULL DEFAULT 0,
+    events TEXT NOT NULL DEFAULT '[]',
+    dropped INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX runs_task ON runs(task_id, id);
+  CREATE INDEX runs_agent ON runs(agent_id, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,7 +10,10 @@ import { existsSync, mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandAgentConfig } from '../../core/loop/config';
 import type { AgentDriver, AgentJob, DriverIo, DriverOutcome } from '../../core/loop/driver';
+import { presetArgs, PROTOCOL_OF } from '../../core/loop/presets';
 import { socketPathFor } from '../../core/hub/descriptor';
+import { describeEvent, type RunEvent } from '../../core/runs/model';
+import { streamParser, type Protocol } from '../agents/streams';
 import { childEnv, isAlive, killTree, runProcess } from './process';
 import { bwrapAvailable, bwrapPlan } from './sandbox';
 
@@ -61,7 +64,7 @@ export class CommandDriver implements AgentDriver {
     await fs.mkdir(runDir, { recursive: true });
     const promptFile = path.join(runDir, `${job.taskId}.md`);
     await fs.writeFile(promptFile, job.prompt);
-    const args = fillArgs(this.cfg.args, {
+    const filled = fillArgs(this.cfg.args, {
       taskId: job.taskId,
       agentId: job.agentId,
       agentName: job.agentName,
@@ -70,6 +73,19 @@ export class CommandDriver implements AgentDriver {
       workspace: job.workspaceRoot,
       cwd: job.cwd,
     });
+    // A preset agent (claude, codex) runs its CLI's headless command line, resuming the session on a rerun.
+    const preset = this.cfg.preset;
+    const args = preset ? presetArgs(preset, { resume: job.resume, extra: filled }) : filled;
+    const parser = preset ? streamParser(PROTOCOL_OF[preset.kind] as Protocol, { model: preset.model, price: preset.price }) : undefined;
+    let transcript = '';
+    let stderrTail = '';
+    const onEvents = (events: RunEvent[]) => {
+      for (const e of events) {
+        const line = describeEvent(e);
+        if (line) transcript = `${transcript}${line}\n`.slice(-64 * 1024);
+        io.event?.(e);
+      }
+    };
     const base = childEnv(this.o.baseEnv ?? process.env);
     const pathKey = Object.keys(base).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
     const env: NodeJS.ProcessEnv = {
@@ -88,6 +104,10 @@ export class CommandDriver implements AgentDriver {
       DREAMOS_CLI: this.o.cliPath,
       [pathKey]: [this.shimDir, this.cfg.env[pathKey] ?? base[pathKey] ?? ''].filter(Boolean).join(path.delimiter),
     };
+    // A preset CLI's commands reach this board's hub by its socket and never start one: Codex runs
+    // them in a sandbox with its own PID namespace, where the hub's pid looks gone and the shim
+    // would otherwise take the board over (tried with codex 0.171.0).
+    if (preset) env.DREAMOS_HUB_SOCKET = socketPathFor(job.boardDir);
     let program = { command: this.cfg.command, args };
     if (this.cfg.sandbox === 'bwrap') {
       if (!bwrapAvailable()) {
@@ -97,13 +117,18 @@ export class CommandDriver implements AgentDriver {
       env.DREAMOS_HUB_SOCKET = socketPath;
       program = bwrapPlan({ boardDir: job.boardDir, socketPath, visible: [this.shimDir, promptFile], command: this.cfg.command, args });
     }
-    io.note(`run ${job.run} of task ${job.taskId}${this.cfg.sandbox === 'bwrap' ? ' (sandboxed)' : ''}: ${[this.cfg.command, ...args].map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')} (in ${job.cwd})`);
+    io.note(`run ${job.run} of task ${job.taskId}${this.cfg.sandbox === 'bwrap' ? ' (sandboxed)' : ''}${job.resume ? ` (resuming session ${job.resume})` : ''}: ${[this.cfg.command, ...args].map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')} (in ${job.cwd})`);
     const r = await runProcess(
       { command: program.command, args: program.args, cwd: job.cwd, env, ...(this.cfg.stdin === 'prompt' ? { stdin: job.prompt } : {}) },
       {
         signal,
         timeoutMs: job.timeoutMs,
-        onOutput: (text, stream) => io.output(text, stream),
+        onOutput: (text, stream) => {
+          io.output(text, stream);
+          if (!parser) return;
+          if (stream === 'stdout') onEvents(parser.push(text));
+          else stderrTail = `${stderrTail}${text}`.slice(-4_000);
+        },
         onSpawn: (pid) => {
           io.note(`started pid ${pid}`);
           io.started?.(pid);
@@ -111,6 +136,7 @@ export class CommandDriver implements AgentDriver {
         ...(this.o.killGraceMs !== undefined ? { killGraceMs: this.o.killGraceMs } : {}),
       },
     );
+    if (parser) onEvents(parser.end());
     io.note(
       r.status === 'exited'
         ? `exited with ${r.signal ? `signal ${r.signal}` : `status ${r.exitCode}`} after ${(r.durationMs / 1000).toFixed(1)} s`
@@ -122,8 +148,12 @@ export class CommandDriver implements AgentDriver {
       signal: r.signal,
       ...(r.errno ? { errno: r.errno } : {}),
       ...(r.message ? { message: r.message } : {}),
-      tail: r.tail,
+      // A preset run's tail is what it did in words (its messages, tools, errors), not raw JSON.
+      tail: parser ? `${r.exitCode !== 0 && stderrTail.trim() ? `${stderrTail.trimEnd()}\n` : ''}${transcript}` : r.tail,
       durationMs: r.durationMs,
+      ...(parser?.sessionId ? { sessionId: parser.sessionId } : {}),
+      // Only a stream that breaks matters here: an error the CLI itself reported shows in its exit status.
+      ...(parser?.problem && r.status === 'exited' && r.exitCode === 0 ? { streamError: parser.problem } : {}),
     };
   }
 

@@ -10,6 +10,7 @@ import { DreamError } from '../../core/errors';
 import { connectBoard, type HubMode } from '../../core/hub/connect';
 import { describeHost, type TelemetryStats } from '../../core/loop/boardCommands';
 import { loadSwarmConfig, type AgentConfig } from '../../core/loop/config';
+import { formatUsage } from '../../core/runs/model';
 import type { DriverFactory } from '../../core/loop/driver';
 import type { LoopHooks } from '../../core/loop/loop';
 import { Swarm, type PressureGauge, type StartReport, type SwarmBoard } from '../../core/loop/swarm';
@@ -148,13 +149,15 @@ export async function swarmStop(o: { dir: string; json?: boolean; io: SwarmCliIo
 export async function swarmStatus(o: { dir: string; json?: boolean; io: SwarmCliIo }): Promise<number> {
   const board = await connectBoard({ dir: o.dir, client: `cli:${process.pid}`, hubMode: 'spawn', actor: 'human:cli' });
   try {
-    const [state, agents, telemetry] = await Promise.all([
+    const [state, agents, telemetry, usage] = await Promise.all([
       board.call({ type: 'swarm.state' }),
       board.call({ type: 'agent.list' }),
       board.call({ type: 'loop.telemetry.summary' }),
+      // Tokens and cost of the agents' runs (preset agents report them), in total and per agent and task.
+      board.call({ type: 'run.usage' }),
     ]);
     if (o.json) {
-      o.io.out(JSON.stringify({ state, agents, telemetry }));
+      o.io.out(JSON.stringify({ state, agents, telemetry, usage }));
       return 0;
     }
     const byId = new Map(telemetry.agents.map((a) => [a.agentId, a]));
@@ -164,11 +167,14 @@ export async function swarmStatus(o: { dir: string; json?: boolean; io: SwarmCli
     else o.io.out('  no swarm host is running: `dreamos swarm start` or Dream.OS: Start Swarm');
     const stopped = Object.entries(state.agents ?? {}).filter(([, d]) => d.desired === 'stopped');
     if (stopped.length) o.io.out(`  stopped with agent stop: ${stopped.map(([n, d]) => `${n} (by ${d.by})`).join(', ')}`);
+    const usageOf = new Map(usage.agents.map((u) => [u.agentId, u]));
     for (const a of agents) {
       const t = byId.get(a.id);
-      o.io.out(`  ${a.name.padEnd(20)} ${a.status.padEnd(8)} ${a.currentTask ?? '-'}${a.statusReason ? `  ${a.statusReason}` : ''}${t ? `\n    ${formatStats(t)}` : ''}`);
+      const u = usageOf.get(a.id);
+      o.io.out(`  ${a.name.padEnd(20)} ${a.status.padEnd(8)} ${a.currentTask ?? '-'}${a.statusReason ? `  ${a.statusReason}` : ''}${t ? `\n    ${formatStats(t)}` : ''}${u ? `\n    ${formatUsage(u)}` : ''}`);
     }
     o.io.out(`total: ${formatStats(telemetry.total)}`);
+    if (usage.total.runs) o.io.out(`usage: ${formatUsage(usage.total)}`);
     return 0;
   } finally {
     await board.close();

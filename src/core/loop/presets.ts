@@ -1,0 +1,85 @@
+/**
+ * Presets for the agent CLIs people run: an agents.json entry such as
+ *   {"name": "claude-1", "preset": "claude", "model": "sonnet"}
+ * expands into a command agent whose command line is the CLI's headless mode with machine-readable
+ * output, an unattended permission setting and, on a rerun, the resume of the same session. The
+ * flags are the ones the CLIs' own --help lists (Claude Code 2.1.197, Codex CLI 0.171.0).
+ *
+ * claude: `claude -p --output-format stream-json --verbose --permission-mode acceptEdits
+ *          --allowedTools "Bash(dreamos *)" [--model m] [--resume <session>]`, the prompt on stdin.
+ * codex:  `codex exec --json -c sandbox_mode="workspace-write" -c sandbox_workspace_write.network_access=true
+ *          -c approval_policy="never" -c allow_login_shell=false [-m m] -`, or
+ *          `codex exec resume --json … <thread> -` on a rerun. (allow_login_shell=false: a login shell
+ *          resets PATH and loses the `dreamos` shim; network_access: the sandbox otherwise blocks the
+ *          board's socket too; ignore_default_excludes: Codex otherwise drops *TOKEN* variables from
+ *          its commands' environment, DREAMOS_AGENT_TOKEN and DREAMOS_LEASE_TOKEN among them.)
+ * The `dreamos` shim on PATH stays the way an agent reports back to the board.
+ */
+import { z } from 'zod';
+
+export const PRESETS = ['claude', 'codex'] as const;
+export type PresetKind = (typeof PRESETS)[number];
+/** Asked for in agents.json but not presets yet: a `command` entry runs them. */
+export const NOT_YET_PRESETS = ['gemini', 'cursor-agent', 'aider', 'opencode'] as const;
+
+/** USD per million tokens, for an estimate when the CLI reports no cost of its own. */
+export const Price = z
+  .object({
+    input: z.number().min(0).max(10_000),
+    output: z.number().min(0).max(10_000),
+    cachedInput: z.number().min(0).max(10_000).optional(),
+  })
+  .strict();
+export type Price = z.infer<typeof Price>;
+
+const ModelName = z.string().trim().min(1).max(200).regex(/^[\w.:/@[\]-]+$/, 'a model name such as "sonnet" or "gpt-5-codex"');
+
+export const PresetSpec = z
+  .object({
+    kind: z.enum(PRESETS),
+    model: ModelName.optional(),
+    /** claude: --permission-mode. acceptEdits lets it edit files; shell commands need allowedTools. */
+    permissionMode: z.enum(['acceptEdits', 'auto', 'bypassPermissions', 'dontAsk']).optional(),
+    /** claude: --allowedTools, beside the `Bash(dreamos *)` every preset agent gets. */
+    allowedTools: z.array(z.string().trim().min(1).max(200)).max(50).default([]),
+    /** codex: sandbox_mode. workspace-write lets it edit the task's folder and run commands there. */
+    codexSandbox: z.enum(['read-only', 'workspace-write', 'danger-full-access']).optional(),
+    /** codex: -c key=value overrides passed as given (e.g. a model_providers entry). */
+    codexConfig: z.array(z.string().min(3).max(2_000).regex(/^[\w.-]+=/, 'a key=value override such as model_provider="openai"')).max(50).default([]),
+    price: Price.optional(),
+  })
+  .strict();
+export type PresetSpec = z.infer<typeof PresetSpec>;
+
+export const PROTOCOL_OF: Record<PresetKind, string> = { claude: 'claude-stream-json', codex: 'codex-exec-json' };
+export const DEFAULT_COMMAND: Record<PresetKind, string> = { claude: 'claude', codex: 'codex' };
+
+const tomlString = (s: string) => JSON.stringify(s);
+
+/** The preset's arguments for one run (before the agent's own extra args). */
+export function presetArgs(p: PresetSpec, o: { resume?: string | undefined; extra?: readonly string[] } = {}): string[] {
+  const extra = o.extra ?? [];
+  if (p.kind === 'claude') {
+    const tools = ['Bash(dreamos *)', ...p.allowedTools];
+    return [
+      '-p',
+      '--output-format',
+      'stream-json',
+      '--verbose',
+      '--permission-mode',
+      p.permissionMode ?? 'acceptEdits',
+      '--allowedTools',
+      tools.join(','),
+      ...(p.model ? ['--model', p.model] : []),
+      ...(o.resume ? ['--resume', o.resume] : []),
+      ...extra,
+    ];
+  }
+  // network_access: the workspace-write sandbox otherwise blocks sockets, the board's own included,
+  // so `dreamos task done` could not report back (tried: the shim cannot reach the hub).
+  const sandbox = p.codexSandbox ?? 'workspace-write';
+  const config = [`sandbox_mode=${tomlString(sandbox)}`, ...(sandbox === 'workspace-write' ? ['sandbox_workspace_write.network_access=true'] : []), 'shell_environment_policy.ignore_default_excludes=true', 'approval_policy="never"', 'allow_login_shell=false', ...p.codexConfig].flatMap((c) => ['-c', c]);
+  const common = ['--json', '--skip-git-repo-check', ...config, ...(p.model ? ['-m', p.model] : [])];
+  // `-` reads the prompt from stdin (codex exec --help; exec resume --help: "If `-` is used, read from stdin").
+  return o.resume ? ['exec', 'resume', ...common, ...extra, o.resume, '-'] : ['exec', ...common, ...extra, '-'];
+}
