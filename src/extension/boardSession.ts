@@ -1,10 +1,8 @@
 import * as vscode from 'vscode';
-import type { Agent, Message, Task } from '../core/board/model';
-import type { ProposalSummary } from '../core/proposals/model';
 import type { CommandInput } from '../core/commands';
 import type { BoardPort, PortCallOptions, ResultOf } from '../core/port';
-import { DreamError } from '../core/errors';
 import type { BoardEvent } from '../core/events/events';
+import { BoardMirror, type MirrorChange, type MirrorSnapshot } from '../core/mirror/boardMirror';
 import { Disposable } from './lifecycle';
 
 /** What the extension needs from a board connection (the hub's BoardClient satisfies it). */
@@ -16,28 +14,29 @@ export interface BoardConnection extends BoardPort {
 
 export type ConnectFn = (dir: string) => Promise<BoardConnection>;
 
-export interface BoardSnapshot {
-  tasks: Task[];
-  agents: Agent[];
-  /** Mail to the person that still waits for an answer or an ack. */
-  humanInbox: Message[];
-  /** Proposals recent enough to show: open ones first (as listed: without their audit trail). */
-  proposals: ProposalSummary[];
-  latestSeq: number;
-}
+/** Tasks, agents, the person's inbox and the proposals to show, as the board mirror has them. */
+export type BoardSnapshot = MirrorSnapshot;
+
+const EMPTY: BoardSnapshot = { tasks: [], agents: [], humanInbox: [], proposals: [], latestSeq: 0 };
+/** The dashboard's recent events, kept by the same mirror (DashboardPanel reads it). */
+const RECENT_EVENTS = 200;
 
 /**
- * The window's view of the board: one connection, a snapshot kept fresh by the event stream
- * (never by polling), refreshes batched so a burst of events costs one reload.
+ * The window's view of the board: one connection and one BoardMirror (src/core/mirror), which the
+ * trees, Needs You, the status bar and the dashboard panel all read. The mirror is kept by the
+ * event stream, never by polling: a burst of events re-reads only what it touched.
  */
 export class BoardSession extends Disposable {
   private conn: BoardConnection | undefined;
   private opening: Promise<BoardConnection> | undefined;
-  private snapshot: BoardSnapshot = { tasks: [], agents: [], humanInbox: [], proposals: [], latestSeq: 0 };
-  private refreshTimer: NodeJS.Timeout | undefined;
+  private boardMirror: BoardMirror | undefined;
   private readonly changed = this._register(new vscode.EventEmitter<BoardSnapshot>());
+  private readonly mirrorChanged = this._register(new vscode.EventEmitter<MirrorChange>());
   private readonly eventsEmitter = this._register(new vscode.EventEmitter<BoardEvent>());
+  /** The snapshot after any change. */
   readonly onDidChange = this.changed.event;
+  /** What changed, by id (or `full`): a view refreshes just those nodes. Fires before onDidChange. */
+  readonly onDidChangeBoard = this.mirrorChanged.event;
   readonly onEvent = this.eventsEmitter.event;
 
   constructor(
@@ -57,23 +56,47 @@ export class BoardSession extends Disposable {
   }
 
   get current(): BoardSnapshot {
-    return this.snapshot;
+    return this.boardMirror?.snapshot ?? EMPTY;
+  }
+
+  /** The board mirror, once the board is open. */
+  get mirror(): BoardMirror | undefined {
+    return this.boardMirror;
+  }
+
+  /** Opens the board and returns its mirror, loaded (the dashboard panel reads it). */
+  async openMirror(): Promise<BoardMirror> {
+    await this.open();
+    return this.boardMirror!;
   }
 
   /** Opens (and on first use creates) the board. Safe to call many times. */
   async open(): Promise<BoardConnection> {
-    if (this.conn) return this.conn;
+    if (this.conn && this.boardMirror?.isLoaded) return this.conn;
     this.opening ??= (async () => {
-      const conn = await this.connect(this.boardDir);
-      this.conn = conn;
-      await vscode.commands.executeCommand('setContext', 'dreamos.boardOpen', true);
-      await this.reload();
-      const sub = conn.subscribe(this.snapshot.latestSeq, (e) => {
-        this.eventsEmitter.fire(e);
-        this.scheduleRefresh();
-      });
-      this._register(sub);
-      this._register({ dispose: () => void conn.close() });
+      let conn = this.conn;
+      if (!conn) {
+        const opened = await this.connect(this.boardDir);
+        conn = opened;
+        this.conn = conn;
+        await vscode.commands.executeCommand('setContext', 'dreamos.boardOpen', true);
+        const mirror = new BoardMirror(conn, (afterSeq, onEvent) => opened.subscribe(afterSeq, onEvent), {
+          recentEvents: RECENT_EVENTS,
+          log: (level, message) => this.log[level](message),
+        });
+        this.boardMirror = mirror;
+        this._register(mirror.onEvent((e) => this.eventsEmitter.fire(e)));
+        this._register(
+          mirror.onDidChange((c) => {
+            this.mirrorChanged.fire(c);
+            this.changed.fire(c.snapshot);
+          }),
+        );
+        this._register({ dispose: () => mirror.dispose() });
+        this._register({ dispose: () => void opened.close() });
+      }
+      // Reads the board once, then follows its events (a failed first read is tried again on the next open).
+      await this.boardMirror!.start();
       this.log.info(`Board ${this.boardDir} open (this window is the ${conn.role}).`);
       return conn;
     })().finally(() => (this.opening = undefined));
@@ -86,30 +109,9 @@ export class BoardSession extends Disposable {
     return conn.call(command, opts);
   }
 
-  private scheduleRefresh(): void {
-    if (this.refreshTimer) return;
-    this.refreshTimer = setTimeout(() => {
-      this.refreshTimer = undefined;
-      this.reload().catch((err) => this.log.error(`Refreshing the board failed: ${DreamError.from(err).message}`));
-    }, 50);
-  }
-
+  /** Reads the whole board again (the Refresh command); events never need it. */
   async reload(): Promise<void> {
-    if (!this.conn) return;
-    const [tasks, agents, humanInbox, proposals, info] = await Promise.all([
-      this.conn.call({ type: 'task.list' }),
-      this.conn.call({ type: 'agent.list' }),
-      this.conn.call({ type: 'mail.inbox', recipient: 'human', unackedOnly: true }),
-      this.conn.call({ type: 'proposal.list' }),
-      this.conn.call({ type: 'board.info' }),
-    ]);
-    const open = (p: ProposalSummary) => (['pending', 'validating', 'approved', 'conflicted'].includes(p.status) ? 0 : 1);
-    this.snapshot = { tasks, agents, humanInbox, proposals: [...proposals].sort((a, b) => open(a) - open(b)).slice(0, 200), latestSeq: info.latestSeq };
-    this.changed.fire(this.snapshot);
-  }
-
-  override dispose(): void {
-    if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    super.dispose();
+    if (!this.boardMirror?.isLoaded) return;
+    await this.boardMirror.reload();
   }
 }

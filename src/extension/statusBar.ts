@@ -10,7 +10,7 @@ export class StatusBar extends Disposable {
     super();
     this.item.name = 'Dream.OS';
     this.item.command = 'dreamos.openDashboard';
-    this._register(session.onDidChange(() => this.update()));
+    this._register(session.onDidChangeBoard((c) => (c.full || c.tasks.size || c.agents.size) && this.update()));
     this.update();
   }
 

@@ -54,6 +54,17 @@ describe('DashboardHost (the protocol, transport-free)', () => {
     assert.equal(idle.got.length, 0, 'a client that never said ready gets nothing');
   });
 
+  it('reads a burst from the board mirror: one batched read for the touched tasks, no list', async () => {
+    const a = client(host);
+    await a.c.receive({ type: 'ready' });
+    await new Promise((r) => setTimeout(r, 60));
+    const before = conn.calls;
+    await Promise.all([1, 2, 3, 4, 5].map((n) => conn.call({ type: 'task.add', title: `mirrored ${n}` })));
+    await until(() => a.got.some((m) => m.type === 'delta' && m.tasks.length === 5));
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(conn.calls - before, 5 + 1, 'the five commands, then one task.get');
+  });
+
   it('a hidden client gets nothing; shown again, it says ready and is re-synced', async () => {
     const a = client(host);
     await a.c.receive({ type: 'ready' });

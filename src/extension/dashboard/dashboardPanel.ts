@@ -42,6 +42,8 @@ export class DashboardPanel extends Disposable {
     this.host = new DashboardHost({
       // The session's own connection: its subscribe(afterSeq) replays what the dashboard missed.
       open: () => session.open(),
+      // The session's board mirror: the panel shows what the trees show, with no second copy.
+      mirror: () => session.openMirror(),
       boardDir: session.boardDir,
       log: (level, message) => log[level](message),
     });

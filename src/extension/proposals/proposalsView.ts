@@ -23,7 +23,7 @@ export class ProposalsTreeProvider extends Disposable implements vscode.TreeData
 
   constructor(private readonly session: BoardSession) {
     super();
-    this._register(session.onDidChange(() => this.changed.fire(undefined)));
+    this._register(session.onDidChangeBoard((c) => (c.full || c.proposals.size) && this.changed.fire(undefined)));
   }
 
   getChildren(node?: ProposalNode): ProposalNode[] {

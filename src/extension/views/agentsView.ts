@@ -36,7 +36,12 @@ export class AgentsTreeProvider extends Disposable implements vscode.TreeDataPro
 
   constructor(private readonly session: BoardSession) {
     super();
-    this._register(session.onDidChange(() => this.changed.fire(undefined)));
+    // A short list: redrawn whole, but only when an agent changed or the task one is working on did.
+    this._register(
+      session.onDidChangeBoard((c) => {
+        if (c.full || c.agents.size || [...c.tasks.keys()].some((id) => c.snapshot.agents.some((a) => a.currentTask === id))) this.changed.fire(undefined);
+      }),
+    );
   }
 
   getChildren(node?: Agent): Agent[] {
@@ -46,7 +51,7 @@ export class AgentsTreeProvider extends Disposable implements vscode.TreeDataPro
   getTreeItem(a: Agent): vscode.TreeItem {
     const item = new vscode.TreeItem(a.name, vscode.TreeItemCollapsibleState.None);
     item.id = a.id;
-    const task = a.currentTask ? this.session.current.tasks.find((t) => t.id === a.currentTask) : undefined;
+    const task = a.currentTask ? this.session.mirror?.task(a.currentTask) : undefined;
     item.description = [a.status, a.driver, task ? `→ ${task.title}` : undefined].filter(Boolean).join(' · ');
     const [icon, color] = STATUS_ICON[a.status];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);

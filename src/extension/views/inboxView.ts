@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Agent, Message, Task } from '../../core/board/model';
 import { taskContextValue } from '../../core/board/actions';
+import type { MirrorChange } from '../../core/mirror/boardMirror';
 import type { ProposalSummary } from '../../core/proposals/model';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
@@ -19,13 +20,24 @@ export function needsYou(s: { tasks: Task[]; agents: Agent[]; humanInbox: Messag
   ];
 }
 
+const TASK_NEEDS_YOU = new Set<string>(['review', 'failed', 'blocked']);
+const AGENT_NEEDS_YOU = new Set<string>(['stalled', 'error']);
+
+/** Whether a change of the board can change what needs the person (so Needs You is redrawn only then). */
+export function touchesNeedsYou(c: MirrorChange): boolean {
+  if (c.full || c.inbox || c.proposals.size) return true;
+  for (const { before, after } of c.tasks.values()) if (TASK_NEEDS_YOU.has(before?.status ?? '') || TASK_NEEDS_YOU.has(after?.status ?? '')) return true;
+  for (const { before, after } of c.agents.values()) if (AGENT_NEEDS_YOU.has(before?.status ?? '') || AGENT_NEEDS_YOU.has(after?.status ?? '') || (before && after && before.name !== after.name)) return true;
+  return false;
+}
+
 export class InboxTreeProvider extends Disposable implements vscode.TreeDataProvider<InboxNode> {
   private readonly changed = this._register(new vscode.EventEmitter<InboxNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
 
   constructor(private readonly session: BoardSession) {
     super();
-    this._register(session.onDidChange(() => this.changed.fire(undefined)));
+    this._register(session.onDidChangeBoard((c) => touchesNeedsYou(c) && this.changed.fire(undefined)));
   }
 
   getChildren(node?: InboxNode): InboxNode[] {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { priorityName, type Task, type TaskStatus } from '../../core/board/model';
 import { actionTo, commandForAction, taskContextValue } from '../../core/board/actions';
+import { compareTasks, type MirrorChange } from '../../core/mirror/boardMirror';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 
@@ -38,6 +39,8 @@ const KIND_ICON: Record<Task['kind'], string> = {
 };
 
 export type TaskNode = { kind: 'group'; status: TaskStatus; count: number } | { kind: 'task'; task: Task };
+type GroupNode = Extract<TaskNode, { kind: 'group' }>;
+type TaskItemNode = Extract<TaskNode, { kind: 'task' }>;
 
 function remaining(ms: number): string {
   if (ms <= 0) return 'expired';
@@ -53,13 +56,23 @@ export function commandForDrop(task: Task, to: TaskStatus) {
   return action && commandForAction(action, task, action === 'done' ? 'Moved to Done in the editor' : `moved to ${GROUP_LABEL[to]}`);
 }
 
-/** Tasks grouped by status. The data lives in BoardSession; this class only maps it to tree items. */
+/**
+ * Tasks grouped by status. The data lives in the session's board mirror; this class only maps it to
+ * tree items. A change refreshes only what it touched: the task's own node when it stays in its
+ * group and place, else the groups it left and joined; the whole tree only after a full read of the
+ * board, with a filter set, or when a group appears or empties. Nodes are kept (one per group and
+ * per task id) so that a refresh can name them, and an unchanged task's tree item is reused.
+ */
 export class TasksTreeProvider extends Disposable implements vscode.TreeDataProvider<TaskNode>, vscode.TreeDragAndDropController<TaskNode> {
   private readonly changed = this._register(new vscode.EventEmitter<TaskNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
   readonly dragMimeTypes = [TASK_IDS_MIME];
   readonly dropMimeTypes = [TASK_IDS_MIME];
   private filterText = '';
+  private readonly groups = new Map<TaskStatus, GroupNode>();
+  private readonly nodes = new Map<string, TaskItemNode>();
+  /** Tree items of tasks without a lease (a lease's remaining time is computed when drawn). */
+  private readonly items = new WeakMap<Task, vscode.TreeItem>();
 
   get filter(): string {
     return this.filterText;
@@ -100,7 +113,47 @@ export class TasksTreeProvider extends Disposable implements vscode.TreeDataProv
 
   constructor(private readonly session: BoardSession) {
     super();
-    this._register(session.onDidChange(() => this.changed.fire(undefined)));
+    this._register(session.onDidChangeBoard((c) => this.applyChange(c)));
+  }
+
+  /** Which nodes a change of the board redraws (see the class comment). */
+  private applyChange(c: MirrorChange): void {
+    if (c.full || this.filterText) return this.changed.fire(undefined);
+    if (!c.tasks.size) return;
+    const statuses = new Set<TaskStatus>();
+    const touched: TaskItemNode[] = [];
+    for (const [id, { before, after }] of c.tasks) {
+      if (before && after && before.status === after.status && compareTasks(before, after) === 0) {
+        const n = this.nodes.get(id);
+        if (n) {
+          n.task = after;
+          touched.push(n);
+        }
+        continue;
+      }
+      if (before) statuses.add(before.status);
+      if (after) statuses.add(after.status);
+    }
+    if (statuses.size) {
+      const counts = new Map<TaskStatus, number>();
+      for (const t of c.snapshot.tasks) if (statuses.has(t.status)) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
+      for (const s of statuses) {
+        const g = this.groups.get(s);
+        const n = counts.get(s) ?? 0;
+        // A group that appears or empties changes the root's children.
+        if (!g || n === 0) return this.changed.fire(undefined);
+        g.count = n;
+      }
+    }
+    for (const s of statuses) this.changed.fire(this.groups.get(s)!);
+    for (const n of touched) if (!statuses.has(n.task.status)) this.changed.fire(n);
+  }
+
+  private taskNode(task: Task): TaskItemNode {
+    let n = this.nodes.get(task.id);
+    if (n) n.task = task;
+    else this.nodes.set(task.id, (n = { kind: 'task', task }));
+    return n;
   }
 
   getChildren(node?: TaskNode): TaskNode[] {
@@ -109,13 +162,30 @@ export class TasksTreeProvider extends Disposable implements vscode.TreeDataProv
       if (tasks.length === 0) return []; // the view's welcome content takes over
       const counts = new Map<TaskStatus, number>();
       for (const t of tasks) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
-      return GROUP_ORDER.filter((s) => counts.has(s)).map((status) => ({ kind: 'group', status, count: counts.get(status)! }));
+      for (const s of [...this.groups.keys()]) if (!counts.has(s)) this.groups.delete(s);
+      return GROUP_ORDER.filter((s) => counts.has(s)).map((status) => {
+        let g = this.groups.get(status);
+        if (g) g.count = counts.get(status)!;
+        else this.groups.set(status, (g = { kind: 'group', status, count: counts.get(status)! }));
+        return g;
+      });
     }
-    if (node.kind === 'group') return tasks.filter((t) => t.status === node.status).map((task) => ({ kind: 'task', task }));
+    if (node.kind === 'group') return tasks.filter((t) => t.status === node.status).map((task) => this.taskNode(task));
     return [];
   }
 
   getTreeItem(node: TaskNode): vscode.TreeItem {
+    if (node.kind === 'task' && !node.task.lease) {
+      const cached = this.items.get(node.task);
+      if (cached) return cached;
+      const item = this.makeItem(node);
+      this.items.set(node.task, item);
+      return item;
+    }
+    return this.makeItem(node);
+  }
+
+  private makeItem(node: TaskNode): vscode.TreeItem {
     if (node.kind === 'group') {
       const collapsed = node.status === 'done' || node.status === 'cancelled';
       const item = new vscode.TreeItem(GROUP_LABEL[node.status], collapsed ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
@@ -127,8 +197,7 @@ export class TasksTreeProvider extends Disposable implements vscode.TreeDataProv
       return item;
     }
     const t = node.task;
-    const agents = new Map(this.session.current.agents.map((a) => [a.id, a.name]));
-    const owner = t.assignee ? (agents.get(t.assignee) ?? t.assignee) : undefined;
+    const owner = t.assignee ? (this.session.mirror?.agent(t.assignee)?.name ?? t.assignee) : undefined;
     const item = new vscode.TreeItem(t.title, vscode.TreeItemCollapsibleState.None);
     item.id = t.id;
     const bits: string[] = [priorityName(t.priority)];

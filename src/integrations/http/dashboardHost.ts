@@ -1,17 +1,18 @@
 /**
  * The host side of the dashboard protocol, independent of the transport: the VS Code panel and the
- * browser dashboard server both plug their clients into one `DashboardHost`. It owns one event
- * subscription per board, turns bursts of events into one `delta` (the events plus the tasks and
- * agents they touched, fetched once for all clients), answers requests through a handler table and
- * re-sends the full state whenever a client (re)loads.
+ * browser dashboard server both plug their clients into one `DashboardHost`. It reads the board
+ * through a BoardMirror (src/core/mirror): the editor's session's own, or one of its own for the
+ * browser dashboard. Each change of the mirror becomes one `delta` for every visible client (the
+ * events plus the cards of the tasks they touched, and the agents when an agent changed); it
+ * answers requests through a handler table and re-sends the full state whenever a client (re)loads.
  *
- * The full state comes from a cache, not from the board: the cards, agents and recent events are read
- * once (`warm()` starts that before the first client asks), then kept current by the same events
- * that make the deltas. A (re)load costs no board reads; a burst too big for a delta (an import) or
- * a change of hub drops the cache, and the next state reads the board again.
+ * The full state comes from the mirror, not from the board: a (re)load costs no board reads. The
+ * mirror reads the whole board only on a resync, an import or a gap (and `warm()` starts the first
+ * read before the first client asks); a change too big for a delta (an import) is a full state.
  */
 import { actionLabel, actionsFor, commandForAction } from '../../core/board/actions';
-import type { Agent, Task } from '../../core/board/model';
+import type { Task } from '../../core/board/model';
+import { BoardMirror, type MirrorChange, type MirrorSnapshot } from '../../core/mirror/boardMirror';
 import type { BoardPort } from '../../core/port';
 import { DreamError } from '../../core/errors';
 import type { BoardEvent } from '../../core/events/events';
@@ -43,9 +44,11 @@ export interface BoardLink extends BoardPort {
 export interface DashboardHostOptions {
   /** Opens (or returns) the board connection; called by `warm()` or on the first `ready`. */
   open: () => Promise<BoardLink>;
+  /** The board mirror to read, loaded (the editor's session has one); without it the host keeps its own over `open()`'s link. */
+  mirror?: () => Promise<BoardMirror>;
   boardDir: string;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
-  /** At most one delta per this many ms (default 25); a change after a quiet spell is sent at once. */
+  /** At most one delta per this many ms (default 25); a change after a quiet spell is sent at once. For the host's own mirror. */
   batchMs?: number;
 }
 
@@ -64,21 +67,12 @@ interface Peer {
   seq: number;
 }
 
-/** What the host knows about the board, kept current by its events. Shared arrays are replaced, never mutated. */
-interface Cache {
-  cards: Map<string, TaskCard>;
-  agents: Agent[];
-  /** The newest events, oldest first. */
-  events: BoardEvent[];
-  /** The cache reflects the board at least through this event. */
-  seq: number;
-  /** Tasks changed while no client was listening: re-read before the next state. */
-  dirty: Set<string>;
-  agentsDirty: boolean;
-  /** The cards as the `state` sends them, until a card changes. */
-  table: CardTable | undefined;
-  /** The whole `state` message, until anything changes (one object, so `serialize` can reuse its text). */
-  message: StateMessage | undefined;
+/** The `state` as last built, for the mirror snapshot and role it was built from. */
+interface Built {
+  snapshot: MirrorSnapshot;
+  role: HubRole;
+  events: readonly BoardEvent[];
+  message: StateMessage;
 }
 
 type Handler<A extends DashboardRequest['action']> = (link: BoardLink, r: Extract<ParsedRequest, { action: A }>) => Promise<DashboardResults[A]>;
@@ -110,23 +104,23 @@ const HANDLERS: { [A in DashboardRequest['action']]: Handler<A> } = {
   },
 };
 
-/** Past this many touched tasks in one burst (an import, a mass retry) a full state is cheaper. */
+/** Past this many touched tasks in one change (an import, a mass retry) a full state is cheaper for the client. */
 const FULL_STATE_AFTER = 300;
 const RECENT_EVENTS = 200;
-/** Events that may change an agent's status or current task. */
-const AGENT_EVENTS = /^(agent\.|task\.(claimed|transitioned|updated))/;
 
 export class DashboardHost {
   private readonly peers = new Set<Peer>();
   private link: BoardLink | undefined;
   private opening: Promise<BoardLink> | undefined;
-  private subscription: { dispose(): void } | undefined;
+  private mirror: BoardMirror | undefined;
+  private ownMirror = false;
+  private listening: { dispose(): void } | undefined;
   private roleWatch: { dispose(): void } | undefined;
-  private pending: BoardEvent[] = [];
-  private cache: Cache | undefined;
+  /** The cards as the `state` sends them, for one version of the mirror's task list. */
+  private table: { tasks: readonly Task[]; table: CardTable } | undefined;
+  private readonly cards = new WeakMap<Task, TaskCard>();
+  private built: Built | undefined;
   private lastState: { message: StateMessage; json: string } | undefined;
-  private flushTimer: NodeJS.Timeout | undefined;
-  private lastFlush = 0;
   /** Snapshots and deltas run one after another, so every client sees them in board order. */
   private chain: Promise<void> = Promise.resolve();
   private disposed = false;
@@ -154,7 +148,7 @@ export class DashboardHost {
   warm(): void {
     void this.serially(async () => {
       try {
-        await this.ensureCache();
+        await this.ensureMirror();
       } catch (err) {
         this.opts.log?.('warn', `The dashboard could not read the board yet: ${DreamError.from(err).message}`);
       }
@@ -193,6 +187,35 @@ export class DashboardHost {
     return this.opening;
   }
 
+  /** The mirror, loaded and followed: the session's, or the host's own. */
+  private async ensureMirror(): Promise<BoardMirror> {
+    if (this.mirror?.isLoaded && this.listening) return this.mirror;
+    const link = await this.open();
+    if (!this.mirror) {
+      if (this.opts.mirror) this.mirror = await this.opts.mirror();
+      else {
+        this.ownMirror = true;
+        this.mirror = new BoardMirror(link, (afterSeq, onEvent) => link.subscribe(afterSeq, onEvent), {
+          batchMs: this.opts.batchMs ?? 25,
+          recentEvents: RECENT_EVENTS,
+          // The dashboard shows tasks, agents and events; the person's inbox and proposals are the editor's.
+          inbox: false,
+          proposals: false,
+          ...(this.opts.log ? { log: this.opts.log } : {}),
+        });
+      }
+    }
+    const mirror = this.mirror;
+    await mirror.start();
+    // Listening only once loaded: the first read is this call's own, not a change to re-send.
+    if (!this.listening && !this.disposed) {
+      this.listening = mirror.onDidChange((c) => void this.serially(() => this.changed(c)));
+      // After a takeover this window may have become the hub: the board is read again, every client re-synced.
+      this.roleWatch = link.onDidChangeRole?.(() => void this.serially(() => mirror.reload()));
+    }
+    return mirror;
+  }
+
   /** The `state` a client gets on `ready`: the browser tab fetches it over HTTP while its UI loads. */
   state(): Promise<StateMessage> {
     return new Promise((resolve, reject) => {
@@ -225,38 +248,54 @@ export class DashboardHost {
   }
 
   /**
-   * A client that has the board through `seq` gets what it missed as one delta, from the cache
-   * (the recent events and the current cards of the tasks they touched), or the full state when
-   * those events are no longer all in the cache.
+   * A client that has the board through `seq` gets what it missed as one delta, from the mirror
+   * (its recent events and the current cards of the tasks they touched), or the full state when
+   * those events are no longer all there.
    */
   private resume(peer: Peer, seq: number): Promise<void> {
     return this.serially(async () => {
-      let cache: Cache;
+      let mirror: BoardMirror;
       try {
-        cache = await this.ensureCache();
+        mirror = await this.ensureMirror();
       } catch {
         return this.stateTo(peer); // which reports the failure
       }
-      const first = cache.events[0]?.seq;
-      const covered = seq === cache.seq || (seq < cache.seq && first !== undefined && first <= seq + 1);
+      const events = mirror.recentEvents;
+      const latest = mirror.snapshot.latestSeq;
+      const first = events[0]?.seq;
+      const covered = seq === latest || (seq < latest && first !== undefined && first <= seq + 1);
       if (!covered) return this.stateTo(peer);
-      const missed = cache.events.filter((e) => e.seq > seq);
+      const missed = events.filter((e) => e.seq > seq);
       // An import names no tasks in its event: only a full state shows them.
       if (missed.some((e) => e.type === 'board.imported')) return this.stateTo(peer);
       const touched = new Set(missed.filter((e) => e.type.startsWith('task.') && e.subject).map((e) => e.subject));
-      const tasks = [...touched].flatMap((id) => cache.cards.get(id) ?? []);
-      peer.seq = cache.seq;
+      const tasks = [...touched].flatMap((id) => {
+        const t = mirror.task(id);
+        return t ? [this.card(t)] : [];
+      });
+      peer.seq = latest;
       peer.ready = true;
-      peer.send({ type: 'delta', events: missed, tasks, agents: cache.agents, latestSeq: cache.seq, role: this.role() });
+      peer.send({ type: 'delta', events: missed, tasks, agents: mirror.snapshot.agents, latestSeq: latest, role: this.role() });
     });
   }
 
+  private card(t: Task): TaskCard {
+    let c = this.cards.get(t);
+    if (!c) this.cards.set(t, (c = toTaskCard(t)));
+    return c;
+  }
+
   private async snapshot(): Promise<StateMessage> {
-    const cache = await this.ensureCache();
-    cache.table ??= encodeCards([...cache.cards.values()].sort(claimOrder));
-    const state: DashboardState = { boardDir: this.opts.boardDir, role: this.role(), cards: cache.table, agents: cache.agents, latestSeq: cache.seq, recentEvents: cache.events };
-    cache.message ??= { type: 'state', state };
-    return cache.message;
+    const mirror = await this.ensureMirror();
+    const snap = mirror.snapshot;
+    const role = this.role();
+    const b = this.built;
+    if (b && b.snapshot === snap && b.role === role && b.events === mirror.recentEvents) return b.message;
+    if (this.table?.tasks !== snap.tasks) this.table = { tasks: snap.tasks, table: encodeCards(snap.tasks.map((t) => this.card(t)).sort(claimOrder)) };
+    const state: DashboardState = { boardDir: this.opts.boardDir, role, cards: this.table.table, agents: snap.agents, latestSeq: snap.latestSeq, recentEvents: [...mirror.recentEvents] };
+    const message: StateMessage = { type: 'state', state };
+    this.built = { snapshot: snap, role, events: mirror.recentEvents, message };
+    return message;
   }
 
   /**
@@ -269,110 +308,30 @@ export class DashboardHost {
     return this.lastState.json;
   }
 
-  /** Reads the board into the cache if there is none, or re-reads what changed while nobody listened. */
-  private async ensureCache(): Promise<Cache> {
-    const link = await this.open();
-    let cache = this.cache;
-    if (!cache) {
-      // latestSeq first: whatever changes while the lists are read arrives again as an event.
-      const info = await link.call({ type: 'board.info' });
-      const [tasks, agents, events] = await Promise.all([
-        link.call({ type: 'task.list' }),
-        link.call({ type: 'agent.list' }),
-        link.call({ type: 'events.since', afterSeq: Math.max(0, info.latestSeq - RECENT_EVENTS), limit: RECENT_EVENTS }),
-      ]);
-      const cards = new Map<string, TaskCard>();
-      for (const t of tasks) cards.set(t.id, toTaskCard(t));
-      cache = { cards, agents, events, seq: info.latestSeq, dirty: new Set(), agentsDirty: false, table: undefined, message: undefined };
-      this.cache = cache;
-      this.ensureSubscribed(info.latestSeq);
-      return cache;
-    }
-    if (cache.dirty.size || cache.agentsDirty) {
-      const ids = [...cache.dirty];
-      cache.dirty = new Set();
-      const [cards, agents] = await Promise.all([this.readCards(link, ids), cache.agentsDirty ? (link.call({ type: 'agent.list' })) : undefined]);
-      cache.agentsDirty = false;
-      this.upsert(cache, cards, agents);
-    }
-    return cache;
-  }
-
-  private readCards(link: BoardLink, ids: Iterable<string>): Promise<TaskCard[]> {
-    return Promise.all([...ids].map((taskId) => (link.call({ type: 'task.show', taskId })).then((d) => toTaskCard(d.task), () => undefined))).then((cards) => cards.filter((c): c is TaskCard => c !== undefined));
-  }
-
-  private upsert(cache: Cache, cards: TaskCard[], agents: Agent[] | undefined): void {
-    for (const c of cards) cache.cards.set(c.id, c);
-    if (cards.length) cache.table = undefined;
-    if (agents) cache.agents = agents;
-    if (cards.length || agents) cache.message = undefined;
-  }
-
   private role(): HubRole {
     const r = this.link?.role;
     return r === 'hub' || r === 'client' ? r : 'closed';
   }
 
-  private ensureSubscribed(afterSeq: number): void {
-    if (this.subscription || !this.link || this.disposed) return;
-    this.roleWatch = this.link.onDidChangeRole?.(() => void this.serially(() => this.resyncAll()));
-    this.subscription = this.link.subscribe(afterSeq, (e) => {
-      this.pending.push(e);
-      // The first change after a quiet spell goes out at once (with whatever arrives in the same
-      // turn); after that, at most one delta per batchMs, however fast the board changes.
-      this.flushTimer ??= setTimeout(
-        () => {
-          this.flushTimer = undefined;
-          this.lastFlush = Date.now();
-          void this.serially(() => this.flush());
-        },
-        Math.max(0, this.lastFlush + (this.opts.batchMs ?? 25) - Date.now()),
-      );
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const events = this.pending.splice(0);
-    const cache = this.cache;
-    if (!events.length || !this.link) return;
-    // No cache (reading the board failed last time): whoever is watching gets a fresh full state.
-    if (!cache) return this.resyncAll();
-    const link = this.link;
-    const known = cache.seq;
-    const newer = events.filter((e) => e.seq > known);
-    if (newer.length) {
-      cache.events = [...cache.events, ...newer].slice(-RECENT_EVENTS);
-      cache.seq = newer[newer.length - 1]!.seq;
-      cache.message = undefined;
-    }
+  /** One change of the mirror: a delta for every visible client, or the full state when a delta would not do. */
+  private async changed(c: MirrorChange): Promise<void> {
     const ready = [...this.peers].filter((p) => p.ready);
-    const taskIds = new Set(events.filter((e) => e.type.startsWith('task.') && e.subject).map((e) => e.subject));
-    const agentsChanged = events.some((e) => AGENT_EVENTS.test(e.type));
-    if (taskIds.size > FULL_STATE_AFTER || events.some((e) => e.type === 'board.imported' || e.type === 'board.resync')) {
-      this.cache = undefined;
-      return this.resyncAll();
-    }
-    if (!ready.length) {
-      // Nobody to tell: remember what to re-read, and read it when someone asks.
-      for (const id of taskIds) cache.dirty.add(id);
-      cache.agentsDirty ||= agentsChanged;
-      if (cache.dirty.size > FULL_STATE_AFTER) this.cache = undefined;
-      return;
-    }
-    const [cards, agents] = await Promise.all([this.readCards(link, taskIds), agentsChanged ? (link.call({ type: 'agent.list' })) : undefined]);
-    if (this.cache === cache) this.upsert(cache, cards, agents);
-    const latestSeq = events[events.length - 1]!.seq;
+    if (!ready.length || this.disposed) return;
+    const gone = [...c.tasks.values()].some((v) => !v.after);
+    if (c.full || gone || c.tasks.size > FULL_STATE_AFTER) return this.resyncAll();
+    if (!c.events.length) return;
+    const tasks = [...c.tasks.values()].flatMap((v) => (v.after ? [this.card(v.after)] : []));
+    const agents = c.agents.size ? c.snapshot.agents : undefined;
+    const latestSeq = c.events[c.events.length - 1]!.seq;
     for (const p of ready) {
-      const fresh = events.filter((e) => e.seq > p.seq);
+      const fresh = c.events.filter((e) => e.seq > p.seq);
       p.seq = Math.max(p.seq, latestSeq);
-      p.send({ type: 'delta', events: fresh, tasks: cards, ...(agents ? { agents } : {}), latestSeq: p.seq, role: this.role() });
+      p.send({ type: 'delta', events: fresh, tasks, ...(agents ? { agents } : {}), latestSeq: p.seq, role: this.role() });
     }
   }
 
-  /** Sends every visible client the full state, read afresh (after an import, or a change of hub). */
+  /** Sends every visible client the full state (after an import, a resync, a change of hub). */
   private async resyncAll(): Promise<void> {
-    this.cache = undefined;
     const ready = [...this.peers].filter((p) => p.ready);
     if (!ready.length) return;
     const m = await this.snapshot();
@@ -390,12 +349,14 @@ export class DashboardHost {
 
   dispose(): void {
     this.disposed = true;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.subscription?.dispose();
-    this.subscription = undefined;
+    this.listening?.dispose();
+    this.listening = undefined;
     this.roleWatch?.dispose();
+    if (this.ownMirror) this.mirror?.dispose();
+    this.mirror = undefined;
     this.peers.clear();
-    this.cache = undefined;
+    this.built = undefined;
+    this.table = undefined;
     this.lastState = undefined;
   }
 }
