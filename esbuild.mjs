@@ -74,7 +74,9 @@ const node = {
 
 const configs = [
   { ...node, entryPoints: { extension: 'src/extension/main.ts' }, outdir, plugins: [...common.plugins, copyWasm] },
-  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir, banner: { js: '#!/usr/bin/env node' } },
+  // `dreamos`: dist/cli.js only starts dist/cli-main.js from a V8 code cache (src/cli/launch.ts).
+  { ...node, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir },
+  { ...node, entryPoints: { cli: 'src/cli/launch.ts' }, outdir, banner: { js: '#!/usr/bin/env node' } },
   // discord.js as its own bundle, loaded only when Discord is connected (a .vsix has no node_modules).
   {
     ...node,

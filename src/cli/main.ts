@@ -9,23 +9,61 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CommandInput } from '../core/commands';
 import { DreamError, type ErrorCode } from '../core/errors';
 import type { BoardEvent } from '../core/events/events';
-import { connectBoard, runHub, stopHub } from '../core/hub/connect';
+import { connectBoard } from '../core/hub/connect';
 import { readDescriptor } from '../core/hub/descriptor';
 import { inspectLock, isForeign, unlockBoard } from '../core/hub/lock';
-import { runDiscordCommand } from '../integrations/discord/controlPlane';
-import { swarmStart, swarmStatus, swarmStop } from '../integrations/drivers/swarmHost';
-import { controlAgent } from '../core/loop/swarm';
-import { untilInterrupted } from '../integrations/untilInterrupted';
-import { runDashboardCommand } from '../integrations/http/dashboardServer';
-import { formatAgent, formatEvent, formatMessage, formatTask, formatTaskDetails } from './format';
 import type { Agent, Message, Task } from '../core/board/model';
 import type { ConfigView } from '../core/board/boardConfig';
-import { approveAndApply, boardWorkspace, checkAgain } from '../core/proposals/approval';
-import { restoreRecoveryPoint, nodeWriter } from '../core/proposals/apply';
 import type { Proposal } from '../core/proposals/model';
-import { prepareSubmission } from '../core/proposals/prepare';
-import { checkProposalPath } from '../core/proposals/safety';
-import { parseJson } from '../core/json';
+
+/*
+ * What a client call needs (argv, the hub connection, the answer) is all that loads up front: agents
+ * run `dreamos` on every report, so the hub (engine, sql.js, the command schemas; see connect.ts),
+ * zod, the swarm, the dashboard, Discord and the proposal machinery load only in the commands that
+ * use them. Each is a module of this same bundle, evaluated on its first require.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- modules of this bundle, evaluated on first use */
+const lazy = <M>(load: () => M): (() => M) => {
+  let m: M | undefined;
+  return () => (m ??= load());
+};
+const hub = lazy(() => require('../core/hub/connect') as typeof import('../core/hub/connect'));
+const discordPlane = lazy(() => require('../integrations/discord/controlPlane') as typeof import('../integrations/discord/controlPlane'));
+const swarmHost = lazy(() => require('../integrations/drivers/swarmHost') as typeof import('../integrations/drivers/swarmHost'));
+const swarm = lazy(() => require('../core/loop/swarm') as typeof import('../core/loop/swarm'));
+const interrupt = lazy(() => require('../integrations/untilInterrupted') as typeof import('../integrations/untilInterrupted'));
+const dashboardServer = lazy(() => require('../integrations/http/dashboardServer') as typeof import('../integrations/http/dashboardServer'));
+const format = lazy(() => require('./format') as typeof import('./format'));
+const approval = lazy(() => require('../core/proposals/approval') as typeof import('../core/proposals/approval'));
+const apply = lazy(() => require('../core/proposals/apply') as typeof import('../core/proposals/apply'));
+const prepare = lazy(() => require('../core/proposals/prepare') as typeof import('../core/proposals/prepare'));
+const safety = lazy(() => require('../core/proposals/safety') as typeof import('../core/proposals/safety'));
+const json = lazy(() => require('../core/json') as typeof import('../core/json'));
+/* eslint-enable @typescript-eslint/no-require-imports */
+type Hub = typeof import('../core/hub/connect');
+type Format = typeof import('./format');
+const runHub: Hub['runHub'] = (...a) => hub().runHub(...a);
+const stopHub: Hub['stopHub'] = (...a) => hub().stopHub(...a);
+const runDiscordCommand: typeof import('../integrations/discord/controlPlane')['runDiscordCommand'] = (...a) => discordPlane().runDiscordCommand(...a);
+const swarmStart: typeof import('../integrations/drivers/swarmHost')['swarmStart'] = (...a) => swarmHost().swarmStart(...a);
+const swarmStop: typeof import('../integrations/drivers/swarmHost')['swarmStop'] = (...a) => swarmHost().swarmStop(...a);
+const swarmStatus: typeof import('../integrations/drivers/swarmHost')['swarmStatus'] = (...a) => swarmHost().swarmStatus(...a);
+const controlAgent: typeof import('../core/loop/swarm')['controlAgent'] = (...a) => swarm().controlAgent(...a);
+const untilInterrupted: typeof import('../integrations/untilInterrupted')['untilInterrupted'] = (...a) => interrupt().untilInterrupted(...a);
+const runDashboardCommand: typeof import('../integrations/http/dashboardServer')['runDashboardCommand'] = (...a) => dashboardServer().runDashboardCommand(...a);
+const formatAgent: Format['formatAgent'] = (...a) => format().formatAgent(...a);
+const formatEvent: Format['formatEvent'] = (...a) => format().formatEvent(...a);
+const formatMessage: Format['formatMessage'] = (...a) => format().formatMessage(...a);
+const formatTask: Format['formatTask'] = (...a) => format().formatTask(...a);
+const formatTaskDetails: Format['formatTaskDetails'] = (...a) => format().formatTaskDetails(...a);
+const approveAndApply: typeof import('../core/proposals/approval')['approveAndApply'] = (...a) => approval().approveAndApply(...a);
+const boardWorkspace: typeof import('../core/proposals/approval')['boardWorkspace'] = (...a) => approval().boardWorkspace(...a);
+const checkAgain: typeof import('../core/proposals/approval')['checkAgain'] = (...a) => approval().checkAgain(...a);
+const restoreRecoveryPoint: typeof import('../core/proposals/apply')['restoreRecoveryPoint'] = (...a) => apply().restoreRecoveryPoint(...a);
+const nodeWriter: typeof import('../core/proposals/apply')['nodeWriter'] = { write: (...a) => apply().nodeWriter.write(...a), delete: (...a) => apply().nodeWriter.delete(...a) };
+const prepareSubmission: typeof import('../core/proposals/prepare')['prepareSubmission'] = (...a) => prepare().prepareSubmission(...a);
+const checkProposalPath: typeof import('../core/proposals/safety')['checkProposalPath'] = (...a) => safety().checkProposalPath(...a);
+const parseJson: typeof import('../core/json')['parseJson'] = (...a) => json().parseJson(...a);
 
 /** Exit codes scripts can rely on. */
 export const EXIT: Record<ErrorCode | 'ok' | 'usage', number> = {

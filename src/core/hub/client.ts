@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { DreamError } from '../errors';
 import type { BoardEvent } from '../events/events';
-import { CLIENT_MAX_FRAME, encodeFrame, FrameReader, HUB_MAX_FRAME, HubFrame, PROTOCOL_VERSION, type HelloResult } from './wire';
+import { CLIENT_MAX_FRAME, encodeFrame, FrameReader, HUB_MAX_FRAME, parseHubFrame, PROTOCOL_VERSION, type HelloResult, type HubFrame } from './frames';
 
 /** The connection to the hub is gone (or never came up); the request may be retried elsewhere. */
 export class HubGone extends Error {
@@ -125,7 +125,7 @@ export class HubConnection {
   private onFrame(line: string): void {
     let frame: HubFrame;
     try {
-      frame = HubFrame.parse(JSON.parse(line));
+      frame = parseHubFrame(JSON.parse(line));
     } catch {
       this.fail(new HubGone('the hub sent a malformed frame'));
       this.sock.destroy();

@@ -20,7 +20,15 @@ import { readDescriptor } from './descriptor';
 import type { Disposable, EngineOptions } from './engine';
 import type { Durability } from './journal';
 import { heldElsewhereMessage, inspectLock, isForeign, isOwnerAlive, tryAcquireLock } from './lock';
-import { HubRuntime } from './runtime';
+import type { HubRuntime } from './runtime';
+
+/**
+ * The hub itself (engine, store, sql.js, the command schemas) loads only when this process becomes
+ * the hub: a client (the `dreamos` CLI on every report, an editor window that is not the hub) never
+ * evaluates it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, inside the same bundle
+const loadRuntime = (): typeof HubRuntime => (require('./runtime') as typeof import('./runtime')).HubRuntime;
 
 export type HubMode = 'in-process' | 'spawn' | 'never';
 export type Role = 'hub' | 'client';
@@ -382,7 +390,7 @@ class Board implements BoardClient {
   }
 
   private async becomeHub(lock: NonNullable<ReturnType<typeof tryAcquireLock>>): Promise<void> {
-    const rt = await HubRuntime.start(this.opts.dir, lock, engineOptions(this.opts));
+    const rt = await loadRuntime().start(this.opts.dir, lock, engineOptions(this.opts));
     if (this.closed) {
       await rt.close();
       return;
@@ -475,7 +483,7 @@ export async function runHub(dir: string, opts: RunHubOptions = {}): Promise<voi
     clearTimeout(idle);
     if (n === 0 && idleMs > 0) idle = setTimeout(stop, idleMs);
   };
-  const rt = await HubRuntime.start(dir, lock, { ...engineOptions({ stallMs, engine }), onConnections: armIdle, standalone: true });
+  const rt = await loadRuntime().start(dir, lock, { ...engineOptions({ stallMs, engine }), onConnections: armIdle, standalone: true });
   rt.onStopped((reason) => finish(new DreamError('internal', `The hub stopped: ${(reason as Error)?.message ?? String(reason)}`)));
   armIdle(0);
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];

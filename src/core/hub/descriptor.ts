@@ -8,19 +8,30 @@ import { readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
 import { atomicWriteFile } from './fsutil';
 
-export const HubDescriptor = z.object({
-  pid: z.number().int(),
-  socketPath: z.string().min(1),
-  token: z.string().regex(/^[0-9a-f]{64}$/),
-  protocolVersion: z.number().int(),
-  startedAt: z.number(),
+/** hub.json. Checked without zod: every client reads it, and a client does not load zod. */
+export interface HubDescriptor {
+  pid: number;
+  socketPath: string;
+  token: string;
+  protocolVersion: number;
+  startedAt: number;
   /** True for a `dreamos hub` process (which `stopHub` may signal), absent for an editor-hosted hub. */
-  standalone: z.boolean().optional(),
-});
-export type HubDescriptor = z.infer<typeof HubDescriptor>;
+  standalone?: boolean;
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+
+/** The descriptor in `v` (its known fields only), or undefined if it is not one. */
+export function parseDescriptor(v: unknown): HubDescriptor | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const d = v as Record<string, unknown>;
+  if (!isInt(d.pid) || typeof d.socketPath !== 'string' || d.socketPath.length === 0 || typeof d.token !== 'string' || !/^[0-9a-f]{64}$/.test(d.token)) return undefined;
+  if (!isInt(d.protocolVersion) || typeof d.startedAt !== 'number' || !Number.isFinite(d.startedAt)) return undefined;
+  if (d.standalone !== undefined && typeof d.standalone !== 'boolean') return undefined;
+  return { pid: d.pid, socketPath: d.socketPath, token: d.token, protocolVersion: d.protocolVersion, startedAt: d.startedAt, ...(d.standalone !== undefined ? { standalone: d.standalone } : {}) };
+}
 
 export function descriptorPath(dir: string): string {
   return path.join(dir, 'hub.json');
@@ -53,8 +64,7 @@ export async function writeDescriptor(dir: string, d: HubDescriptor): Promise<vo
 
 export function readDescriptor(dir: string): HubDescriptor | undefined {
   try {
-    const parsed = HubDescriptor.safeParse(JSON.parse(readFileSync(descriptorPath(dir), 'utf8')));
-    return parsed.success ? parsed.data : undefined;
+    return parseDescriptor(JSON.parse(readFileSync(descriptorPath(dir), 'utf8')));
   } catch {
     return undefined;
   }
