@@ -74,6 +74,8 @@ const node = {
 
 const configs = [
   { ...node, entryPoints: { extension: 'src/extension/main.ts' }, outdir, plugins: [...common.plugins, copyWasm] },
+  // The extension's entry (package.json "main"): starts dist/extension.js from a V8 code cache (src/extension/launch.ts).
+  { ...node, entryPoints: { launch: 'src/extension/launch.ts' }, outdir },
   // `dreamos`: dist/cli.js only starts dist/cli-main.js from a V8 code cache (src/cli/launch.ts).
   { ...node, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir },
   { ...node, entryPoints: { cli: 'src/cli/launch.ts' }, outdir, banner: { js: '#!/usr/bin/env node' } },

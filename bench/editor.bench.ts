@@ -12,9 +12,14 @@
  *                 activates Dream.OS before the probe; in the second run the probe puts a board in
  *                 the workspace first, so activate() takes its "open the board" path.
  *   baseline      in the same extension host: require() of an empty module; and, for scale, require()
- *                 of a fresh copy of the bundle (code loading alone, with a warm disk cache).
+ *                 of a fresh copy of the bundle (code loading alone, with a warm disk cache). And the
+ *                 same activate() runs, interleaved, with the production build of the baseline commit
+ *                 (BENCH_EDITOR_BASE, default 824b352: before activation deferred the hub, sql.js and
+ *                 zod-heavy features), so before / after is a ratio from one run.
  *
- * Env: BENCH_EDITOR_RUNS=2 (code-server starts; the first is without a board, the rest with one)
+ * Env: BENCH_EDITOR_RUNS=3 (code-server starts per build after a first one without a board and without
+ *      the code cache (DREAMOS_COMPILE_CACHE, in the scratch folder): then one without a board, the rest with one)
+ *      BENCH_EDITOR_BASE=<commit> (the baseline build; "none" skips it)
  *      BENCH_EDITOR_PROFILE=<dir> (CPU profiles of activate(), taken in the extension host; slower)
  *      BENCH_RESULTS=<file> (JSON figures for bench/run.mjs's summary)
  */
@@ -27,7 +32,8 @@ import { ensureCodeServer, runExtensionTests } from '../test/harness/codeServer'
 import type { Figure } from './dashboard.bench';
 
 const root = path.resolve(__dirname, '..');
-const RUNS = Math.max(1, Number(process.env.BENCH_EDITOR_RUNS ?? 2));
+const RUNS = Math.max(2, Number(process.env.BENCH_EDITOR_RUNS ?? 3));
+const BASE = process.env.BENCH_EDITOR_BASE ?? '824b352';
 const BUDGET_BYTES = 1024 * 1024;
 const ACTIVATE_TARGET_MS = 50;
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -38,9 +44,16 @@ function figure(f: Figure): void {
 }
 
 /** Runs the project's own esbuild.mjs --production in a scratch folder; returns that folder's dist. */
-function productionBuild(scratch: string): { dist: string; ms: number } {
-  for (const entry of ['src', 'webview-ui', 'node_modules', 'media']) symlinkSync(path.join(root, entry), path.join(scratch, entry));
-  for (const file of ['package.json', 'esbuild.mjs', 'tsconfig.json']) copyFileSync(path.join(root, file), path.join(scratch, file));
+function productionBuild(scratch: string, commit?: string): { dist: string; ms: number } {
+  if (commit) {
+    mkdirSync(scratch, { recursive: true });
+    const tar = spawnSync('sh', ['-c', `git -C "${root}" archive ${commit} src webview-ui media package.json esbuild.mjs tsconfig.json | tar -x -C "${scratch}"`], { encoding: 'utf8' });
+    if (tar.status !== 0) throw new Error(`cannot check out the baseline ${commit}: ${tar.stderr}`);
+    symlinkSync(path.join(root, 'node_modules'), path.join(scratch, 'node_modules'));
+  } else {
+    for (const entry of ['src', 'webview-ui', 'node_modules', 'media']) symlinkSync(path.join(root, entry), path.join(scratch, entry));
+    for (const file of ['package.json', 'esbuild.mjs', 'tsconfig.json']) copyFileSync(path.join(root, file), path.join(scratch, file));
+  }
   const started = Date.now();
   const r = spawnSync(process.execPath, ['esbuild.mjs', '--production'], { cwd: scratch, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`the production build failed:\n${r.stdout}${r.stderr}`);
@@ -84,9 +97,24 @@ exports.run = async function run() {
       await post('Profiler.setSamplingInterval', { interval: 100 });
       await post('Profiler.start');
     }
+    // Where the time goes: the extension's own code (loading its entry module; its activate() call
+    // until its promise settles), the rest is the extension host's (the extension context, storage, IPC).
+    const Module = require('node:module');
+    const entry = require.resolve(path.join(ext.extensionPath, ext.packageJSON.main || 'index.js'));
+    const load = Module._load;
+    Module._load = function (request, parent, isMain) {
+      let file;
+      try { file = Module._resolveFilename(request, parent, isMain); } catch {}
+      if (file !== entry || result.loadMs !== undefined) return load.apply(this, arguments);
+      const t = performance.now();
+      const m = load.apply(this, arguments);
+      result.loadMs = performance.now() - t;
+      return { ...m, activate: async (context) => { const t = performance.now(); try { return await m.activate(context); } finally { result.activateCallMs = performance.now() - t; } } };
+    };
     const t0 = performance.now();
     await ext.activate();
     result.activateMs = performance.now() - t0;
+    Module._load = load;
     if (session) {
       const { profile } = await session.postAsync('Profiler.stop');
       fs.writeFileSync(path.join(profileDir, 'activate-' + (board ? 'board' : 'noboard') + '.cpuprofile'), JSON.stringify(profile));
@@ -111,8 +139,14 @@ exports.run = async function run() {
 };
 `;
 
+type Cond = 'first' | 'noboard' | 'board';
+const COND: Record<Cond, string> = { first: 'no board, first activation (no code cache)', noboard: 'no board', board: 'board in workspace' };
+
 interface Probe {
   activeBefore?: boolean;
+  /** Loading the extension's entry module (package.json main), and its activate() call. */
+  loadMs?: number;
+  activateCallMs?: number;
   withBoard?: boolean;
   activateMs?: number;
   isActive?: boolean;
@@ -142,7 +176,7 @@ async function main(): Promise<void> {
     const ext = all.find((f) => f.file === 'extension.js')!;
     console.log(`\nproduction build (esbuild.mjs --production) in ${(ms / 1000).toFixed(1)} s:`);
     for (const f of all.sort((a, b) => b.bytes - a.bytes)) {
-      const role = f.file === 'extension.js' ? 'loaded on activation' : f.file.endsWith('.wasm') ? 'wasm, loaded when a board opens' : f.file.startsWith('vendor/') ? 'loaded lazily, by the feature that needs it' : f.file.startsWith('webview/') ? 'the dashboard page' : f.file === 'cli.js' ? 'the dreamos CLI' : '';
+      const role = f.file === 'extension.js' ? 'loaded on activation' : f.file.endsWith('.wasm') ? 'wasm, loaded when a board opens' : f.file.startsWith('vendor/') ? 'loaded lazily, by the feature that needs it' : f.file.startsWith('webview/') ? 'the dashboard page' : f.file === 'launch.js' ? 'the entry: starts extension.js from a code cache' : f.file === 'cli.js' ? 'the dreamos CLI (starts cli-main.js)' : f.file === 'cli-main.js' ? 'the dreamos CLI bundle' : '';
       console.log(`  ${f.file.padEnd(24)} ${kb(f.bytes).padStart(9)}  ${role}`);
     }
     const share = ext.bytes / BUDGET_BYTES;
@@ -153,52 +187,75 @@ async function main(): Promise<void> {
     const started = Date.now();
     await ensureCodeServer();
     console.log(`\ncode-server ready in ${((Date.now() - started) / 1000).toFixed(1)} s (load ${load()})`);
-    const extDir = path.join(scratch, 'extension');
-    mkdirSync(extDir);
-    copyFileSync(path.join(root, 'package.json'), path.join(extDir, 'package.json'));
-    cpSync(path.join(root, 'media'), path.join(extDir, 'media'), { recursive: true });
     const probeFile = path.join(scratch, 'probe', 'index.js');
     mkdirSync(path.dirname(probeFile));
     writeFileSync(probeFile, PROBE);
     const board = await makeBoard(scratch);
-    const results: Probe[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      // A fresh copy of the build each time: the probe leaves its baseline modules in dist/.
-      rmSync(path.join(extDir, 'dist'), { recursive: true, force: true });
-      cpSync(dist, path.join(extDir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
-      const workspace = mkdtempSync(path.join(scratch, 'ws-'));
-      const out = path.join(scratch, `probe-${run}.json`);
-      process.env.DREAMOS_BENCH_OUT = out;
-      if (process.env.BENCH_EDITOR_PROFILE) process.env.DREAMOS_BENCH_PROFILE = path.resolve(process.env.BENCH_EDITOR_PROFILE);
-      if (run > 0) process.env.DREAMOS_BENCH_BOARD = board;
-      else delete process.env.DREAMOS_BENCH_BOARD;
-      const t = Date.now();
-      const code = await runExtensionTests({ extensionDevelopmentPath: extDir, extensionTestsPath: probeFile, workspace, timeoutMs: 180_000 });
-      const r = (existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { error: `no result (exit ${code})` }) as Probe;
-      results.push(r);
-      if (r.error) {
-        console.log(`  run ${run + 1}: ${r.error}`);
-        continue;
+    const variants: { label: string; dist: string; pkg: string; extDir: string; results: (Probe & { cond: Cond })[] }[] = [];
+    // A code cache of our own: the first run of each build is without one (a first activation after an install).
+    process.env.DREAMOS_COMPILE_CACHE = path.join(scratch, 'v8-cache');
+    if (BASE !== 'none') {
+      const baseDir = path.join(scratch, 'base-build');
+      const b = productionBuild(baseDir, BASE);
+      variants.push({ label: `baseline ${BASE}`, dist: b.dist, pkg: path.join(baseDir, 'package.json'), extDir: path.join(scratch, 'extension-base'), results: [] });
+    }
+    variants.push({ label: 'this build', dist, pkg: path.join(root, 'package.json'), extDir: path.join(scratch, 'extension'), results: [] });
+    for (const v of variants) {
+      mkdirSync(v.extDir);
+      copyFileSync(v.pkg, path.join(v.extDir, 'package.json'));
+      cpSync(path.join(root, 'media'), path.join(v.extDir, 'media'), { recursive: true });
+    }
+    for (let run = -1; run < RUNS; run++) {
+      const cond: Cond = run < 0 ? 'first' : run === 0 ? 'noboard' : 'board';
+      for (const v of variants) {
+        // A fresh copy of the build each time: the probe leaves its baseline modules in dist/.
+        rmSync(path.join(v.extDir, 'dist'), { recursive: true, force: true });
+        cpSync(v.dist, path.join(v.extDir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
+        const workspace = mkdtempSync(path.join(scratch, 'ws-'));
+        const out = path.join(scratch, `probe-${variants.indexOf(v)}-${run}.json`);
+        process.env.DREAMOS_BENCH_OUT = out;
+        if (process.env.BENCH_EDITOR_PROFILE) process.env.DREAMOS_BENCH_PROFILE = path.resolve(process.env.BENCH_EDITOR_PROFILE, v.label.replace(/\W+/g, '-'));
+        if (process.env.DREAMOS_BENCH_PROFILE) mkdirSync(process.env.DREAMOS_BENCH_PROFILE, { recursive: true });
+        if (cond === 'board') process.env.DREAMOS_BENCH_BOARD = board;
+        else delete process.env.DREAMOS_BENCH_BOARD;
+        const t = Date.now();
+        const code = await runExtensionTests({ extensionDevelopmentPath: v.extDir, extensionTestsPath: probeFile, workspace, timeoutMs: 180_000 });
+        const r = { ...((existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { error: `no result (exit ${code})` }) as Probe), cond };
+        v.results.push(r);
+        if (r.error) {
+          console.log(`  ${v.label}, run ${run + 1}: ${r.error}`);
+          continue;
+        }
+        console.log(
+          `  ${v.label}, run ${run + 2} (${COND[cond]}; editor up and probe done in ${((Date.now() - t) / 1000).toFixed(1)} s): ` +
+            `activate() ${r.activateMs!.toFixed(1)} ms (entry module load ${r.loadMs?.toFixed(1) ?? '?'} ms, its activate() ${r.activateCallMs?.toFixed(1) ?? '?'} ms, the extension host the rest)${r.activeBefore ? ' (ALREADY ACTIVE before the probe: not a clean measurement)' : ''}; ` +
+            `baseline require(empty module) ${r.emptyRequireMs!.toFixed(2)} ms; require(a fresh copy of the bundle) ${r.bundleRequireMs!.toFixed(1)} ms; load ${load()}`,
+        );
       }
-      console.log(
-        `  run ${run + 1} (${r.withBoard ? 'a board in the workspace' : 'no board'}; editor up and probe done in ${((Date.now() - t) / 1000).toFixed(1)} s): ` +
-          `activate() ${r.activateMs!.toFixed(1)} ms${r.activeBefore ? ' (ALREADY ACTIVE before the probe: not a clean measurement)' : ''}; ` +
-          `baseline require(empty module) ${r.emptyRequireMs!.toFixed(2)} ms; require(a fresh copy of the bundle) ${r.bundleRequireMs!.toFixed(1)} ms; load ${load()}`,
-      );
     }
     delete process.env.DREAMOS_BENCH_OUT;
     delete process.env.DREAMOS_BENCH_BOARD;
     delete process.env.DREAMOS_BENCH_PROFILE;
-    const good = results.filter((r) => r.activateMs !== undefined && !r.activeBefore);
-    if (good.length) {
-      const worst = good.reduce((a, b) => (b.activateMs! > a.activateMs! ? b : a));
-      const empty = good.map((r) => r.emptyRequireMs!).sort((a, b) => a - b)[0]!;
-      console.log(`  activate(): worst ${worst.activateMs!.toFixed(1)} ms (${worst.withBoard ? 'with a board' : 'no board'}); ratio to require(empty module): ${(worst.activateMs! / empty).toFixed(0)}x, to require(bundle copy): ${(worst.activateMs! / worst.bundleRequireMs!).toFixed(2)}x`);
-      for (const r of good) {
-        figure({ bench: 'editor', name: `activate() in code-server, ${r.withBoard ? 'board in workspace' : 'no board'}`, value: r.activateMs!, unit: 'ms', target: ACTIVATE_TARGET_MS, note: `code load alone ~${r.bundleRequireMs!.toFixed(0)} ms` });
+    delete process.env.DREAMOS_COMPILE_CACHE;
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
+    const clean = (v: (typeof variants)[number], cond: Cond) => v.results.filter((r) => r.cond === cond && r.activateMs !== undefined && !r.activeBefore);
+    const current = variants[variants.length - 1]!;
+    const baseline = variants.length > 1 ? variants[0]! : undefined;
+    console.log(`\n  activate(), median per condition${baseline ? ` (${baseline.label} → this build, same run)` : ''}:`);
+    for (const cond of ['first', 'noboard', 'board'] as const) {
+      const now = clean(current, cond);
+      if (!now.length) {
+        figure({ bench: 'editor', name: `activate() in code-server, ${COND[cond]}`, value: NaN, unit: 'ms', target: ACTIVATE_TARGET_MS, note: current.results.map((r) => r.error ?? '').join('; ').slice(0, 120) });
+        continue;
       }
-    } else {
-      figure({ bench: 'editor', name: 'activate() in code-server', value: NaN, unit: 'ms', target: ACTIVATE_TARGET_MS, note: results.map((r) => r.error ?? '').join('; ').slice(0, 120) });
+      const after = median(now.map((r) => r.activateMs!));
+      const load = median(now.map((r) => r.bundleRequireMs!));
+      const ours = median(now.map((r) => (r.loadMs ?? NaN) + (r.activateCallMs ?? NaN)));
+      const was = baseline && clean(baseline, cond);
+      const before = was?.length ? median(was.map((r) => r.activateMs!)) : undefined;
+      const ratio = before !== undefined ? `${(after / before).toFixed(2)}x of ${baseline!.label} (${before.toFixed(0)} ms)` : '';
+      console.log(`    ${COND[cond].padEnd(44)} ${before !== undefined ? `${before.toFixed(1)} ms → ` : ''}${after.toFixed(1)} ms${before !== undefined ? ` (${(after / before).toFixed(2)}x)` : ''}; Dream.OS's own code (entry load + activate() call) ${ours.toFixed(1)} ms, the rest the extension host's; require(bundle copy) ${load.toFixed(0)} ms; n=${now.length}`);
+      figure({ bench: 'editor', name: `activate() in code-server, ${COND[cond]}`, value: after, unit: 'ms', target: ACTIVATE_TARGET_MS, note: [ratio, `own code ${ours.toFixed(0)} ms`, `code load alone ~${load.toFixed(0)} ms`].filter(Boolean).join('; ') });
     }
     console.log(`  load average now: ${load()}`);
   } finally {

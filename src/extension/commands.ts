@@ -2,15 +2,33 @@ import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import { canDo, commandForAction } from '../core/board/actions';
 import type { Agent, Message, Task } from '../core/board/model';
-import { DRIVER_KINDS, TASK_TYPES, type PriorityName } from '../core/board/model';
+import type { PriorityName } from '../core/board/model';
+import { DRIVER_KINDS, TASK_TYPES } from '../core/board/vocabulary';
 import { DreamError } from '../core/errors';
 import type { BoardSession } from './boardSession';
 import type { DiscordConnection } from './discord';
 import type { SwarmControl } from './swarmControl';
-import { confirmCapture, type DesktopOrchestrator } from '../integrations/desktop';
-import { approve, checkAgain, nextFile, openProposalFile, reject, resolveProposal, rollback, type ReviewContext } from './proposals/review';
+import type { DesktopOrchestrator } from '../integrations/desktop';
+import type { ReviewContext } from './proposals/review';
 import type { ProposalNode } from './proposals/proposalsView';
-import { DashboardPanel } from './dashboard/dashboardPanel';
+
+/*
+ * What a command runs (proposal review, the dashboard panel, desktop calibration) loads when the
+ * command first runs: activation registers the commands only.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- modules of this bundle, evaluated on first use */
+type Review = typeof import('./proposals/review');
+const review = (): Review => require('./proposals/review') as Review;
+const approve: Review['approve'] = (...a) => review().approve(...a);
+const checkAgain: Review['checkAgain'] = (...a) => review().checkAgain(...a);
+const nextFile: Review['nextFile'] = (...a) => review().nextFile(...a);
+const openProposalFile: Review['openProposalFile'] = (...a) => review().openProposalFile(...a);
+const reject: Review['reject'] = (...a) => review().reject(...a);
+const resolveProposal: Review['resolveProposal'] = (...a) => review().resolveProposal(...a);
+const rollback: Review['rollback'] = (...a) => review().rollback(...a);
+const DashboardPanel = { show: (...a: Parameters<typeof import('./dashboard/dashboardPanel')['DashboardPanel']['show']>) => (require('./dashboard/dashboardPanel') as typeof import('./dashboard/dashboardPanel')).DashboardPanel.show(...a) };
+const confirmCapture: typeof import('../integrations/desktop')['confirmCapture'] = (...a) => (require('../integrations/desktop/calibrate') as typeof import('../integrations/desktop/calibrate')).confirmCapture(...a);
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface CommandContext {
   readonly extensionUri: vscode.Uri;

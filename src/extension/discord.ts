@@ -1,10 +1,8 @@
 import * as vscode from 'vscode';
-import { parseDiscordConfig } from '../integrations/discord/config';
-import { startDiscord, TOKEN_ENV, type DiscordControlPlane } from '../integrations/discord/controlPlane';
+import type { DiscordControlPlane } from '../integrations/discord/controlPlane';
 import { DiscordStatusSource } from '../integrations/discord/status';
 import type { BoardSession } from './boardSession';
 import { Disposable } from './lifecycle';
-import { editorProposalWorkspace } from './proposals/review';
 
 const SECRET = 'dreamos.discord.botToken';
 
@@ -46,6 +44,12 @@ export class DiscordConnection extends Disposable {
   async connect(): Promise<void> {
     if (!vscode.workspace.isTrusted) throw new Error('Discord can approve and apply changes: trust this workspace first.');
     await this.disconnect();
+    // The control plane (its schemas, the proposal review) loads here, not on activation.
+    /* eslint-disable @typescript-eslint/no-require-imports -- modules of this bundle, evaluated on first use */
+    const { parseDiscordConfig } = require('../integrations/discord/config') as typeof import('../integrations/discord/config');
+    const { startDiscord, TOKEN_ENV } = require('../integrations/discord/controlPlane') as typeof import('../integrations/discord/controlPlane');
+    const { editorProposalWorkspace } = require('./proposals/review') as typeof import('./proposals/review');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const s = vscode.workspace.getConfiguration('dreamos.discord');
     const config = parseDiscordConfig({
       applicationId: s.get('applicationId'),

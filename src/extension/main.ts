@@ -12,8 +12,9 @@ import { syncBoardSettings } from './boardSettings';
 import { CommandFailures, registerCommands } from './commands';
 import { DiscordConnection } from './discord';
 import { SwarmControl } from './swarmControl';
-import { createDesktopAutomation } from '../integrations/desktop';
-import { registerReportTools, type ReportBoard } from './agents/reportTools';
+import type { DesktopAutomationOptions, DesktopOrchestrator } from '../integrations/desktop';
+import { registerReportTools } from './agents/reportToolRegistry';
+import type { ReportBoard } from './agents/reportTools';
 import { StatusBar } from './statusBar';
 import { AgentsTreeProvider } from './views/agentsView';
 import { InboxTreeProvider } from './views/inboxView';
@@ -28,6 +29,25 @@ export interface DreamOsApi {
   /** Failures of Dream.OS commands (each was also shown to the person), newest last. */
   readonly commandFailures: CommandFailures;
   readonly views: { readonly tasks: TasksTreeProvider; readonly agents: AgentsTreeProvider; readonly inbox: InboxTreeProvider; readonly proposals: ProposalsTreeProvider };
+}
+
+/**
+ * Desktop automation as the window uses it, built on its first use: its modules (calibration,
+ * window registry, the X11 client's glue) are not evaluated on activation. Unused, dispose is a no-op.
+ */
+function lazyDesktop(options: DesktopAutomationOptions): DesktopOrchestrator {
+  let real: DesktopOrchestrator | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a module of this bundle, evaluated on first use
+  const get = () => (real ??= (require('../integrations/desktop/desktopAutomation') as typeof import('../integrations/desktop/desktopAutomation')).createDesktopAutomation(options));
+  return new Proxy({} as DesktopOrchestrator, {
+    get: (_t, key) => {
+      if (key === 'then') return undefined;
+      if (key === 'dispose' && !real) return async () => undefined;
+      const d = get();
+      const v = d[key as keyof DesktopOrchestrator];
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(d) : v;
+    },
+  });
 }
 
 function boardDirFor(folder: vscode.WorkspaceFolder | undefined): string | undefined {
@@ -81,7 +101,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
 
   // Desktop automation (nut-js) loads nothing until a chat-window agent or a desktop command needs it.
   const desktopSettings = () => vscode.workspace.getConfiguration('dreamos.desktop');
-  const desktop = createDesktopAutomation({
+  const desktop = lazyDesktop({
     boardDir: boardDir ?? '',
     settings: { enabled: desktopSettings().get<boolean>('enabled', true), pasteSettleMs: desktopSettings().get<number>('pasteSettleMs', 150) },
     log: (l) => log.info(`[desktop] ${l}`),
@@ -124,12 +144,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   // Not awaited: activation should not wait for a round trip to the workbench.
   void vscode.commands.executeCommand('setContext', 'dreamos.boardOpen', false);
   // Open an existing board right away; a new one is created on the first command that needs it.
+  // Right after activation, not in it: becoming the board's hub loads the hub (engine, sql.js) and
+  // reads the board, which the workbench need not wait for.
   if (boardDir && existsSync(path.join(boardDir, 'board.sqlite'))) {
-    session.open().catch((err) => {
-      const e = DreamError.from(err);
-      log.error(`Could not open the board in ${boardDir}: ${e.message}`);
-      void vscode.window.showErrorMessage(`Dream.OS could not open the board: ${e.message}`, 'Show Log').then((p) => p && log.show());
-    });
+    setImmediate(() =>
+      session.open().catch((err) => {
+        const e = DreamError.from(err);
+        log.error(`Could not open the board in ${boardDir}: ${e.message}`);
+        void vscode.window.showErrorMessage(`Dream.OS could not open the board: ${e.message}`, 'Show Log').then((p) => p && log.show());
+      }),
+    );
   }
   return { session, commandFailures, views: { tasks, agents, inbox, proposals } };
 }

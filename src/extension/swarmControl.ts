@@ -1,14 +1,18 @@
 import * as vscode from 'vscode';
 import type { DesktopAutomation } from '../core/loop/driver';
-import { controlAgent, type AgentControlOutcome, type Swarm, type SwarmBoard } from '../core/loop/swarm';
+import type { AgentControlOutcome, Swarm, SwarmBoard } from '../core/loop/swarm';
 import { DreamError } from '../core/errors';
-import { createEditorSwarm } from './agents/editorSwarm';
 import type { BoardSession } from './boardSession';
 
 /**
  * The window's swarm: started by "Start Swarm", stopped by "Stop Swarm" (which also stops swarms
  * in other processes through the board's desired state) and on deactivate, releasing leases.
  */
+/* eslint-disable @typescript-eslint/no-require-imports -- the swarm loads when it is first used, not on activation */
+const createEditorSwarm: typeof import('./agents/editorSwarm')['createEditorSwarm'] = (...a) => (require('./agents/editorSwarm') as typeof import('./agents/editorSwarm')).createEditorSwarm(...a);
+const controlAgent: typeof import('../core/loop/swarm')['controlAgent'] = (...a) => (require('../core/loop/swarm') as typeof import('../core/loop/swarm')).controlAgent(...a);
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 export class SwarmControl {
   private swarm: Swarm | undefined;
 

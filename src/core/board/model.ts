@@ -1,31 +1,16 @@
 import { z } from 'zod';
+import { AGENT_STATUSES, DRIVER_KINDS, PRIORITIES, TASK_STATUSES, TASK_TYPES } from './vocabulary';
 
-export const TASK_STATUSES = [
-  'waiting', // depends on tasks that are not done yet
-  'ready',
-  'claimed',
-  'running',
-  'review',
-  'done',
-  'blocked',
-  'failed',
-  'cancelled',
-] as const;
+export { AGENT_STATUSES, DRIVER_KINDS, PRIORITIES, priorityName, TASK_STATUSES, TASK_TYPES } from './vocabulary';
 export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
-export const TASK_TYPES = ['feature', 'bug', 'chore', 'research', 'review', 'docs', 'test'] as const;
 export const TaskType = z.enum(TASK_TYPES);
 export type TaskType = z.infer<typeof TaskType>;
 
-/** Higher is more urgent. Names are what people type; numbers are what the board sorts by. */
-export const PRIORITIES = { low: 0, normal: 1, high: 2, critical: 3 } as const;
 export type PriorityName = keyof typeof PRIORITIES;
 export const PriorityName = z.enum(['low', 'normal', 'high', 'critical']);
 export const Priority = z.union([PriorityName, z.number().int().min(0).max(3)]).transform((p) => (typeof p === 'number' ? p : PRIORITIES[p]));
-export function priorityName(p: number): PriorityName {
-  return (Object.keys(PRIORITIES) as PriorityName[]).find((k) => PRIORITIES[k] === p) ?? 'normal';
-}
 
 export const Id = z.string().regex(/^[a-z]{3}_[0-9a-f]{12}$/, 'expected an id such as tsk_0123456789ab');
 const Tag = z.string().trim().min(1).max(64).regex(/^[\w.:/-]+$/, 'tags are letters, digits and . : / - _');
@@ -111,10 +96,8 @@ export interface TaskHistoryEntry {
   reason: string;
 }
 
-export const AGENT_STATUSES = ['offline', 'idle', 'busy', 'stalled', 'error', 'retired'] as const;
 export const AgentStatus = z.enum(AGENT_STATUSES);
 export type AgentStatus = z.infer<typeof AgentStatus>;
-export const DRIVER_KINDS = ['command', 'language-model', 'chat-window', 'manual'] as const;
 export const DriverKind = z.enum(DRIVER_KINDS);
 
 export const NewAgent = z

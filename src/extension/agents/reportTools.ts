@@ -5,9 +5,8 @@
  * board command, validated with zod; the agent's lease token fences it like the CLI's --token.
  *
  * The tools must also be declared in package.json (contributes.languageModelTools); see
- * REPORT_TOOL_MANIFEST for the entries.
+ * REPORT_TOOL_MANIFEST for the entries. reportToolRegistry.ts registers them without loading this module.
  */
-import type * as vscode from 'vscode';
 import { z } from 'zod';
 import { Evidence, Id } from '../../core/board/model';
 import type { CommandInput } from '../../core/commands';
@@ -15,8 +14,6 @@ import type { BoardPort } from '../../core/port';
 import { DreamError } from '../../core/errors';
 
 export type ReportBoard = BoardPort;
-
-export type ToolApi = Pick<typeof vscode, 'LanguageModelToolResult' | 'LanguageModelTextPart'> & { lm?: Pick<typeof vscode.lm, 'registerTool'> };
 
 // The agent's id from its prompt; a model cannot name itself the person.
 const Agent = z.string().trim().min(1).max(80).refine((a) => !/^human(:|$)/.test(a), 'agentId is your agent id from the prompt, not "human"');
@@ -54,16 +51,6 @@ export async function invokeReportTool(board: ReportBoard, name: ToolName, input
   } catch (err) {
     return `Refused by the board: ${DreamError.from(err).message}`;
   }
-}
-
-/** Registers the tools where the editor supports them; returns what to dispose (nothing elsewhere). */
-export function registerReportTools(api: ToolApi, board: ReportBoard): { dispose(): void }[] {
-  if (!api.lm?.registerTool) return [];
-  return (Object.keys(REPORT_TOOLS) as ToolName[]).map((name) =>
-    api.lm!.registerTool<unknown>(name, {
-      invoke: async (options) => new api.LanguageModelToolResult([new api.LanguageModelTextPart(await invokeReportTool(board, name, options.input))]),
-    }),
-  );
 }
 
 /** The package.json entries (contributes.languageModelTools) that declare the tools above. */

@@ -1,19 +1,19 @@
 import * as vscode from 'vscode';
-import { z } from 'zod';
 
 /**
  * `dreamos-proposal:/<file path>?proposal=<id>&side=proposed|base` — the right (or, for new
  * files, left) side of a proposal's diff. The path keeps the file's name so the editor picks the
- * right language; the query is parsed with a schema, never trusted.
+ * right language; the query is checked, never trusted (by hand: this module loads on activation, zod does not).
  */
 export const SCHEME = 'dreamos-proposal';
 
-const Query = z
-  .object({
-    proposal: z.string().regex(/^prp_[0-9a-f]{12}$/),
-    side: z.enum(['proposed', 'base']).default('proposed'),
-  })
-  .strict();
+/** proposal=prp_<12 hex>, side=proposed|base (default proposed), nothing else. */
+function parseQuery(q: Record<string, string>): { proposal: string; side: 'proposed' | 'base' } | undefined {
+  if (Object.keys(q).some((k) => k !== 'proposal' && k !== 'side')) return undefined;
+  if (typeof q.proposal !== 'string' || !/^prp_[0-9a-f]{12}$/.test(q.proposal)) return undefined;
+  const side = q.side ?? 'proposed';
+  return side === 'proposed' || side === 'base' ? { proposal: q.proposal, side } : undefined;
+}
 export type ProposalRef = { proposalId: string; path: string; side: 'proposed' | 'base' };
 
 export function proposalUri(proposalId: string, filePath: string, side: 'proposed' | 'base' = 'proposed'): vscode.Uri {
@@ -23,7 +23,7 @@ export function proposalUri(proposalId: string, filePath: string, side: 'propose
 
 export function parseProposalUri(uri: vscode.Uri): ProposalRef | undefined {
   if (uri.scheme !== SCHEME) return undefined;
-  const parsed = Query.safeParse(Object.fromEntries(new URLSearchParams(uri.query)));
-  if (!parsed.success) return undefined;
-  return { proposalId: parsed.data.proposal, path: uri.path.replace(/^\//, ''), side: parsed.data.side };
+  const parsed = parseQuery(Object.fromEntries(new URLSearchParams(uri.query)));
+  if (!parsed) return undefined;
+  return { proposalId: parsed.proposal, path: uri.path.replace(/^\//, ''), side: parsed.side };
 }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { priorityName, type Task, type TaskStatus } from '../../core/board/model';
+import type { Task, TaskStatus } from '../../core/board/model';
+import { priorityName } from '../../core/board/vocabulary';
 import { actionTo, commandForAction, taskContextValue } from '../../core/board/actions';
 import { compareTasks, type MirrorChange } from '../../core/mirror/boardMirror';
 import type { BoardSession } from '../boardSession';
