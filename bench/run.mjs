@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// `npm run bench`: the cli, board, dashboard, editor and retention benches one after another (each in its own
+// `npm run bench`: the cli, board, dashboard, mirror, editor and retention benches one after another (each in its own
 // process, output as it comes), then one table of every target with its figure and pass / miss.
 // Informational: timings depend on the machine and its load (printed with the figures), so this
 // exits 0 whatever the figures are; a bench that crashes is reported in the table.
 //
-//   node bench/run.mjs [cli] [board] [dashboard] [editor] [retention]     (default: all five, in that order)
+//   node bench/run.mjs [cli] [board] [dashboard] [mirror] [editor] [retention]     (default: all six, in that order)
 //
-// The cli, dashboard and editor benches write their figures to $BENCH_RESULTS (JSON lines). The board
+// The cli, dashboard, mirror and editor benches write their figures to $BENCH_RESULTS (JSON lines). The board
 // bench prints a table; its 10k-task figures are read from that output.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BENCHES = { cli: 'bench/cli.bench.ts', board: 'bench/board.bench.ts', dashboard: 'bench/dashboard.bench.ts', editor: 'bench/editor.bench.ts', retention: 'bench/retention.bench.ts' };
+const BENCHES = { cli: 'bench/cli.bench.ts', board: 'bench/board.bench.ts', dashboard: 'bench/dashboard.bench.ts', mirror: 'bench/mirror.bench.ts', editor: 'bench/editor.bench.ts', retention: 'bench/retention.bench.ts' };
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = asked.filter((a) => !(a in BENCHES));
 if (unknown.length) {

@@ -10,7 +10,8 @@
  * (`proposal.show`) — and says what changed, by id, so a view refreshes just those nodes. The whole
  * board is read again only on `board.resync` (retention deleted events this mirror had not seen),
  * on `board.imported` (an import names no tasks), on a gap in the event sequence, or when one burst
- * touches more than `fullReloadAfter` things (then one full read is cheaper: bench/mirror.bench.ts).
+ * touches more than half as many things as the board has tasks (then one full read is cheaper:
+ * fullReloadAfter, measured in bench/mirror.bench.ts).
  *
  * What no event reports is not followed: a lease renewal (`task.renew`) and the heartbeats inside
  * the board's heartbeat event window move a lease's expiry and an agent's last heartbeat quietly;
@@ -60,7 +61,7 @@ export type SubscribeFn = (afterSeq: number, onEvent: (e: BoardEvent) => void) =
 export interface BoardMirrorOptions {
   /** At most one delta per this many ms (default 25); the first change after a quiet spell is applied at once. */
   batchMs?: number;
-  /** Past this many touched tasks, agents and proposals in one burst, the board is read in full instead. */
+  /** Past this many touched tasks, agents and proposals in one burst, the board is read in full instead (default: fullReloadAfter()). */
   fullReloadAfter?: number;
   /** Keep the newest N events (the dashboard's recent events); read with the board. Default 0. */
   recentEvents?: number;
@@ -74,12 +75,14 @@ export interface BoardMirrorOptions {
 }
 
 /**
- * Measured in bench/mirror.bench.ts (10k tasks, a hub over its socket): re-reading k tasks with
- * task.get costs about k/20 as much as a full read of the board, so a full read wins only when
- * about 2,000 or more things changed at once. Below that, a delta is also far less for the views
- * to redraw.
+ * When a burst is better read in full. Measured in bench/mirror.bench.ts (a hub over its socket):
+ * task.get costs about 30 µs a task, a full read about 18 µs per task on the board (177 ms at 10k
+ * tasks, 34 ms at 2k; task.get of 5,000 tasks is 0.88 of a full read at 10k), so a full read wins
+ * once a burst touches more than about half the board's tasks.
  */
-export const FULL_RELOAD_AFTER = 2_000;
+export function fullReloadAfter(boardTasks: number): number {
+  return Math.max(100, Math.floor(boardTasks / 2));
+}
 const TASK_GET_CHUNK = 1_000;
 const PROPOSALS_READ = 500;
 const OPEN_PROPOSAL = new Set(['pending', 'validating', 'approved', 'conflicted']);
@@ -335,7 +338,7 @@ export class BoardMirror {
     }
     if (this.opts.inbox === false) inbox = false;
     if (this.opts.proposals === false) proposalIds.clear();
-    if (!full && taskIds.size + agentIds.size + proposalIds.size > (this.opts.fullReloadAfter ?? FULL_RELOAD_AFTER)) full = 'burst';
+    if (!full && taskIds.size + agentIds.size + proposalIds.size > (this.opts.fullReloadAfter ?? fullReloadAfter(this.taskById.size))) full = 'burst';
     if (full) return this.load(full, events);
     try {
       await this.applyDelta(events, taskIds, agentIds, inbox, proposalIds);
