@@ -79,7 +79,8 @@ async function startBoard(n: number): Promise<{ dir: string; hub: ChildProcess; 
     if (i > 600) throw new Error('the bench hub did not start');
     await sleep(20);
   }
-  const client = await connectBoard({ dir, client: 'bench-dashboard', hubMode: 'never' });
+  // As a person: tasks are finished by hand here (an agent's "done" needs evidence of work).
+  const client = await connectBoard({ dir, client: 'bench-dashboard', hubMode: 'never', actor: 'human:bench' });
   // populate() needs only call(): the same lived-in board the browser test uses.
   const { tasks } = await populate(client as unknown as MemoryConnection, n);
   return { dir, hub, client, tasks };
