@@ -47,6 +47,7 @@ function lazyDesktop(options: DesktopAutomationOptions): DesktopOrchestrator {
       const v = d[key as keyof DesktopOrchestrator];
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(d) : v;
     },
+    has: (_t, key) => key in get(),
   });
 }
 
