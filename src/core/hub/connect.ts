@@ -5,7 +5,7 @@
  * reconnects; calls in flight are retried with the same request id (the hub remembers ids, so a
  * call is never applied twice) and subscriptions resume after the last event seen.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -418,6 +418,9 @@ class Board implements BoardClient {
       return;
     }
     try {
+      // Required here: a client that finds its hub running (every CLI call but the first) never loads child_process.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a Node built-in, loaded on first use
+      const { spawn } = require('node:child_process') as typeof import('node:child_process');
       const child = spawn(s.command, s.args, { detached: true, stdio: 'ignore', env: s.env ?? process.env, windowsHide: true });
       this.spawned = child;
       const forget = () => {
