@@ -37,7 +37,7 @@ async function main(): Promise<void> {
       const c = await timed(() => board.call<Claim>({ type: 'task.claimNext', agentId: agent.id }));
       return c && { id: c.task.id, token: c.lease.token };
     };
-    done = async (id, token) => void (await timed(() => board.call({ type: 'task.done', taskId: id, token, summary: 'bench' })));
+    done = async (id, token) => void (await timed(() => board.call({ type: 'task.done', taskId: id, token, summary: 'bench', evidence: [{ kind: 'test', summary: 'bench check passed' }] })));
     close = () => board.close();
   } else if (arg.kind === 'native') {
     const { db, exec } = openNative(arg.file);
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       const c = await timed(() => exec({ type: 'task.claimNext', agentId: agent.id }, agent.id) as Claim);
       return c && { id: c.task.id, token: c.lease.token };
     };
-    done = async (id, token) => void (await timed(() => exec({ type: 'task.done', taskId: id, token, summary: 'bench' }, agent.id)));
+    done = async (id, token) => void (await timed(() => exec({ type: 'task.done', taskId: id, token, summary: 'bench', evidence: [{ kind: 'test', summary: 'bench check passed' }] }, agent.id)));
     close = async () => void db.close();
   } else {
     claimNext = () => timed(() => claimNextJson(arg.file, arg.name));
