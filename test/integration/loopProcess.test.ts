@@ -5,7 +5,6 @@
  * Timing is never asserted.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
@@ -13,41 +12,9 @@ import type { Task, TaskHistoryEntry } from '../../src/core/board/model';
 import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
 import type { TelemetryRow } from '../../src/core/loop/boardCommands';
 import type { Swarm } from '../../src/core/loop/swarm';
-import { agent, ensureCli, killPids, LOOP_HOST, ROOT, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
+import { agent, ensureCli, hostProcess, killPids, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
 
-interface HostMsg {
-  type: string;
-  step?: string;
-  started?: string[];
-  line?: string;
-  message?: string;
-}
-
-/** Starts a loop host process in its own process group; collects its JSON lines. */
-function host(ws: Workspace, agents: string[], crashAfter?: string) {
-  const args = ['--import', 'tsx', LOOP_HOST, '--dir', ws.boardDir, ...agents.flatMap((a) => ['--agent', a]), ...(crashAfter ? ['--crash-after', crashAfter] : [])];
-  const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const messages: HostMsg[] = [];
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const l of lines) if (l.trim()) messages.push(JSON.parse(l) as HostMsg);
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code, sig) => r(code ?? (sig ? -1 : null))));
-  return { child, messages, exited, stderr: () => stderr, kill: () => killGroup(child) };
-}
-
-function killGroup(child: ChildProcess): void {
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    // gone
-  }
-}
+const host = (ws: Workspace, agents: string[], crashAfter?: string) => hostProcess(ws, agents, crashAfter ? ['--crash-after', crashAfter] : []);
 
 describe('agent loop across processes (real hub, real CLI)', () => {
   let ws: Workspace;

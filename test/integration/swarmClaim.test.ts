@@ -6,7 +6,6 @@
  * asserted: every wait polls the board for the state it expects.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +15,7 @@ import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
 import type { SwarmState } from '../../src/core/loop/boardCommands';
 import type { StartReport, Swarm } from '../../src/core/loop/swarm';
 import { SLASH_HANDLERS, type DiscordBoard } from '../../src/integrations/discord/handlers';
-import { agent, ensureCli, killPids, LOOP_HOST, memoryLoopBoard, ROOT, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
+import { agent, ensureCli, hostProcess, killPids, memoryLoopBoard, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
 
 type MemBoard = Awaited<ReturnType<typeof memoryLoopBoard>>;
 
@@ -125,35 +124,7 @@ describe('one swarm per board (in-process hosts, in-memory board)', () => {
   });
 });
 
-interface HostMsg {
-  type: string;
-  started?: string[];
-  refused?: { name: string; reason: string }[];
-}
-
-/** A `dreamos swarm start`-like host in its own process (startHeadlessSwarm), one JSON line per event. */
-function host(ws: Workspace, agents: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', LOOP_HOST, '--dir', ws.boardDir, ...agents.flatMap((a) => ['--agent', a])], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const messages: HostMsg[] = [];
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const l of lines) if (l.trim()) messages.push(JSON.parse(l) as HostMsg);
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code, sig) => r(code ?? (sig ? -1 : null))));
-  const kill = () => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  };
-  return { child, messages, exited, stderr: () => stderr, kill };
-}
+const host = (ws: Workspace, agents: string[]) => hostProcess(ws, agents);
 
 describe('one swarm per board (host processes, real hub)', () => {
   let ws: Workspace;
