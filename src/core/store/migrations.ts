@@ -193,6 +193,78 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_task ON runs(task_id, id);
   CREATE INDEX runs_agent ON runs(agent_id, id);
   `,
+  // 7: a git worktree per task, branch proposals with revisions, and the merge queue (src/core/worktrees)
+  `
+  CREATE TABLE worktrees (
+    task_id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    branch TEXT NOT NULL UNIQUE,
+    base_branch TEXT NOT NULL,
+    base_commit TEXT NOT NULL,
+    head_commit TEXT,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    port_base INTEGER,
+    setup TEXT NOT NULL DEFAULT '{}',
+    archive_ref TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX worktrees_status ON worktrees(status);
+  ALTER TABLE proposals ADD COLUMN branch TEXT;
+  ALTER TABLE proposals ADD COLUMN target_branch TEXT;
+  ALTER TABLE proposals ADD COLUMN base_commit TEXT;
+  ALTER TABLE proposals ADD COLUMN head_commit TEXT;
+  ALTER TABLE proposals ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+  CREATE TABLE proposal_revisions (
+    proposal_id TEXT NOT NULL REFERENCES proposals(id) ON DELETE CASCADE,
+    revision INTEGER NOT NULL,
+    base_commit TEXT NOT NULL,
+    head_commit TEXT NOT NULL,
+    files TEXT NOT NULL,
+    rationale TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (proposal_id, revision)
+  );
+  CREATE TABLE merge_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    proposal_id TEXT NOT NULL,
+    task_id TEXT,
+    branch TEXT NOT NULL,
+    target_branch TEXT NOT NULL,
+    head_commit TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    holder TEXT,
+    held_until INTEGER,
+    landed_commit TEXT,
+    enqueued_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX merge_queue_status ON merge_queue(status, id);
+  `,
+  // API-TOKENS: named tokens with scopes (read, agent, operator, admin) on the credentials table (src/core/auth/tokens.ts); an agent's run credential is scope 'agent'
+  `
+  CREATE TABLE credentials_scoped (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    scope TEXT NOT NULL DEFAULT 'agent',
+    name TEXT,
+    agent_id TEXT,
+    task_id TEXT,
+    label TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER
+  );
+  INSERT INTO credentials_scoped (id, hash, scope, agent_id, task_id, label, created_by, created_at, expires_at, revoked_at)
+    SELECT id, hash, 'agent', agent_id, task_id, label, created_by, created_at, expires_at, revoked_at FROM credentials;
+  DROP TABLE credentials;
+  ALTER TABLE credentials_scoped RENAME TO credentials;
+  CREATE INDEX credentials_agent ON credentials(agent_id);
+  CREATE UNIQUE INDEX credentials_live_name ON credentials(name) WHERE name IS NOT NULL AND revoked_at IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
