@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { AUTH_COMMANDS, AUTH_HANDLERS, AUTH_READ_ONLY } from './auth/credentials';
 import { authorize } from './auth/policy';
 import { PERSON, type Principal } from './auth/principal';
+import { tokenActor, TOKEN_COMMANDS, TOKEN_HANDLERS, TOKEN_READ_ONLY } from './auth/tokens';
 import { commandSchema } from './commandSchema';
 import { AgentLifecycle, AgentPatch, getAgent, heartbeat, listAgents, markStalledAgents, registerAgent, setAgentLifecycle, updateAgent } from './agents/registry';
 import { exportBoard, importTasks } from './board/importExport';
@@ -89,6 +90,7 @@ export const Command = z.discriminatedUnion('type', [
   ...BOARD_CONFIG_COMMANDS,
   ...RETENTION_COMMANDS,
   ...AUTH_COMMANDS,
+  ...TOKEN_COMMANDS,
   ...LOOP_COMMANDS,
   ...PROPOSAL_COMMANDS,
   ...RUN_COMMANDS,
@@ -112,6 +114,7 @@ export const READ_ONLY: ReadonlySet<CommandType> = new Set<CommandType>([
   'events.since',
   ...BOARD_CONFIG_READ_ONLY,
   ...AUTH_READ_ONLY,
+  ...TOKEN_READ_ONLY,
   ...LOOP_READ_ONLY,
   ...PROPOSAL_READ_ONLY,
   ...RUN_READ_ONLY,
@@ -189,6 +192,7 @@ const HANDLERS = {
   ...BOARD_CONFIG_HANDLERS,
   ...RETENTION_HANDLERS,
   ...AUTH_HANDLERS,
+  ...TOKEN_HANDLERS,
   ...LOOP_HANDLERS,
   ...PROPOSAL_HANDLERS,
   ...RUN_HANDLERS,
@@ -200,9 +204,11 @@ export type CommandResult<K extends CommandType> = ReturnType<(typeof HANDLERS)[
 export function executeCommand(ctx: CommandContext, raw: unknown): unknown {
   const c = parseCommand(raw);
   const principal = ctx.principal ?? PERSON;
-  authorize(ctx.tx, principal, c, ctx.now);
+  authorize(ctx.tx, principal, c, ctx.now, READ_ONLY.has(c.type));
   // An agent's credential decides who it is: it cannot name itself someone else (or "human").
   if (principal.kind === 'agent') ctx = { ...ctx, actor: principal.agentId };
+  // A named token's writes are recorded under its name, whatever actor the caller gave.
+  if (principal.kind === 'token') ctx = { ...ctx, actor: tokenActor(principal.name) };
   const handler = HANDLERS[c.type] as Handler<Command>;
   try {
     return handler(ctx, c) ?? null;

@@ -15,8 +15,11 @@ import type { Tx } from '../store/sqlite';
 import type { Principal } from './principal';
 
 const CRED_PREFIX = 'dosa_';
+/** Named tokens (src/core/auth/tokens.ts) carry their own prefix, so a leaked one is recognisable. */
+export const TOKEN_PREFIX = 'dost_';
 const CredId = z.string().regex(/^crd_[0-9a-f]{12}$/, 'expected a credential id such as crd_0123456789ab');
-const hash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+export const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+const hash = hashToken;
 
 export const AUTH_COMMANDS = [
   commandSchema('credential.issue', {
@@ -31,7 +34,12 @@ export const AUTH_COMMANDS = [
 
 export interface CredentialInfo {
   id: string;
-  agentId: string;
+  /** 'agent' for a run's credential; a named token's scope otherwise. */
+  scope: 'read' | 'agent' | 'operator' | 'admin';
+  /** A named token's name; null for a run's credential. */
+  name: string | null;
+  /** The agent it acts as; null for read / operator / admin tokens. */
+  agentId: string | null;
   taskId: string | null;
   label: string;
   createdBy: string;
@@ -40,9 +48,11 @@ export interface CredentialInfo {
   revokedAt: number | null;
 }
 
-interface Row {
+export interface Row {
   id: string;
-  agent_id: string;
+  scope: CredentialInfo['scope'];
+  name: string | null;
+  agent_id: string | null;
   task_id: string | null;
   label: string;
   created_by: string;
@@ -51,8 +61,10 @@ interface Row {
   revoked_at: number | null;
 }
 
-const toInfo = (r: Row): CredentialInfo => ({
+export const toInfo = (r: Row): CredentialInfo => ({
   id: r.id,
+  scope: r.scope,
+  name: r.name,
   agentId: r.agent_id,
   taskId: r.task_id,
   label: r.label,
@@ -91,7 +103,7 @@ export function revokeCredential(ctx: BoardContext, id: string): CredentialInfo 
   if (!r) throw new DreamError('not_found', `No credential ${id}. See them with \`dreamos credential list\`.`, { credentialId: id });
   if (r.revoked_at === null) {
     ctx.tx.run('UPDATE credentials SET revoked_at = ? WHERE id = ?', [ctx.now, id]);
-    emitEvent(ctx.tx, { type: 'credential.revoked', at: ctx.now, actor: ctx.actor, subject: r.agent_id, payload: { credentialId: id } });
+    emitEvent(ctx.tx, { type: 'credential.revoked', at: ctx.now, actor: ctx.actor, subject: r.agent_id ?? r.name ?? '', payload: { credentialId: id } });
   }
   return toInfo(ctx.tx.get<Row>('SELECT * FROM credentials WHERE id = ?', [id])!);
 }
@@ -99,7 +111,7 @@ export function revokeCredential(ctx: BoardContext, id: string): CredentialInfo 
 export function listCredentials(tx: Tx, agent?: string): CredentialInfo[] {
   const rows = agent
     ? tx.all<Row>('SELECT * FROM credentials WHERE agent_id = ? ORDER BY created_at DESC LIMIT 500', [getAgent(tx, agent).id])
-    : tx.all<Row>('SELECT * FROM credentials ORDER BY created_at DESC LIMIT 500');
+    : tx.all<Row>("SELECT * FROM credentials WHERE scope = 'agent' AND name IS NULL ORDER BY created_at DESC LIMIT 500");
   return rows.map(toInfo);
 }
 
@@ -113,17 +125,19 @@ export const AUTH_READ_ONLY = ['credential.list'] as const;
 
 /** Looks a presented token up; undefined when it is unknown, revoked or expired. */
 export function resolveCredential(tx: Tx, token: string, now: number): Principal | undefined {
-  if (!token.startsWith(CRED_PREFIX)) return undefined;
+  if (!token.startsWith(CRED_PREFIX) && !token.startsWith(TOKEN_PREFIX)) return undefined;
   const r = tx.get<Row>('SELECT * FROM credentials WHERE hash = ?', [hash(token)]);
   if (!r || r.revoked_at !== null || (r.expires_at !== null && r.expires_at <= now)) return undefined;
-  return { kind: 'agent', credentialId: r.id, agentId: r.agent_id, taskId: r.task_id };
+  if (r.scope === 'agent') return r.agent_id ? { kind: 'agent', credentialId: r.id, agentId: r.agent_id, taskId: r.task_id } : undefined;
+  return { kind: 'token', credentialId: r.id, name: r.name ?? r.id, scope: r.scope };
 }
 
 /** A credential checked again inside each command's transaction: revoking it takes effect at once. */
-export function assertCredentialLive(tx: Tx, p: Extract<Principal, { kind: 'agent' }>, now: number): void {
+export function assertCredentialLive(tx: Tx, p: Exclude<Principal, { kind: 'person' }>, now: number): void {
   const r = tx.get<{ revoked_at: number | null; expires_at: number | null }>('SELECT revoked_at, expires_at FROM credentials WHERE id = ?', [p.credentialId]);
   if (!r || r.revoked_at !== null || (r.expires_at !== null && r.expires_at <= now)) {
-    throw new DreamError('unauthorized', `This agent credential (${p.credentialId}) was revoked or has expired: its run is over. Stop working; Dream.OS starts a new run with a new credential.`, {
+    const what = p.kind === 'agent' ? 'Stop working; Dream.OS starts a new run with a new credential.' : `Ask the person for a new token (\`dreamos token create ${p.name}\`).`;
+    throw new DreamError('unauthorized', `This ${p.kind === 'agent' ? 'agent credential' : `token ("${p.name}")`} (${p.credentialId}) was revoked or has expired. ${what}`, {
       credentialId: p.credentialId,
     });
   }

@@ -7,6 +7,10 @@
  * (approving, recording validation, applying, unblocking, retrying, assigning, registering agents,
  * issuing credentials, swarm control, import/export, ...) needs the person's credential, so a new
  * command is the person's until someone decides otherwise here.
+ *
+ * A named token (tokens.ts) of scope 'agent' is an agent credential; 'admin' may run everything;
+ * 'operator' everything but ADMIN_COMMANDS (tokens, credentials, the board's settings, import,
+ * pruning); 'read' only commands that never write.
  */
 import { getAgent } from '../agents/registry';
 import { DreamError } from '../errors';
@@ -45,6 +49,7 @@ const AGENT_RULES: Readonly<Record<string, Rule>> = {
   'proposal.list': read,
   'proposal.show': read,
   'swarm.state': read,
+  'credential.whoami': read,
   // Agents may split their work into new tasks; the board records them as the creator.
   'task.add': read,
   'task.claimNext': (tx, p, c) => (p.taskId ? `this credential is for task ${p.taskId}; it cannot claim other tasks` : self(tx, p, c.agentId)),
@@ -70,9 +75,37 @@ const AGENT_RULES: Readonly<Record<string, Rule>> = {
 /** The commands an agent credential may run (for docs, the README and tests). */
 export const AGENT_COMMANDS: readonly string[] = Object.keys(AGENT_RULES);
 
-export function authorize(tx: Tx, principal: Principal, command: Cmd, now: number): void {
+/** What only the person or an admin token may run. */
+export const ADMIN_COMMANDS: ReadonlySet<string> = new Set([
+  'token.create',
+  'token.list',
+  'token.revoke',
+  'credential.issue',
+  'credential.revoke',
+  'credential.list',
+  'board.import',
+  'board.config.set',
+  'board.prune',
+  'board.retain',
+]);
+
+type TokenPrincipal = Extract<Principal, { kind: 'token' }>;
+function tokenRule(p: TokenPrincipal, type: string, readOnly: boolean): string | undefined {
+  if (type === 'credential.whoami' || p.scope === 'admin') return undefined;
+  if (ADMIN_COMMANDS.has(type)) return `${type} needs an admin token; "${p.name}" is a ${p.scope} token`;
+  if (p.scope === 'operator' || readOnly) return undefined;
+  return `${type} changes the board; "${p.name}" is a read token`;
+}
+
+/** `readOnly`: the command never writes (commands.ts READ_ONLY), which is all a read token may run. */
+export function authorize(tx: Tx, principal: Principal, command: Cmd, now: number, readOnly = false): void {
   if (principal.kind === 'person') return;
   assertCredentialLive(tx, principal, now);
+  if (principal.kind === 'token') {
+    const why = tokenRule(principal, command.type, readOnly);
+    if (why) throw new DreamError('unauthorized', `Refused: ${why}. Ask the person for a token with the scope it needs (\`dreamos token create <name> --scope operator|admin\`).`, { command: command.type, token: principal.name, scope: principal.scope });
+    return;
+  }
   const rule = AGENT_RULES[command.type];
   const why = rule ? rule(tx, principal, command) : `${command.type} needs the person's credential`;
   if (why) {

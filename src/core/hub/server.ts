@@ -144,7 +144,8 @@ export class HubServer {
           send(errorFrame(f.id, new DreamError('invalid_input', 'Already greeted.')));
           return;
         case 'call':
-          if (principal.kind === 'agent' && f.actor !== undefined && f.actor !== principal.agentId) {
+          // The connection's own client name is the default actor, not a claim to be someone else.
+          if (principal.kind === 'agent' && f.actor !== undefined && f.actor !== principal.agentId && f.actor !== client) {
             send(errorFrame(f.id, new DreamError('unauthorized', `This connection holds agent ${principal.agentId}'s credential; it cannot act as "${f.actor}".`)));
             return;
           }

@@ -265,6 +265,28 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX credentials_agent ON credentials(agent_id);
   CREATE UNIQUE INDEX credentials_live_name ON credentials(name) WHERE name IS NOT NULL AND revoked_at IS NULL;
   `,
+  // API-TOKENS: named tokens with scopes (read, agent, operator, admin) on the credentials table (src/core/auth/tokens.ts); an agent's run credential is scope 'agent'
+  `
+  CREATE TABLE credentials_scoped (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    scope TEXT NOT NULL DEFAULT 'agent',
+    name TEXT,
+    agent_id TEXT,
+    task_id TEXT,
+    label TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER
+  );
+  INSERT INTO credentials_scoped (id, hash, scope, agent_id, task_id, label, created_by, created_at, expires_at, revoked_at)
+    SELECT id, hash, 'agent', agent_id, task_id, label, created_by, created_at, expires_at, revoked_at FROM credentials;
+  DROP TABLE credentials;
+  ALTER TABLE credentials_scoped RENAME TO credentials;
+  CREATE INDEX credentials_agent ON credentials(agent_id);
+  CREATE UNIQUE INDEX credentials_live_name ON credentials(name) WHERE name IS NOT NULL AND revoked_at IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
