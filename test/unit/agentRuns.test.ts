@@ -82,15 +82,17 @@ describe('stream parsers', () => {
     for (let i = 0; i < text.length; i += 777) events.push(...p.push(text.slice(i, i + 777)));
     events.push(...p.end());
     assert.equal(p.problem, undefined);
-    const kinds = events.map((e) => e.t);
+    // Each model message's usage once (a running estimate for budgets), then the result's own totals.
+    const usage = events.filter((e) => e.t === 'usage');
+    assert.deepEqual(usage.map((u) => [u.tokens.input, u.estimated, u.costUsd]), [[100, true, 0.000315], [150, true, 0.000465], [200, true, 0.000615]]);
+    const kinds = events.filter((e) => e.t !== 'usage').map((e) => e.t);
     assert.deepEqual(kinds, ['session', 'message', 'tool', 'edit', 'tool_done', 'tool', 'tool_done', 'message', 'result']);
     assert.match(p.sessionId!, /^[0-9a-f-]{36}$/);
-    const write = events[2] as Extract<RunEvent, { t: 'tool' }>;
-    assert.equal(write.name, 'Write');
-    assert.match(write.target!, /hello\.txt$/);
-    const bash = events[5] as Extract<RunEvent, { t: 'tool' }>;
-    assert.deepEqual([bash.name, bash.target], ['Bash', 'echo ran-bash > bash.txt && ls']);
-    const result = events[8] as Extract<RunEvent, { t: 'result' }>;
+    const [write, bash] = events.filter((e): e is Extract<RunEvent, { t: 'tool' }> => e.t === 'tool');
+    assert.equal(write!.name, 'Write');
+    assert.match(write!.target!, /hello\.txt$/);
+    assert.deepEqual([bash!.name, bash!.target], ['Bash', 'echo ran-bash > bash.txt && ls']);
+    const result = events.at(-1) as Extract<RunEvent, { t: 'result' }>;
     assert.deepEqual([result.ok, result.turns, result.tokens, result.costUsd], [true, 3, { input: 450, output: 60, cached: 0 }, 0.0022500000000000003]);
   });
 

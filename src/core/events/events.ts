@@ -29,6 +29,8 @@ export const EVENT_TYPES = [
   'proposal.transitioned',
   'credential.issued',
   'credential.revoked',
+  /** A run crossed its budget; its task went to the person (payload: scope, unit, limit, spent, message). */
+  'budget.exceeded',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

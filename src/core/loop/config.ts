@@ -7,7 +7,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DreamError } from '../errors';
 import { parseJson } from '../json';
-import { DEFAULT_COMMAND, NOT_YET_PRESETS, PresetSpec, PRESETS, Price } from './presets';
+import { AgentBudget, SwarmBudget } from './budget';
+import { DEFAULT_COMMAND, ModelName, NOT_YET_PRESETS, PresetSpec, PRESETS, Price } from './presets';
 
 export const AGENTS_FILE = 'agents.json';
 
@@ -62,6 +63,8 @@ const common = {
   /** How often a transient failure is retried on the same agent before moving on. */
   maxBackoffRetries: z.number().int().min(0).max(10).default(2),
   enabled: z.boolean().default(true),
+  /** What this agent may spend per task and per UTC day (./budget); over the swarm's "budget". */
+  budget: AgentBudget.optional(),
 };
 
 const CommandAgent = z
@@ -174,6 +177,13 @@ export const SwarmConfig = z
     pressure: Pressure.default(Pressure.parse({})),
     /** How often an idle agent looks for work when no board event wakes it. */
     idlePollMs: z.number().int().min(100).max(600_000).default(2_000),
+    /** Spending limits (./budget): per task and per agent-day by default, and the whole swarm per UTC day. */
+    budget: SwarmBudget.optional(),
+    /**
+     * USD per million tokens by model prefix ("gpt-5": {"input": 1.25, "output": 10}), for a cost
+     * estimate when the CLI reports none; before the built-in table, after an agent's own "price".
+     */
+    prices: z.record(ModelName, Price).optional(),
     agents: z.array(AgentConfig).max(100),
   })
   .strict();
@@ -185,10 +195,12 @@ export function instanceNames(agent: Pick<AgentConfig, 'name' | 'maxConcurrent'>
 }
 
 /** "agents[2] (tester).command: ..." — where the error is, in the person's words. */
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown, places: readonly number[]): string {
   const p = issue.path;
   let where = '';
-  p.forEach((seg, i) => {
+  p.forEach((seg0, i) => {
+    // Entries refused during preset expansion are left out of what SwarmConfig saw: name the file's own place.
+    const seg = i === 1 && p[0] === 'agents' && typeof seg0 === 'number' ? (places[seg0] ?? seg0) : seg0;
     where += typeof seg === 'number' ? `[${seg}]` : `${i ? '.' : ''}${String(seg)}`;
     if (i === 1 && p[0] === 'agents' && typeof seg === 'number') {
       const name = (raw as { agents?: { name?: unknown }[] })?.agents?.[seg]?.name;
@@ -203,12 +215,14 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
 /** Validates the parsed JSON of agents.json. `file` is only for messages. */
 export function parseSwarmConfig(raw: unknown, file = AGENTS_FILE): SwarmConfig {
   const presetErrors: string[] = [];
-  const expanded = expandPresets(raw, presetErrors);
+  const places: number[] = [];
+  const expanded = expandPresets(raw, presetErrors, places);
   const parsed = SwarmConfig.safeParse(expanded);
-  const errors = [...presetErrors, ...(parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, raw)))];
+  const errors = [...presetErrors, ...(parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, raw, places)))];
   if (parsed.success) {
     const seen = new Map<string, string>();
-    parsed.data.agents.forEach((a, i) => {
+    parsed.data.agents.forEach((a, j) => {
+      const i = places[j] ?? j;
       for (const n of instanceNames(a)) {
         const prev = seen.get(n);
         if (prev) errors.push(`agents[${i}] (${a.name}).name: "${n}" is already used by ${prev}; agent names must be unique`);
@@ -216,6 +230,8 @@ export function parseSwarmConfig(raw: unknown, file = AGENTS_FILE): SwarmConfig 
       }
     });
   }
+  const prices = parsed.success ? parsed.data.prices : undefined;
+  if (prices) for (const a of parsed.data!.agents) if (a.driver === 'command' && a.preset) a.preset.prices = prices;
   if (errors.length) {
     throw new DreamError('invalid_input', `${file} is not valid, so no agent was started:\n${errors.slice(0, 20).map((e) => `  ${e}`).join('\n')}\nFix the file and start the swarm again.`, { errors });
   }
@@ -227,19 +243,23 @@ export function parseSwarmConfig(raw: unknown, file = AGENTS_FILE): SwarmConfig 
  * the entry's place and name. Entries that do not validate are dropped from what SwarmConfig sees
  * (their errors are already said), so the rest is still checked.
  */
-function expandPresets(raw: unknown, errors: string[]): unknown {
+function expandPresets(raw: unknown, errors: string[], places: number[]): unknown {
   const agents = (raw as { agents?: unknown })?.agents;
   if (!raw || typeof raw !== 'object' || !Array.isArray(agents)) return raw;
   const out: unknown[] = [];
+  const keep = (entry: unknown, i: number) => {
+    places.push(i);
+    out.push(entry);
+  };
   agents.forEach((a, i) => {
-    if (!a || typeof a !== 'object' || !('preset' in a)) return void out.push(a);
+    if (!a || typeof a !== 'object' || !('preset' in a)) return keep(a, i);
     const entry = a as Record<string, unknown>;
     const where = `agents[${i}]${typeof entry.name === 'string' && entry.name ? ` (${entry.name})` : ''}`;
     const preset = entry.preset;
     if (preset === 'command') {
       // "preset": "command" is the plain command agent.
       const { preset: _p, ...rest } = entry;
-      return void out.push({ driver: 'command', ...rest });
+      return keep({ driver: 'command', ...rest }, i);
     }
     if ('driver' in entry) return void errors.push(`${where}.driver: a preset entry has no driver (the preset sets it); remove "driver", or remove "preset" and give "command" and "args"`);
     if (typeof preset !== 'string' || !(PRESETS as readonly string[]).includes(preset)) {
@@ -257,7 +277,7 @@ function expandPresets(raw: unknown, errors: string[]): unknown {
       }
       return;
     }
-    out.push(expandPreset(parsed.data));
+    keep(expandPreset(parsed.data), i);
   });
   return { ...(raw as object), agents: out };
 }

@@ -32,7 +32,7 @@ export const Price = z
   .strict();
 export type Price = z.infer<typeof Price>;
 
-const ModelName = z.string().trim().min(1).max(200).regex(/^[\w.:/@[\]-]+$/, 'a model name such as "sonnet" or "gpt-5-codex"');
+export const ModelName = z.string().trim().min(1).max(200).regex(/^[\w.:/@[\]-]+$/, 'a model name such as "sonnet" or "gpt-5-codex"');
 
 export const PresetSpec = z
   .object({
@@ -47,6 +47,8 @@ export const PresetSpec = z
     /** codex: -c key=value overrides passed as given (e.g. a model_providers entry). */
     codexConfig: z.array(z.string().min(3).max(2_000).regex(/^[\w.-]+=/, 'a key=value override such as model_provider="openai"')).max(50).default([]),
     price: Price.optional(),
+    /** agents.json's "prices" (model prefix → price), copied here when the swarm is read. */
+    prices: z.record(ModelName, Price).optional(),
   })
   .strict();
 export type PresetSpec = z.infer<typeof PresetSpec>;

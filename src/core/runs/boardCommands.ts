@@ -5,7 +5,10 @@
  */
 import { z } from 'zod';
 import { getAgent } from '../agents/registry';
-import { Id } from '../board/model';
+import { ownerTransition } from '../board/leases';
+import { Id, type Task } from '../board/model';
+import { emitEvent } from '../events/events';
+import type { Spent } from '../loop/budget';
 import { getTask, type BoardContext } from '../board/tasks';
 import { commandSchema } from '../commandSchema';
 import { DreamError } from '../errors';
@@ -29,9 +32,23 @@ export const RUN_COMMANDS = [
   cmd('run.list', { taskId: Id.optional(), agentId: AgentRef.optional(), limit: z.number().int().min(1).max(1_000).default(50) }),
   /** Tokens and cost summed: the whole board, per agent, and per task (of one task when taskId is given). */
   cmd('run.usage', { taskId: Id.optional() }),
+  /** Spent in each scope (a task; an agent; since a time): what budgets are checked against, running runs included. */
+  cmd('run.spent', { scopes: z.array(z.object({ taskId: Id.optional(), agentId: AgentRef.optional(), since: z.number().int().min(0).optional() }).strict()).min(1).max(10) }),
+  /** A run crossed its budget: the task goes to the person (blocked, "over budget: …") and a budget.exceeded event says so, in one transaction. */
+  cmd('run.overBudget', {
+    taskId: Id,
+    token: z.number().int().positive().optional(),
+    agentId: AgentRef,
+    runId: RunId.optional(),
+    scope: z.enum(['task', 'agentDay', 'swarmDay']),
+    unit: z.enum(['usd', 'tokens']),
+    limit: z.number().min(0).max(1e12),
+    spent: z.object({ usd: z.number().min(0).max(1e12), tokens: z.number().int().min(0).max(1e15), estimated: z.boolean() }).strict(),
+    message: z.string().trim().min(1).max(1_900),
+  }),
 ] as const;
 
-export const RUN_READ_ONLY = ['run.show', 'run.list', 'run.usage'] as const;
+export const RUN_READ_ONLY = ['run.show', 'run.list', 'run.usage', 'run.spent'] as const;
 
 type Cmd = z.infer<(typeof RUN_COMMANDS)[number]>;
 type Of<K extends Cmd['type']> = Extract<Cmd, { type: K }>;
@@ -119,7 +136,7 @@ function priorInSession(ctx: BoardContext, runId: number, session: string | null
   return r ?? { input: 0, output: 0, cached: 0, cost: 0 };
 }
 
-function appendRun(ctx: BoardContext, c: Of<'run.append'>): { runId: number; events: number; dropped: number } {
+function appendRun(ctx: BoardContext, c: Of<'run.append'>): { runId: number; events: number; dropped: number; usage: RunUsage } {
   const r = row(ctx, c.runId);
   if (r.status !== 'running') throw new DreamError('invalid_transition', `Run ${c.runId} has ended (${r.status}); its transcript is closed.`, { runId: c.runId });
   let { input_tokens: input, output_tokens: output, cached_tokens: cached, cost_usd: cost, cost_estimated: estimated, tokens_final: tokensFinal, cost_final: costFinal } = r;
@@ -164,7 +181,30 @@ function appendRun(ctx: BoardContext, c: Of<'run.append'>): { runId: number; eve
     `UPDATE runs SET session_id = ?, error = ?, input_tokens = ?, output_tokens = ?, cached_tokens = ?, cost_usd = ?, cost_estimated = ?, tokens_final = ?, cost_final = ?, events = ?, dropped = dropped + ? WHERE id = ?`,
     [session, error, input, output, cached, cost, estimated, tokensFinal, costFinal, JSON.stringify(bounded.events), bounded.dropped, c.runId],
   );
-  return { runId: c.runId, events: bounded.events.length, dropped: r.dropped + bounded.dropped };
+  return { runId: c.runId, events: bounded.events.length, dropped: r.dropped + bounded.dropped, usage: { runs: 1, inputTokens: input, outputTokens: output, cachedTokens: cached, costUsd: cost, costEstimated: !!estimated } };
+}
+
+function spent(ctx: BoardContext, c: Of<'run.spent'>): Spent[] {
+  return c.scopes.map((s) => {
+    const filters: [string, string | number][] = [];
+    if (s.taskId) filters.push(['task_id = ?', s.taskId]);
+    if (s.agentId) filters.push(['agent_id = ?', getAgent(ctx.tx, s.agentId).id]);
+    if (s.since !== undefined) filters.push(['started_at >= ?', s.since]);
+    const where = filters.map((f) => f[0]);
+    const args = filters.map((f) => f[1]);
+    const r = ctx.tx.get<{ usd: number; tokens: number; est: number }>(
+      `SELECT COALESCE(sum(cost_usd), 0) AS usd, COALESCE(sum(input_tokens + output_tokens), 0) AS tokens, COALESCE(max(cost_estimated), 0) AS est FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
+      args,
+    );
+    return { usd: Math.round((r?.usd ?? 0) * 1e9) / 1e9, tokens: r?.tokens ?? 0, estimated: !!r?.est };
+  });
+}
+
+function overBudget(ctx: BoardContext, c: Of<'run.overBudget'>): Task {
+  const agentId = getAgent(ctx.tx, c.agentId).id;
+  const task = ownerTransition(ctx, c.taskId, c.token, 'blocked', `over budget: ${c.message}`);
+  emitEvent(ctx.tx, { type: 'budget.exceeded', at: ctx.now, actor: ctx.actor, subject: c.taskId, payload: { taskId: c.taskId, agentId, ...(c.runId ? { runId: c.runId } : {}), scope: c.scope, unit: c.unit, limit: c.limit, spent: c.spent, message: c.message } });
+  return task;
 }
 
 function endRun(ctx: BoardContext, c: Of<'run.end'>): RunRecord {
@@ -210,4 +250,6 @@ export const RUN_HANDLERS = {
   'run.show': (ctx: BoardContext, c: Of<'run.show'>) => toRecord(row(ctx, c.runId), true),
   'run.list': listRuns,
   'run.usage': (ctx: BoardContext, c: Of<'run.usage'>) => usageSummary(ctx, c.taskId),
+  'run.spent': spent,
+  'run.overBudget': overBudget,
 } satisfies { [K in Cmd['type']]: (ctx: BoardContext, c: Of<K>) => unknown };

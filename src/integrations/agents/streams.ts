@@ -54,8 +54,12 @@ function textOf(content: unknown): string {
     .join('\n');
 }
 
-/** One parsed line of Claude Code's stream-json: its events, and whether it was the result. */
-export function claudeEvents(line: Obj): { events: RunEvent[]; result?: boolean } {
+/**
+ * One parsed line of Claude Code's stream-json: its events, and whether it was the result. Each
+ * model message's usage (in every assistant line of it, so counted once by its id) is a running
+ * estimate for budgets; the result's totals and total_cost_usd then replace it.
+ */
+export function claudeEvents(line: Obj, o: { price?: Price | undefined; prices?: Readonly<Record<string, Price>> | undefined; seen?: Set<string> } = {}): { events: RunEvent[]; result?: boolean } {
   const events: RunEvent[] = [];
   const session = str(line.session_id);
   switch (line.type) {
@@ -63,7 +67,16 @@ export function claudeEvents(line: Obj): { events: RunEvent[]; result?: boolean 
       if (line.subtype === 'init' && session) events.push({ t: 'session', id: clip(session, 200) });
       return { events };
     case 'assistant': {
-      for (const c of arr(obj(line.message)?.content)) {
+      const message = obj(line.message);
+      const usage = obj(message?.usage);
+      const messageId = str(message?.id);
+      if (usage && messageId && o.seen && !o.seen.has(messageId)) {
+        o.seen.add(messageId);
+        const tokens: Tokens = { input: num(usage.input_tokens) + num(usage.cache_creation_input_tokens), output: num(usage.output_tokens), cached: num(usage.cache_read_input_tokens) };
+        const price = o.price ?? priceFor(str(message?.model), o.prices);
+        events.push({ t: 'usage', tokens, estimated: true, cumulative: false, ...(price ? { costUsd: estimateCost(tokens, price, { cachedSeparate: true }) } : {}) });
+      }
+      for (const c of arr(message?.content)) {
         const b = obj(c);
         if (!b) continue;
         if (b.type === 'text' && str(b.text)?.trim()) events.push({ t: 'message', text: clip(str(b.text)!) });
@@ -173,7 +186,7 @@ export function codexEvents(line: Obj, o: { price?: Price | undefined; started?:
 }
 
 /** A line-by-line parser for one run's stdout. */
-export function streamParser(protocol: Protocol, o: { model?: string | undefined; price?: Price | undefined } = {}): StreamParser {
+export function streamParser(protocol: Protocol, o: { model?: string | undefined; price?: Price | undefined; prices?: Readonly<Record<string, Price>> | undefined } = {}): StreamParser {
   const who = NAMES[protocol];
   let partial = '';
   let lineNo = 0;
@@ -186,7 +199,7 @@ export function streamParser(protocol: Protocol, o: { model?: string | undefined
   let problem: string | undefined;
   let lastError: string | undefined;
   const started = new Set<string>();
-  const price = o.price ?? priceFor(o.model);
+  const price = o.price ?? priceFor(o.model, o.prices);
 
   const malformed = (why: string, line: string): RunEvent[] => {
     bad++;
@@ -210,7 +223,7 @@ export function streamParser(protocol: Protocol, o: { model?: string | undefined
     if (!ob || typeof ob.type !== 'string') return malformed('is not an event (no "type")', line);
     let events: RunEvent[];
     if (protocol === 'claude-stream-json') {
-      const r = claudeEvents(ob);
+      const r = claudeEvents(ob, { price: o.price, prices: o.prices, seen: started });
       events = r.events;
       if (r.result) ended = true;
     } else {

@@ -76,7 +76,7 @@ export class CommandDriver implements AgentDriver {
     // A preset agent (claude, codex) runs its CLI's headless command line, resuming the session on a rerun.
     const preset = this.cfg.preset;
     const args = preset ? presetArgs(preset, { resume: job.resume, extra: filled }) : filled;
-    const parser = preset ? streamParser(PROTOCOL_OF[preset.kind] as Protocol, { model: preset.model, price: preset.price }) : undefined;
+    const parser = preset ? streamParser(PROTOCOL_OF[preset.kind] as Protocol, { model: preset.model, price: preset.price, prices: preset.prices }) : undefined;
     let transcript = '';
     let stderrTail = '';
     const onEvents = (events: RunEvent[]) => {
