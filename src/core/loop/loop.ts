@@ -4,7 +4,7 @@
  * Each step that finishes is written to the board as the agent's recovery point (fenced by the
  * lease token), so a loop host that dies and comes back resumes at the step it was on and never
  * redoes one that finished. Failures are classified (./classify) into a retry strategy; stalls and
- * drift (./watch) walk the recovery ladder. Telemetry rows record every cycle, retry, recovery and
+ * drift (./watch) walk the recovery ladder (./ladder). Telemetry rows record every cycle, retry, recovery and
  * incident.
  */
 import path from 'node:path';
@@ -14,18 +14,19 @@ import { ACTIVE_STATUSES } from '../board/transitions';
 import type { CommandInput } from '../commands';
 import { DreamError } from '../errors';
 import type { ResultOf } from '../port';
-import type { Checkpoint, CheckpointStep, TelemetryKind, TelemetryRow } from './boardCommands';
+import type { Checkpoint, CheckpointStep, TelemetryKind } from './boardCommands';
 import { backoffMs, classifyError, classifyOutcome, type Classified } from './classify';
 import type { AgentConfig } from './config';
 import { changedSince, type AgentDriver, type CheckResult, type CheckRunner, type DriverOutcome, type WorkspaceProbe, type WorkspaceSnapshot } from './driver';
 import { judge, type SavedOutcome } from './evidence';
+import { RecoveryLadder, type Ending, type Step } from './ladder';
 import { attribute, type RunEntry, type RunLedger } from './ledger';
 import { codeOf, LeaseKeeper, sleep, Waker, type LoopBoard } from './lease';
 import { buildPrompt, buildResumePrompt, type Template } from './prompts';
 import type { RunRecord } from '../runs/model';
 import { RunRecorder } from '../runs/recorder';
 import { outOfScope, taskScope } from './scope';
-import { OutputWatch, rungFor, tailOf, type IncidentKind, type Rung } from './watch';
+import { OutputWatch, tailOf, type IncidentKind, type Rung } from './watch';
 
 export type LoopState = 'starting' | 'idle' | 'held-back' | 'working' | 'stopping' | 'stopped' | 'error';
 
@@ -70,9 +71,6 @@ export interface AgentLoopOptions {
   maxRunsPerLease?: number;
 }
 
-type Ending = 'done' | 'failed' | 'retried' | 'released' | 'reassigned' | 'blocked' | 'reopened' | 'lost' | 'error';
-type Step = { next: 'rerun'; feedback: string } | { end: Ending; detail?: string };
-
 interface CpData {
   baseline: WorkspaceSnapshot | null;
   evidenceAtClaim: number;
@@ -111,6 +109,7 @@ export class AgentLoop {
   private readonly cfg: AgentConfig;
   private readonly id: string;
   private readonly name: string;
+  private readonly ladder: RecoveryLadder;
 
   constructor(private readonly o: AgentLoopOptions) {
     this.now = o.now ?? Date.now;
@@ -118,6 +117,26 @@ export class AgentLoop {
     this.id = o.agent.id;
     this.name = o.agent.name;
     this.lastBeatAt = this.now();
+    this.ladder = new RecoveryLadder({
+      id: this.id,
+      name: this.name,
+      call: (command) => this.call(command),
+      log: (line) => this.log(line),
+      telemetry: (kind, outcome, taskId, detail) => this.telemetry(kind, outcome, taskId, detail),
+      transitioned: async (taskId) => {
+        await o.hooks?.afterStep?.('transitioned', taskId);
+      },
+      ...(o.candidates ? { candidates: o.candidates } : {}),
+      stopSignal: () => this.stopSignal,
+      maxBackoffRetries: this.cfg.maxBackoffRetries,
+      ...(o.backoffBaseMs !== undefined ? { backoffBaseMs: o.backoffBaseMs } : {}),
+      noteIncident: (text) => (this.lastIncident = text),
+      noteError: (reason) => (this.lastError = reason),
+      toolBroken: async (reason) => {
+        this.state = 'error';
+        await this.call({ type: 'agent.lifecycle', agent: this.id, action: 'error', reason: reason.slice(0, 1_900) }).catch(() => undefined);
+      },
+    });
   }
 
   private log(line: string): void {
@@ -295,10 +314,10 @@ export class AgentLoop {
         ending = s && 'end' in s ? s.end : 'lost';
         if (ending === 'lost') this.log(`task ${task.id}: ${c.reason}`);
         if (s && 'end' in s) detail = s.detail ?? '';
-      } else if (c.strategy === 'backoff' || c.strategy === 'drop') ending = await this.giveBack(task, token, `the loop hit an error: ${c.reason}`).catch(() => 'error' as const);
+      } else if (c.strategy === 'backoff' || c.strategy === 'drop') ending = await this.ladder.giveBack(task, token, `the loop hit an error: ${c.reason}`).catch(() => 'error' as const);
       else {
         // Not something a rerun fixes (bad request, a task folder outside the workspace): a person decides.
-        const s = await this.askHuman(task, token, `The loop could not carry out the task: ${c.reason}`).catch(() => ({ end: 'error' as const }));
+        const s = await this.ladder.askHuman(task, token, `The loop could not carry out the task: ${c.reason}`).catch(() => ({ end: 'error' as const }));
         ending = 'end' in s ? s.end : 'error';
       }
     } finally {
@@ -337,19 +356,19 @@ export class AgentLoop {
   private async advance(task: Task, token: number, from: CheckpointStep, data: CpData, ctrl: AbortController, agentMoved: () => boolean): Promise<Step> {
     let step = from;
     for (;;) {
-      if (ctrl.signal.aborted) return ctrl.signal.reason === 'lost' ? { end: 'lost' } : { end: await this.giveBack(task, token, 'the swarm was stopped') };
+      if (ctrl.signal.aborted) return ctrl.signal.reason === 'lost' ? { end: 'lost' } : { end: await this.ladder.giveBack(task, token, 'the swarm was stopped') };
       if (step === 'claimed' || step === 'executing') {
         if (step === 'executing') {
           // The host died while the agent ran: that run did not finish, so it runs again.
           if (data.pid !== undefined) this.o.driver.cleanup?.(data.pid);
           this.log(`the run of task ${task.id} was interrupted; running it again`);
         }
-        if ((data.runs ?? 0) >= (this.o.maxRunsPerLease ?? 6)) return this.askHuman(task, token, `${this.name} ran task ${task.id} ${data.runs} times without finishing it.`);
+        if ((data.runs ?? 0) >= (this.o.maxRunsPerLease ?? 6)) return this.ladder.askHuman(task, token, `${this.name} ran task ${task.id} ${data.runs} times without finishing it.`);
         const r = await this.execute(task, token, data, ctrl);
         if (r.stop === 'lost') return agentMoved() ? this.afterAgentMoved(task, data) : { end: 'lost' };
-        if (r.stop === STOP) return { end: await this.giveBack(task, token, 'the swarm was stopped') };
+        if (r.stop === STOP) return { end: await this.ladder.giveBack(task, token, 'the swarm was stopped') };
         if (r.incident) {
-          const s = await this.escalate(task, token, r.incident.kind, r.incident.rung, r.incident.reason, []);
+          const s = await this.ladder.escalate(task, token, r.incident.kind, r.incident.rung, r.incident.reason, []);
           if ('next' in s) {
             data.feedback = [...data.feedback, s.feedback].slice(-5);
             step = 'claimed';
@@ -376,7 +395,7 @@ export class AgentLoop {
           const cls: Classified = outcome.streamError
             ? { class: 'task', strategy: 'fail-retry', reason: `${this.name}'s run did not finish cleanly: ${outcome.streamError}` }
             : classifyOutcome(outcome as DriverOutcome, this.name, 'command' in this.cfg ? this.cfg.command : undefined);
-          const s = await this.onFailure(task, token, cls, data);
+          const s = await this.ladder.onFailure(task, token, cls, data);
           if ('next' in s) {
             step = 'claimed';
             continue;
@@ -398,8 +417,8 @@ export class AgentLoop {
         await this.o.hooks?.afterStep?.('transitioned', task.id);
         return { end: 'done' };
       }
-      if (verdict.kind === 'checks-failed') return this.failAndRetry(task, token, verdict.reason, verdict.evidence);
-      const s = await this.escalate(task, token, verdict.incident, undefined, verdict.reason, verdict.evidence);
+      if (verdict.kind === 'checks-failed') return this.ladder.failAndRetry(task, token, verdict.reason, verdict.evidence);
+      const s = await this.ladder.escalate(task, token, verdict.incident, undefined, verdict.reason, verdict.evidence);
       if ('next' in s) {
         data.feedback = [...data.feedback, s.feedback].slice(-5);
         step = 'claimed';
@@ -483,16 +502,16 @@ export class AgentLoop {
       if (!kind) return;
       checking = true;
       try {
-        const rung = rungFor(await this.incidentsFor(task.id));
+        const rung = await this.ladder.nextRung(task.id);
         const reason =
           kind === 'repeated-output' && toolWatch.repeating
             ? `${this.name} made the same tool call ${toolWatch.maxRepeats} times in a row: ${toolWatch.repeatedLine.slice(0, 120)}`
             : kind === 'repeated-output'
             ? `${this.name} printed the same line ${watch.maxRepeats} times in a row: "${watch.repeatedLine.slice(0, 120)}"`
             : `${this.name} printed nothing for ${Math.round(watch.silentFor() / 1000)} s`;
-        await this.recordIncident(task.id, kind, rung, reason);
+        await this.ladder.recordIncident(task.id, kind, rung, reason);
         if (rung === 'nudge') {
-          await this.nudge(task, reason);
+          await this.ladder.nudge(task, reason);
           watch.reset();
           toolWatch.reset();
         } else {
@@ -586,8 +605,8 @@ export class AgentLoop {
     if (outcome.status === 'timeout') {
       const cls = classifyOutcome(outcome, this.name);
       if (cls.strategy === 'ladder') {
-        const rung = rungFor(await this.incidentsFor(task.id));
-        await this.recordIncident(task.id, 'timeout', rung, cls.reason);
+        const rung = await this.ladder.nextRung(task.id);
+        await this.ladder.recordIncident(task.id, 'timeout', rung, cls.reason);
         return { outcome, incident: { kind: 'timeout', rung, reason: cls.reason } };
       }
     }
@@ -621,127 +640,6 @@ export class AgentLoop {
     }
   }
 
-  private async incidentsFor(taskId: string): Promise<number> {
-    const rows = await this.call({ type: 'loop.telemetry.list', taskId, kind: 'incident', limit: 1_000 }).catch(() => [] as TelemetryRow[]);
-    return rows.length;
-  }
-
-  private async recordIncident(taskId: string, kind: IncidentKind, rung: Rung, reason: string): Promise<void> {
-    this.lastIncident = `${kind}: ${reason}`;
-    this.log(`incident on ${taskId}: ${kind} → ${rung}: ${reason}`);
-    await this.telemetry('incident', kind, taskId, { rung, reason: reason.slice(0, 1_000) });
-  }
-
-  private async nudge(task: Task, reason: string): Promise<void> {
-    await this.call({
-      type: 'mail.send',
-      from: 'loop',
-      to: { kind: 'agent', id: this.id },
-      subject: `Nudge on task ${task.id}: ${reason.slice(0, 150)}`,
-      body: `${reason}\n\nIf you are stuck, say so: \`dreamos mail send --to human --subject "..."\`. If you are done, report it with evidence: \`dreamos task done ${task.id} --summary "..." --evidence kind:summary\`.`,
-      priority: 'high',
-    }).catch((err) => this.log(`nudge not sent: ${(err as Error).message}`));
-  }
-
-  /** Walks the ladder for a stall or drift incident; the rung comes from the task's incident count. */
-  private async escalate(task: Task, token: number, kind: IncidentKind, rung: Rung | undefined, reason: string, evidence: Task['evidence']): Promise<Step> {
-    if (!rung) {
-      rung = rungFor(await this.incidentsFor(task.id));
-      await this.recordIncident(task.id, kind, rung, reason);
-    }
-    switch (rung) {
-      case 'nudge':
-        await this.nudge(task, reason);
-        return { next: 'rerun', feedback: `Your last attempt was stopped or refused: ${reason}` };
-      case 'restart':
-        return { next: 'rerun', feedback: `Restarted after: ${reason}` };
-      case 'reassign':
-        return this.reassign(task, token, reason, evidence);
-      case 'ask-human':
-        return this.askHuman(task, token, reason, evidence);
-    }
-  }
-
-  private async onFailure(task: Task, token: number, c: Classified, data: CpData): Promise<Step> {
-    this.lastError = c.reason;
-    this.log(`task ${task.id}: ${c.class} failure → ${c.strategy}: ${c.reason}`);
-    const tail = data.outcome?.tail ? [{ kind: 'log' as const, summary: `last output: ${data.outcome.tail.trim().split('\n').slice(-1)[0]?.slice(0, 1_800) || '(none)'}`, data: { tail: data.outcome.tail.slice(-1_500) } }] : [];
-    const exit = data.outcome?.status === 'exited' ? [{ kind: 'exit_code' as const, summary: `exit status ${data.outcome.exitCode ?? data.outcome.signal}`, data: { exitCode: data.outcome.exitCode, signal: data.outcome.signal } }] : [];
-    switch (c.strategy) {
-      case 'backoff': {
-        if (data.retries >= this.cfg.maxBackoffRetries) return this.reassign(task, token, `${c.reason} (still failing after ${data.retries} retries)`, [...exit, ...tail]);
-        data.retries++;
-        const wait = backoffMs(data.retries - 1, this.o.backoffBaseMs);
-        await this.telemetry('retry', 'backoff', task.id, { reason: c.reason, waitMs: wait, class: c.class });
-        await sleep(wait, this.stopSignal);
-        return { next: 'rerun', feedback: '' };
-      }
-      case 'reassign':
-        if (c.class === 'tool') {
-          // The agent cannot work at all until someone fixes its tool: say so where people look.
-          this.state = 'error';
-          await this.call({ type: 'agent.lifecycle', agent: this.id, action: 'error', reason: c.reason.slice(0, 1_900) }).catch(() => undefined);
-        }
-        return this.reassign(task, token, c.reason, [...exit, ...tail]);
-      case 'ladder': {
-        const s = await this.escalate(task, token, 'crashed', undefined, c.reason, [...exit, ...tail]);
-        if ('next' in s) data.feedback = [...data.feedback, s.feedback].slice(-5);
-        return s;
-      }
-      case 'fail-retry':
-        return this.failAndRetry(task, token, c.reason, [...exit, ...tail]);
-      case 'ask-human':
-        return this.askHuman(task, token, c.reason, [...exit, ...tail]);
-      case 'drop':
-        return { end: 'lost', detail: c.reason };
-    }
-  }
-
-  /** The work failed: record it, and put it back on the board while attempts remain. */
-  private async failAndRetry(task: Task, token: number, reason: string, evidence: Task['evidence']): Promise<Step> {
-    const failed = await this.call({ type: 'task.fail', taskId: task.id, token, reason: reason.slice(0, 1_990), evidence: evidence.slice(0, 100) });
-    await this.o.hooks?.afterStep?.('transitioned', task.id);
-    if (failed.attempts < failed.maxAttempts) {
-      const wait = backoffMs(failed.attempts - 1, this.o.backoffBaseMs);
-      await sleep(wait, this.stopSignal);
-      await this.call({ type: 'task.retry', taskId: task.id, reason: `retry ${failed.attempts + 1} of ${failed.maxAttempts} after: ${reason}`.slice(0, 1_990) });
-      await this.telemetry('retry', 'requeued', task.id, { reason: reason.slice(0, 500), waitMs: wait, attempt: failed.attempts });
-      return { end: 'failed', detail: `${reason} (requeued for attempt ${failed.attempts + 1} of ${failed.maxAttempts})` };
-    }
-    await this.mailHuman(task, `Task "${task.title}" failed ${failed.attempts} times`, `${reason}\n\nIt used all ${failed.maxAttempts} attempts. Look at the evidence on the task, then retry it (Dream.OS: Retry Task) or change it.`);
-    return { end: 'failed', detail: reason };
-  }
-
-  private async reassign(task: Task, token: number, reason: string, evidence: Task['evidence']): Promise<Step> {
-    const other = this.o.candidates?.(task, this.id)[0];
-    if (!other) return this.askHuman(task, token, `${reason} No other agent can take it.`, evidence);
-    await this.call({ type: 'task.assign', taskId: task.id, agentId: other });
-    await this.o.hooks?.afterStep?.('transitioned', task.id);
-    return { end: 'reassigned', detail: `to ${other}: ${reason}` };
-  }
-
-  private async askHuman(task: Task, token: number, reason: string, evidence: Task['evidence'] = []): Promise<Step> {
-    await this.mailHuman(task, `Task "${task.title}" needs you`, `${reason}\n\n${evidence.length ? `Evidence:\n${evidence.map((e) => `- ${e.kind}: ${e.summary}`).join('\n')}\n\n` : ''}The task is blocked until you decide: unblock or retry it, reassign it, or cancel it.`);
-    await this.call({ type: 'task.block', taskId: task.id, token, reason: `needs a person: ${reason}`.slice(0, 1_990) });
-    await this.o.hooks?.afterStep?.('transitioned', task.id);
-    return { end: 'blocked', detail: reason };
-  }
-
-  private async mailHuman(task: Task, subject: string, body: string): Promise<void> {
-    await this.call({ type: 'mail.send', from: this.id, to: { kind: 'human' }, subject: subject.slice(0, 200), body: `Task ${task.id} (${this.name}):\n${body}`, priority: 'high', requiresAck: true });
-  }
-
-  /** Swarm stopped or the loop failed: hand the task back so another run can take it. */
-  private async giveBack(task: Task, token: number, reason: string): Promise<Ending> {
-    try {
-      await this.call({ type: 'task.release', taskId: task.id, token, reason });
-      return 'released';
-    } catch (err) {
-      if (codeOf(err) === 'stale_token' || codeOf(err) === 'invalid_transition') return 'lost';
-      throw err;
-    }
-  }
-
   /** The agent moved the task itself (through the CLI). Check its claim the way the loop checks its own. */
   private async afterAgentMoved(task: Task, data: CpData): Promise<Step> {
     const shown = await this.call({ type: 'task.show', taskId: task.id });
@@ -762,22 +660,6 @@ export class AgentLoop {
     if (!outside.length && hasWork) return { end: 'done', detail: `${this.name} reported it ${t.status}` };
     const kind: IncidentKind = outside.length ? 'out-of-scope' : 'ack-without-evidence';
     const reason = outside.length ? `${this.name} marked the task ${t.status} but changed files outside its scope: ${outside.slice(0, 10).join(', ')}` : `${this.name} marked the task ${t.status} without evidence of work`;
-    const rung = rungFor(await this.incidentsFor(t.id));
-    await this.recordIncident(t.id, kind, rung, reason);
-    await this.call({ type: 'task.reopen', taskId: t.id, reason: `reopened by the loop: ${reason}`.slice(0, 1_990) });
-    if (rung === 'nudge' || rung === 'restart') {
-      await this.nudge(t, reason);
-      return { end: 'reopened', detail: reason };
-    }
-    if (rung === 'reassign') {
-      const other = this.o.candidates?.(t, this.id)[0];
-      if (other) {
-        await this.call({ type: 'task.assign', taskId: t.id, agentId: other });
-        return { end: 'reassigned', detail: reason };
-      }
-    }
-    await this.mailHuman(t, `Task "${t.title}" needs you`, `${reason}\n\nThe task is blocked until you decide.`);
-    await this.call({ type: 'task.block', taskId: t.id, reason: `needs a person: ${reason}`.slice(0, 1_990) });
-    return { end: 'blocked', detail: reason };
+    return this.ladder.reopen(t, kind, reason);
   }
 }
