@@ -14,7 +14,8 @@ import type { Task } from '../../src/core/board/model';
 import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
 import type { SwarmState } from '../../src/core/loop/boardCommands';
 import type { StartReport, Swarm } from '../../src/core/loop/swarm';
-import { SLASH_HANDLERS, type DiscordBoard } from '../../src/integrations/discord/handlers';
+import type { DiscordBoard } from '../../src/integrations/discord/handlers';
+import { SLASH } from '../../src/integrations/discord/slashCommands';
 import { agent, ensureCli, hostProcess, killPids, memoryLoopBoard, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
 
 type MemBoard = Awaited<ReturnType<typeof memoryLoopBoard>>;
@@ -152,7 +153,7 @@ describe('one swarm per board (host processes, real hub)', () => {
     const t = await board.call<Task>({ type: 'task.add', title: 'Long job' });
     await waitFor('the task to run', async () => (await status(t.id)) === 'running' && existsSync(ws.file('PIDS')), 60_000);
 
-    const resumed = await SLASH_HANDLERS.resume({ board: discord, who }, {});
+    const resumed = await SLASH.resume.run({ board: discord, who }, {});
     const held = await board.call<SwarmState>({ type: 'swarm.state' });
     assert.equal(held.host?.pid, first.child.pid, '/resume kept the record of the swarm that runs');
     assert.equal(resumed.kind, 'message');
@@ -170,11 +171,11 @@ describe('one swarm per board (host processes, real hub)', () => {
     assert.equal(await status(t.id), 'running');
 
     // /pause: the holder stops and gives the claim back; /resume then starts nothing and says so.
-    await SLASH_HANDLERS.pause({ board: discord, who }, {});
+    await SLASH.pause.run({ board: discord, who }, {});
     assert.equal(await first.exited, 0, first.stderr());
     const after = await board.call<SwarmState>({ type: 'swarm.state' });
     assert.equal(after.host, undefined);
-    const nothing = await SLASH_HANDLERS.resume({ board: discord, who }, {});
+    const nothing = await SLASH.resume.run({ board: discord, who }, {});
     assert.match((nothing as { content: string }).content, /Nothing resumed: No swarm runs on this board, so nothing was resumed and nothing started\. Start one .*['`]dreamos swarm start['`].*Start Swarm/);
     assert.equal((await board.call<SwarmState>({ type: 'swarm.state' })).desired, 'stopped');
   });

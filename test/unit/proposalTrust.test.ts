@@ -17,7 +17,7 @@ import { approveAndApply, boardWorkspace, checkAgain, type ProposalWorkspace } f
 import { readCheckFile } from '../../src/core/proposals/checks';
 import type { Proposal } from '../../src/core/proposals/model';
 import { prepareSubmission } from '../../src/core/proposals/prepare';
-import { SLASH_HANDLERS } from '../../src/integrations/discord/handlers';
+import { SLASH } from '../../src/integrations/discord/slashCommands';
 import { memoryBoard } from './helpers/memoryBoard';
 
 const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { contributes: { menus: Record<string, { command: string; when?: string }[]> } };
@@ -187,7 +187,7 @@ describe('one approval path with the same checks', () => {
     const { b, caller } = await board();
     writeFileSync(path.join(boardDir, 'checks.json'), JSON.stringify({ postApply: [bMustBe2] }));
     const p = await submit(b, root);
-    const reply = await SLASH_HANDLERS.approve({ board: { call: caller.call, subscribe: () => ({ dispose() {} }) }, who: { id: '1', name: 'ada', roles: [] }, workspace: await boardWorkspace(root, boardDir) }, { proposal: p.id });
+    const reply = await SLASH.approve.run({ board: { call: caller.call, subscribe: () => ({ dispose() {} }) }, who: { id: '1', name: 'ada', roles: [] }, workspace: await boardWorkspace(root, boardDir) }, { proposal: p.id });
     assert.match(reply.kind === 'message' ? reply.content : '', /post-apply checks failed \(b must be 2\), so it was rolled back/);
     assert.equal(show(b, p.id).status, 'rolled_back');
     assert.equal(readFileSync(path.join(root, 'src/app.ts'), 'utf8'), 'export const a = 1;\nexport const b = 2;\n');

@@ -3,8 +3,12 @@
  * the person (by user id or by one of their roles); read actions are open unless restricted.
  * Each person gets a token bucket, so one excited phone cannot flood the board.
  */
+import type { ButtonAction } from './components';
 import { READ_COMMANDS, type CommandName, type DiscordConfig, type Principals } from './config';
 import type { Invoker } from './payloads';
+
+/** The permission each button needs: the same as the slash command that does the same thing. */
+export const ACTION_PERMISSION: Record<ButtonAction, CommandName> = { approve: 'approve', reject: 'reject', retry: 'retry' };
 
 export type Verdict = { allowed: true } | { allowed: false; message: string };
 

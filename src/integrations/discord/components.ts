@@ -4,7 +4,6 @@
  * like any other input: `dreamos:1:<action>:<id>`.
  */
 import { z } from 'zod';
-import type { CommandName } from './config';
 import type { ActionRow, Button, InteractionResponse, TextInput } from './payloads';
 
 export const BUTTON_ACTIONS = ['approve', 'reject', 'retry'] as const;
@@ -14,8 +13,6 @@ const ProposalId = z.string().regex(/^prp_[0-9a-f]{12}$/, 'expected a proposal i
 const TaskId = z.string().regex(/^tsk_[0-9a-f]{12}$/, 'expected a task id such as tsk_0123456789ab');
 
 const ACTION_TARGET: Record<ButtonAction, z.ZodString> = { approve: ProposalId, reject: ProposalId, retry: TaskId };
-/** The permission each button needs: the same as the slash command that does the same thing. */
-export const ACTION_PERMISSION: Record<ButtonAction, CommandName> = { approve: 'approve', reject: 'reject', retry: 'retry' };
 
 export interface ComponentAction {
   action: ButtonAction;

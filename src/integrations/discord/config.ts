@@ -4,14 +4,14 @@
  */
 import { z } from 'zod';
 import { DreamError } from '../../core/errors';
+import { Snowflake } from './payloads';
+import { READ_ONLY, SLASH_NAMES, type SlashName } from './slashCommands';
 
-export const Snowflake = z.string().regex(/^\d{15,21}$/, 'expected a Discord id (a long number; turn on Developer Mode and use "Copy ID")');
-
-/** Every action a person can take from Discord; permissions are given per action. */
-export const COMMAND_NAMES = ['status', 'tasks', 'task add', 'task show', 'claim', 'approve', 'reject', 'message', 'pause', 'resume', 'devlog', 'retry'] as const;
-export type CommandName = (typeof COMMAND_NAMES)[number];
+/** Every action a person can take from Discord (the slash commands, and Retry, a button only); permissions are given per action. */
+export type CommandName = SlashName | 'retry';
+export const COMMAND_NAMES = [...SLASH_NAMES, 'retry'] as [CommandName, ...CommandName[]];
 /** The actions that only read. Everything else changes the board and is denied unless allowed. */
-export const READ_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>(['status', 'tasks', 'task show', 'devlog']);
+export const READ_COMMANDS: ReadonlySet<CommandName> = READ_ONLY;
 
 export const NOTIFICATION_KINDS = ['task.failed', 'task.blocked', 'task.review', 'task.done', 'proposal.waiting', 'agent.stalled', 'agent.error', 'mail.human', 'swarm.idle'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];

@@ -5,14 +5,14 @@
  * deferred answer at once and its result is sent later by editing the original response.
  */
 import { DreamError } from '../../core/errors';
-import { mayRun, slowDownMessage, UserRateLimiter } from './access';
-import { ACTION_PERMISSION, decodeCustomId, REJECT_REASON_FIELD } from './components';
+import { ACTION_PERMISSION, mayRun, slowDownMessage, UserRateLimiter } from './access';
+import { decodeCustomId, REJECT_REASON_FIELD } from './components';
 import type { DiscordConfig } from './config';
-import { handleButton, SLASH_HANDLERS, type DiscordBoard, type HandlerContext, type Reply } from './handlers';
+import { handleButton, type DiscordBoard, type HandlerContext, type Reply } from './handlers';
 import { EPHEMERAL, invokerOf, messageBody, parseInteraction, ResponseType, type ActionInteraction, type InteractionResponse, type MessageBody } from './payloads';
 import type { ProposalWorkspace } from './proposals';
 import type { DiscordApi } from './rest';
-import { parseInvocation, PRIVATE_ANSWERS, SLOW_COMMANDS, type Invocation } from './slashCommands';
+import { parseInvocation, READ_ONLY, slashEntry } from './slashCommands';
 
 export type DiscordLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -92,8 +92,9 @@ export class InteractionDispatcher {
       if (!inv.ok) return inv.message;
       const verdict = mayRun(this.o.config.permissions, ctx.who, inv.value.name);
       if (!verdict.allowed) return verdict.message;
-      const handler = SLASH_HANDLERS[inv.value.name] as (c: HandlerContext, a: Invocation['args']) => Promise<Reply>;
-      return { run: () => handler(ctx, inv.value.args), slow: SLOW_COMMANDS.has(inv.value.name), ephemeral: PRIVATE_ANSWERS.has(inv.value.name) };
+      const command = slashEntry(inv.value.name);
+      // Read-only answers are shown only to the person who asked; changes are posted for all to see.
+      return { run: () => command.run(ctx, inv.value.args), slow: command.slow === true, ephemeral: READ_ONLY.has(inv.value.name) };
     }
     const decoded = decodeCustomId(i.data.custom_id);
     if (!decoded.ok) return decoded.message;

@@ -4,7 +4,9 @@
  * bounded: sizes and nesting are capped so a hostile or garbled payload costs little and never throws.
  */
 import { z } from 'zod';
-import { Snowflake } from './config';
+
+/** A Discord id. */
+export const Snowflake = z.string().regex(/^\d{15,21}$/, 'expected a Discord id (a long number; turn on Developer Mode and use "Copy ID")');
 
 export const InteractionType = { Ping: 1, ApplicationCommand: 2, MessageComponent: 3, Autocomplete: 4, ModalSubmit: 5 } as const;
 export const ResponseType = { Pong: 1, Message: 4, DeferredMessage: 5, DeferredUpdate: 6, UpdateMessage: 7, AutocompleteResult: 8, Modal: 9 } as const;
