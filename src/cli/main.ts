@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DreamError, type ErrorCode } from '../core/errors';
 import { commands as agent } from './commands/agent';
+import { commands as agentAdd } from './commands/agentAdd';
 import { commands as board } from './commands/board';
 import { commands as credential } from './commands/credential';
 import { commands as dashboard } from './commands/dashboard';
@@ -25,7 +26,7 @@ import { str, withClient, type Env, type Io, type Options, type Sub, type Values
  * lists them in this order. Command files import only types and ./kit up front and load what they
  * need (the swarm, the dashboard, Discord, proposals) on first use, so `dreamos info` stays small.
  */
-const GROUPS: Record<string, Sub>[] = [board, hub, task, credential, agent, mail, proposal, swarm, dashboard, discord, events];
+const GROUPS: Record<string, Sub>[] = [board, hub, task, credential, agent, agentAdd, mail, proposal, swarm, dashboard, discord, events];
 const SUBS: Record<string, Sub> = Object.assign({}, ...GROUPS);
 
 /** Exit codes scripts can rely on. */

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { canDo, commandForAction } from '../core/board/actions';
 import type { Agent, Message, Task } from '../core/board/model';
 import type { PriorityName } from '../core/board/model';
-import { DRIVER_KINDS, TASK_TYPES } from '../core/board/vocabulary';
+import { TASK_TYPES } from '../core/board/vocabulary';
 import { DreamError } from '../core/errors';
 import type { BoardSession } from './boardSession';
 import type { DiscordConnection } from './discord';
@@ -27,6 +27,7 @@ const reject: Review['reject'] = (...a) => review().reject(...a);
 const resolveProposal: Review['resolveProposal'] = (...a) => review().resolveProposal(...a);
 const rollback: Review['rollback'] = (...a) => review().rollback(...a);
 const DashboardPanel = { show: (...a: Parameters<typeof import('./dashboard/dashboardPanel')['DashboardPanel']['show']>) => (require('./dashboard/dashboardPanel') as typeof import('./dashboard/dashboardPanel')).DashboardPanel.show(...a) };
+const addAgentFlow: typeof import('./agents/addAgent')['addAgentFlow'] = (...a) => (require('./agents/addAgent') as typeof import('./agents/addAgent')).addAgentFlow(...a);
 const confirmCapture: typeof import('../integrations/desktop')['confirmCapture'] = (...a) => (require('../integrations/desktop/calibrate') as typeof import('../integrations/desktop/calibrate')).confirmCapture(...a);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -124,27 +125,8 @@ export const COMMANDS: Record<string, CommandHandler> = {
     DashboardPanel.show(ctx.extensionUri, ctx.session, ctx.log);
   },
 
-  'dreamos.registerAgent': async (ctx, arg) => {
-    const given = (arg && typeof arg === 'object' ? arg : {}) as { name?: string; driver?: Agent['driver']; capabilities?: string[] };
-    let { name, driver, capabilities } = given;
-    if (name === undefined) {
-      name = await vscode.window.showInputBox({
-        title: 'Register Agent (1/3)',
-        prompt: 'A short name, e.g. claude-1',
-        validateInput: (v) => (/^[\w.-]{1,64}$/.test(v) ? undefined : 'Use 1–64 letters, digits, dots, dashes or underscores.'),
-      });
-      if (name === undefined) return undefined;
-      const d = await vscode.window.showQuickPick(DRIVER_KINDS.map((label) => ({ label })), { title: 'Register Agent (2/3)', placeHolder: 'How does this agent work?' });
-      if (!d) return undefined;
-      driver = d.label;
-      const caps = await vscode.window.showInputBox({ title: 'Register Agent (3/3)', prompt: 'Capabilities, comma separated (optional), e.g. ts, tests, docs' });
-      if (caps === undefined) return undefined;
-      capabilities = caps.split(',').map((c) => c.trim()).filter(Boolean);
-    }
-    const agent = await ctx.session.call({ type: 'agent.register', name, ...(driver ? { driver } : {}), ...(capabilities ? { capabilities } : {}) });
-    void vscode.window.showInformationMessage(`Dream.OS: registered agent ${agent.name}.`);
-    return agent;
-  },
+  // One concept of an agent: an entry in agents.json the swarm runs (Register Agent made a board identity no swarm could run).
+  'dreamos.addAgent': async (ctx, arg) => addAgentFlow(ctx.session.boardDir, arg, ctx.log),
 
   'dreamos.importTasks': async (ctx, arg) => {
     const uri = arg instanceof vscode.Uri ? arg : (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Task list': ['json'] }, title: 'Import tasks' }))?.[0];
