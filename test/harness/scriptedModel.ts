@@ -22,7 +22,9 @@ export type Step =
   /** The stream stops in the middle of a message, without its end events (the connection closes). */
   | { truncate: true; usage: Usage }
   /** Not the protocol at all: an HTTP 200 whose SSE data is not JSON. */
-  | { garbage: true };
+  | { garbage: true }
+  /** The model never answers: the request stays open until the CLI gives up or the server closes (a run only a stop ends). */
+  | { hang: true };
 
 export interface Seen {
   protocol: 'anthropic' | 'openai';
@@ -88,6 +90,7 @@ export async function startScriptedModel(init: { anthropic?: Step[]; openai?: St
       if (body.stream !== true) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(msg));
       return void res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'the scripted model has no step left' } }));
     }
+    if ('hang' in step) return;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     if ('garbage' in step) {
       res.write('event: message_start\ndata: {not json at all\n\n');
@@ -124,6 +127,7 @@ export async function startScriptedModel(init: { anthropic?: Step[]; openai?: St
     const step = scripts.openai.shift();
     seen.push({ protocol: 'openai', path: p, body, ...(step ? { step: counter.openai++ } : {}) });
     if (!step) return void res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'the scripted model has no step left', type: 'server_error' } }));
+    if ('hang' in step) return;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     if ('garbage' in step) {
       res.write('event: response.created\ndata: {not json at all\n\n');

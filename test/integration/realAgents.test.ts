@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { Task, TaskHistoryEntry } from '../../src/core/board/model';
+import type { Message, Task, TaskHistoryEntry } from '../../src/core/board/model';
+import type { BoardEvent } from '../../src/core/events/events';
 import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
 import type { RunRecord, RunUsage } from '../../src/core/runs/model';
 import type { Swarm } from '../../src/core/loop/swarm';
@@ -195,6 +196,47 @@ describe('real agent CLIs (Claude Code, Codex) against a scripted model on loopb
     assert.equal(h.task.status, 'ready', `back in the queue: ${h.history.map((e) => `${e.to}: ${e.reason}`).join(' | ')}`);
     const failed = h.history.find((e) => e.to === 'failed');
     assert.ok(failed && /claude-1 exited with status [1-9]/.test(failed.reason), failed?.reason);
+  });
+
+  it('a Claude Code run that crosses its task budget is stopped: the task goes to the person "over budget" with the figures, nothing else is lost', async () => {
+    await setup();
+    const t = await board.call<Task>({ type: 'task.add', title: 'Pricey work' });
+    model.script('anthropic', [
+      // 20,000 input tokens at Sonnet's $3 per million: $0.06, over the $0.05 budget as soon as the message's usage is in.
+      { tool: 'Write', input: { file_path: ws.file('partial.txt'), content: 'first part\n' }, usage: { input: 20_000, output: 100 }, text: 'Writing the first part.' },
+      // The model never answers again: only a stop ends this run.
+      { hang: true },
+    ]);
+    swarm = testSwarm(ws, board, { budget: { task: { usd: 0.05 } }, agents: [claudeAgent()] });
+    await swarm.start();
+    await waitFor('the task to be blocked', async () => (await show(t.id)).task.status === 'blocked', Number(process.env.REAL_AGENTS_WAIT ?? 240_000));
+    const [run] = await waitFor('the run to end', () => ended(t.id, 1), 60_000);
+    assert.equal(run!.status, 'stopped', 'stopped by the budget, not failed');
+    assert.ok(run!.sessionId, 'its session stays, so a retry resumes it');
+    assert.equal(run!.inputTokens, 20_000);
+    assert.ok(run!.costUsd >= 0.05 && run!.costEstimated, `cost ${run!.costUsd} (a running estimate: the CLI never reached its result)`);
+    assert.equal(ws.read('partial.txt'), 'first part\n', 'what the agent did before the stop is kept');
+
+    const h = await show(t.id);
+    const reason = h.history.at(-1)!.reason;
+    assert.match(reason, new RegExp(`^over budget: task ${t.id} spent \\$0\\.06\\d* \\(estimate\\) and 20,001 tokens, reaching its \\$0\\.0500 budget \\(budget\\.task in agents\\.json\\)$`), reason);
+    const events = await board.call<BoardEvent[]>({ type: 'events.since', afterSeq: 0, limit: 10_000 });
+    const exceeded = events.filter((e) => e.type === 'budget.exceeded');
+    assert.equal(exceeded.length, 1);
+    assert.deepEqual([exceeded[0]!.subject, exceeded[0]!.payload.scope, exceeded[0]!.payload.limit, exceeded[0]!.payload.runId], [t.id, 'task', 0.05, run!.id]);
+    const mail = await board.call<Message[]>({ type: 'mail.inbox', recipient: 'human' });
+    assert.ok(mail.some((m) => m.subject === 'Task "Pricey work" is over budget' && m.body.includes('reaching its $0.0500 budget')), JSON.stringify(mail.map((m) => m.subject)));
+
+    // Unblocked without raising the budget: checked before a run starts, so no run starts and it is back with the person.
+    await board.call({ type: 'task.unblock', taskId: t.id, reason: 'try again' });
+    await waitFor('the task to be blocked again', async () => {
+      const s = await show(t.id);
+      return s.task.status === 'blocked' && s.history.filter((e) => e.to === 'blocked').length === 2;
+    }, 60_000);
+    assert.equal((await runsOf(t.id)).length, 1, 'no second run was started');
+    const again = (await board.call<BoardEvent[]>({ type: 'events.since', afterSeq: 0, limit: 10_000 })).filter((e) => e.type === 'budget.exceeded');
+    assert.equal(again.length, 2);
+    assert.equal(again[1]!.payload.runId, undefined);
   });
 
   it('a retried run resumes the same Claude Code session, and the feedback reaches that session', async () => {

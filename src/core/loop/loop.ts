@@ -25,6 +25,8 @@ import { codeOf, LeaseKeeper, sleep, Waker, type LoopBoard } from './lease';
 import { buildPrompt, buildResumePrompt, type Template } from './prompts';
 import type { RunRecord } from '../runs/model';
 import { RunRecorder } from '../runs/recorder';
+import type { Breach, Budget } from './budget';
+import { BudgetMeter } from './budgetMeter';
 import { outOfScope, taskScope } from './scope';
 import { OutputWatch, tailOf, type IncidentKind, type Rung } from './watch';
 
@@ -69,6 +71,8 @@ export interface AgentLoopOptions {
   repeatLimit?: number;
   /** Stop calling it a working loop when it has not beaten for this long (the swarm's watchdog reads lastBeatAt). */
   maxRunsPerLease?: number;
+  /** What this agent may spend (agents.json "budget", resolved by budgetFor): checked before and while it runs. */
+  budget?: Budget;
 }
 
 interface CpData {
@@ -89,6 +93,8 @@ interface ExecResult {
   outcome: DriverOutcome;
   stop?: 'stop' | 'lost';
   incident?: { kind: IncidentKind; rung: Rung; reason: string };
+  /** The run did not start, or was stopped, because a budget was reached. */
+  budget?: { breach: Breach; runId?: number | undefined };
 }
 
 const STOP = 'stop';
@@ -110,6 +116,7 @@ export class AgentLoop {
   private readonly id: string;
   private readonly name: string;
   private readonly ladder: RecoveryLadder;
+  private readonly meter: BudgetMeter;
 
   constructor(private readonly o: AgentLoopOptions) {
     this.now = o.now ?? Date.now;
@@ -117,6 +124,7 @@ export class AgentLoop {
     this.id = o.agent.id;
     this.name = o.agent.name;
     this.lastBeatAt = this.now();
+    this.meter = new BudgetMeter((command) => this.call(command), o.budget, { id: this.id, name: this.name }, this.now);
     this.ladder = new RecoveryLadder({
       id: this.id,
       name: this.name,
@@ -165,6 +173,15 @@ export class AgentLoop {
         const release = this.o.gate ? await this.o.gate.acquire(this.name, stop, (why) => this.setHeld(why)) : () => undefined;
         this.heldBack = '';
         if (!release) break;
+        // The day's budget (this agent's, the swarm's) is spent: take no task until it is raised or the UTC day turns.
+        const over = await this.meter.breach().catch(() => undefined);
+        if (over) {
+          release();
+          if (this.heldBack !== `over budget: ${over.message}`) this.log(`holding back: over budget: ${over.message}`);
+          this.setHeld(`over budget: ${over.message}`);
+          await (this.o.waker?.wait(Math.max(this.o.idlePollMs ?? 2_000, 10_000), stop) ?? sleep(10_000, stop));
+          continue;
+        }
         let claim: { task: Task; lease: { token: number } } | null = null;
         try {
           claim = await this.call({ type: 'task.claimNext', agentId: this.id, leaseMs: this.cfg.timeouts.leaseMs });
@@ -366,6 +383,10 @@ export class AgentLoop {
         if ((data.runs ?? 0) >= (this.o.maxRunsPerLease ?? 6)) return this.ladder.askHuman(task, token, `${this.name} ran task ${task.id} ${data.runs} times without finishing it.`);
         const r = await this.execute(task, token, data, ctrl);
         if (r.stop === 'lost') return agentMoved() ? this.afterAgentMoved(task, data) : { end: 'lost' };
+        if (r.budget) {
+          await this.meter.report(task, token, r.budget.breach, r.budget.runId);
+          return { end: 'blocked', detail: `over budget: ${r.budget.breach.message}` };
+        }
         if (r.stop === STOP) return { end: await this.ladder.giveBack(task, token, 'the swarm was stopped') };
         if (r.incident) {
           const s = await this.ladder.escalate(task, token, r.incident.kind, r.incident.rung, r.incident.reason, []);
@@ -478,6 +499,8 @@ export class AgentLoop {
   private async execute(task: Task, token: number, data: CpData, outer: AbortController): Promise<ExecResult> {
     task = (await this.call({ type: 'task.show', taskId: task.id })).task;
     if (task.status === 'claimed') task = await this.call({ type: 'task.start', taskId: task.id, token });
+    const before = await this.meter.breach(task.id);
+    if (before) return { outcome: { status: 'aborted', message: `over budget: ${before.message}`, tail: '', durationMs: 0 }, budget: { breach: before } };
     data.runs = (data.runs ?? 0) + 1;
     const preset = this.cfg.driver === 'command' ? this.cfg.preset : undefined;
     const resume = preset ? data.session : undefined;
@@ -537,6 +560,25 @@ export class AgentLoop {
     const recorder = preset
       ? new RunRecorder((c) => this.call(c), { taskId: task.id, agentId: this.id, run: data.runs, protocol: preset.kind, resumed: resume }, (l) => this.log(l))
       : undefined;
+    // The run's figures, as the board records them, against the budget: crossing it stops the run.
+    let overBudget: Breach | undefined;
+    let metering = false;
+    if (recorder && this.meter.active) {
+      recorder.onUsage = () => {
+        if (metering || overBudget || ctrl.signal.aborted) return;
+        metering = true;
+        void this.meter
+          .breach(task.id)
+          .then((b) => {
+            if (!b || ctrl.signal.aborted) return;
+            overBudget = b;
+            this.log(`task ${task.id}: stopping the run, over budget: ${b.message}`);
+            ctrl.abort('budget');
+          })
+          .catch((err: unknown) => this.log(`budget not checked: ${(err as Error).message}`))
+          .finally(() => (metering = false));
+      };
+    }
     if (resume) this.log(`task ${task.id}: resuming ${preset!.kind} session ${resume}`);
     try {
       outcome = await this.o.driver.execute(
@@ -600,6 +642,7 @@ export class AgentLoop {
       this.log(`task ${task.id}: session ${resume} did not resume; the next run starts a new one`);
       delete data.session;
     }
+    if (overBudget) return { outcome, budget: { breach: overBudget, runId: await recorder?.id } };
     if (incident) return { outcome, incident };
     if (outer.signal.aborted) return { outcome, stop: outer.signal.reason === 'lost' ? 'lost' : STOP };
     if (outcome.status === 'timeout') {

@@ -16,6 +16,7 @@ import type { Agent, Task } from '../board/model';
 import { DreamError } from '../errors';
 import type { BoardEvent } from '../events/events';
 import { describeHost, SWARM_TTL_MS, type AgentDesire, type SwarmHost, type SwarmState } from './boardCommands';
+import { budgetFor } from './budget';
 import { instanceNames, type AgentConfig, type SwarmConfig } from './config';
 import type { AgentDriver, CheckRunner, DriverFactory, WorkspaceProbe } from './driver';
 import { codeOf, sleep, Waker, type LoopBoard } from './lease';
@@ -380,6 +381,7 @@ export class Swarm {
       ledger: this.ledger,
       waker: this.waker,
       idlePollMs: this.o.config.idlePollMs,
+      budget: budgetFor(this.o.config, p.cfg),
       log: (line) => {
         sink?.line(line);
         this.log(`${p.name}: ${line}`);

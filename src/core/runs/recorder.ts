@@ -3,7 +3,7 @@
  * `flushMs`, or sooner when many are waiting), closes it. Board trouble is logged, never fails the
  * run: the transcript is a record of the work, not the work.
  */
-import type { RunEvent, RunStatus } from './model';
+import type { RunEvent, RunStatus, RunUsage } from './model';
 
 type Call = (command: { type: 'run.start'; taskId: string; agentId: string; run: number; protocol: string; resumed?: string } | { type: 'run.append'; runId: number; events: RunEvent[] } | { type: 'run.end'; runId: number; status: Exclude<RunStatus, 'running'>; error?: string }) => Promise<unknown>;
 
@@ -12,6 +12,8 @@ export class RunRecorder {
   private pending: RunEvent[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  /** The run's tokens and cost so far, each time an append that carried usage was recorded (budgets meter it). */
+  onUsage: ((usage: RunUsage) => void) | undefined;
 
   constructor(
     private readonly call: Call,
@@ -27,6 +29,11 @@ export class RunRecorder {
         return undefined;
       },
     );
+  }
+
+  /** The run's id on the board (undefined if it could not be recorded). */
+  get id(): Promise<number | undefined> {
+    return this.runId;
   }
 
   add(e: RunEvent): void {
@@ -48,7 +55,10 @@ export class RunRecorder {
         const id = await this.runId;
         if (id === undefined) return;
         for (let i = 0; i < events.length; i += 500) {
-          await this.call({ type: 'run.append', runId: id, events: events.slice(i, i + 500) }).catch((err: unknown) => this.log(`run events not recorded: ${(err as Error).message}`));
+          const batch = events.slice(i, i + 500);
+          const r = await this.call({ type: 'run.append', runId: id, events: batch }).catch((err: unknown) => this.log(`run events not recorded: ${(err as Error).message}`));
+          const usage = (r as { usage?: RunUsage } | undefined)?.usage;
+          if (usage && batch.some((e) => e.t === 'usage' || e.t === 'result')) this.onUsage?.(usage);
         }
       });
     }
