@@ -16,7 +16,7 @@ import { judge } from '../../src/core/loop/evidence';
 import { attribute, RunLedger } from '../../src/core/loop/ledger';
 import { buildPrompt, DEFAULT_TEMPLATE, loadTemplate, TRUNCATED, validateTemplate, type PromptInput } from '../../src/core/loop/prompts';
 import { globToRegExp, outOfScope, taskScope } from '../../src/core/loop/scope';
-import { SwarmGate } from '../../src/core/loop/swarm';
+import { SwarmGate } from '../../src/core/loop/gate';
 import { OutputWatch, parseResult, rungFor, soundsDone } from '../../src/core/loop/watch';
 import { SCHEMA_VERSION } from '../../src/core/store/migrations';
 import { ChatWindowDriver, editorFamily } from '../../src/extension/agents/chatWindowDriver';

@@ -3,9 +3,9 @@ import type { Agent } from '../../core/board/model';
 import { formatAgent, lazy, list, listOf, need, str, withClient, type Env, type Io, type Sub } from '../kit';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- a module of this bundle, evaluated on first use */
-const swarm = lazy(() => require('../../core/loop/swarm') as typeof import('../../core/loop/swarm'));
+const control = lazy(() => require('../../core/loop/agentControl') as typeof import('../../core/loop/agentControl'));
 /* eslint-enable @typescript-eslint/no-require-imports */
-const controlAgent: typeof import('../../core/loop/swarm')['controlAgent'] = (...a) => swarm().controlAgent(...a);
+const controlAgent: typeof import('../../core/loop/agentControl')['controlAgent'] = (...a) => control().controlAgent(...a);
 
 /** `agent start|stop`: the agent's loop, through the swarm that holds the board (core controlAgent). */
 function agentControl(p: string[], env: Env, io: Io, desired: 'running' | 'stopped'): Promise<number> {

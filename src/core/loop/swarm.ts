@@ -15,73 +15,15 @@ import os from 'node:os';
 import type { Agent, Task } from '../board/model';
 import { DreamError } from '../errors';
 import type { BoardEvent } from '../events/events';
-import { describeHost, SWARM_TTL_MS, type AgentDesire, type SwarmHost, type SwarmState } from './boardCommands';
+import { describeHost, SWARM_TTL_MS, type AgentDesire, type SwarmState } from './boardCommands';
 import { budgetFor } from './budget';
 import { instanceNames, type AgentConfig, type SwarmConfig } from './config';
 import type { AgentDriver, CheckRunner, DriverFactory, WorkspaceProbe } from './driver';
 import { codeOf, sleep, Waker, type LoopBoard } from './lease';
 import { RunLedger } from './ledger';
-import { AgentLoop, type ClaimGate, type LoopHooks, type LoopState } from './loop';
+import { systemGauge, SwarmGate, type PressureGauge, type PressureReading } from './gate';
+import { AgentLoop, type LoopHooks, type LoopState } from './loop';
 import { loadRules, loadTemplate, type Template } from './prompts';
-
-export interface PressureReading {
-  ok: boolean;
-  reason: string;
-  loadPerCpu: number;
-  freeMemMb: number;
-}
-export type PressureGauge = () => PressureReading;
-
-/** Reads os.loadavg() and os.freemem() against the configured limits. */
-export function systemGauge(limits: SwarmConfig['pressure']): PressureGauge {
-  const cpus = Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
-  return () => {
-    const loadPerCpu = os.loadavg()[0]! / cpus;
-    const freeMemMb = Math.round(os.freemem() / 1_048_576);
-    if (loadPerCpu > limits.maxLoadPerCpu) return { ok: false, reason: `holding back new tasks: CPU load ${loadPerCpu.toFixed(2)} per core is above ${limits.maxLoadPerCpu}`, loadPerCpu, freeMemMb };
-    if (freeMemMb < limits.minFreeMemMb) return { ok: false, reason: `holding back new tasks: ${freeMemMb} MB free memory is below ${limits.minFreeMemMb} MB`, loadPerCpu, freeMemMb };
-    return { ok: true, reason: '', loadPerCpu, freeMemMb };
-  };
-}
-
-/** The cap on agents working at once, and the pressure watch, in front of every claim. */
-export class SwarmGate implements ClaimGate {
-  active = 0;
-  /** Only agents waiting for a slot wake on a release (idle agents wake on board events). */
-  private readonly slots = new Waker();
-  constructor(
-    private readonly max: number,
-    private readonly gauge: PressureGauge,
-    private readonly checkMs = 1_000,
-  ) {}
-
-  async acquire(_agent: string, signal: AbortSignal, onHeld: (reason: string) => void, opts: { urgent?: boolean } = {}): Promise<(() => void) | null> {
-    for (;;) {
-      if (signal.aborted) return null;
-      if (!opts.urgent) {
-        if (this.active >= this.max) {
-          onHeld(`waiting for a free slot: ${this.active} of ${this.max} agents are working`);
-          await this.slots.wait(this.checkMs, signal);
-          continue;
-        }
-        const p = this.gauge();
-        if (!p.ok) {
-          onHeld(p.reason);
-          await sleep(this.checkMs, signal);
-          continue;
-        }
-      }
-      this.active++;
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        this.active--;
-        this.slots.wake();
-      };
-    }
-  }
-}
 
 export const UNTRUSTED_REASON =
   'This workspace is not trusted, so Dream.OS runs no agent commands or checks in it. Trust the workspace (Manage Workspace Trust) and start the swarm again.';
@@ -587,59 +529,5 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-export interface AgentControlOutcome {
-  agent: string;
-  desired: 'running' | 'stopped';
-  /** here: this host's swarm did it now; there: the holder elsewhere does it at its next poll; nowhere: no swarm runs. */
-  where: 'here' | 'there' | 'nowhere';
-  holder: SwarmHost | null;
-  /** What happened and what to do, for the person. */
-  message: string;
-}
-
-function whereText(h: SwarmHost): string {
-  const kind = h.hostname === os.hostname() ? 'another editor window or `dreamos swarm start` process on this machine' : `a process on ${h.hostname}`;
-  return `swarm ${h.loopId} (pid ${h.pid}, ${kind}; ${describeHost(h, Date.now())})`;
-}
-
-/**
- * Start Agent / Stop Agent, for every host (editor, CLI, dashboard): records the agent's desired
- * state on the board, then starts or stops its loop right here when `local` is the board's swarm,
- * or says where it runs (the holder elsewhere acts on the board's record within a few seconds),
- * or that no swarm runs and what to do. Starting with no swarm anywhere is refused ('conflict').
- */
-export async function controlAgent(
-  board: LoopBoard,
-  ref: string,
-  desired: 'running' | 'stopped',
-  opts: { reason: string; local?: Swarm | undefined },
-): Promise<AgentControlOutcome> {
-  const r = await board.call({ type: 'swarm.agent', agent: ref, desired, reason: opts.reason });
-  const name = r.agent;
-  const base = { agent: name, desired, holder: r.holder };
-  const local = opts.local;
-  if (local?.isRunning && r.holder?.loopId === local.loopId) {
-    if (desired === 'stopped') {
-      const stopped = await local.stopAgent(name, `stopped by ${opts.reason}`);
-      return { ...base, where: 'here', message: stopped ? `Stopped ${name}'s loop in this window's swarm; a task it held went back to ready. It stays stopped until Start Agent.` : `${name} was not running in this window's swarm${r.there?.reason ? ` (${r.there.reason})` : ''}; it stays stopped until Start Agent.` };
-    }
-    const rep = await local.startAgent(name);
-    if (rep.started.includes(name)) return { ...base, where: 'here', message: `Started ${name}'s loop in this window's swarm.` };
-    const why = rep.refused.find((x) => x.name === name)?.reason;
-    if (!why && local.status().agents.some((a) => a.name === name && a.state !== 'refused' && a.state !== 'stopped')) return { ...base, where: 'here', message: `${name} already runs in this window's swarm.` };
-    throw new DreamError('conflict', `${name} was not started in this window's swarm: ${why ?? 'it is not in .dreamos/agents.json'}.`);
-  }
-  if (r.holder) {
-    const where = whereText(r.holder);
-    if (desired === 'stopped') {
-      return { ...base, where: 'there', message: r.runsThere ? `${name} runs in ${where}: that swarm stops its loop within a few seconds and releases its task. It stays stopped until Start Agent.` : `${name} is not running in ${where}${r.there?.reason ? ` (${r.there.reason})` : ''}; it stays stopped until Start Agent.` };
-    }
-    if (r.runsThere) return { ...base, where: 'there', message: `${name} already runs in ${where}.` };
-    return { ...base, where: 'there', message: `Asked ${where} to start ${name}; it does within a few seconds if ${name} is in that workspace's .dreamos/agents.json${r.there?.reason ? ` (last time it said: ${r.there.reason})` : ''}. See \`dreamos swarm status\` or that host's log.` };
-  }
-  if (desired === 'stopped') return { ...base, where: 'nowhere', message: `No swarm runs on this board, so no loop runs ${name}. It stays stopped: a swarm started later leaves it out until Start Agent.` };
-  throw new DreamError(
-    'conflict',
-    `No swarm runs on this board, so nothing was started for ${name}. Start one where the agents should run: Dream.OS: Start Swarm in an editor window, or \`dreamos swarm start --agent ${name}\` in a terminal. ${name} is no longer held back.`,
-  );
-}
+// Start/Stop Agent for every host; the swarm's own part is startAgent/stopAgent above.
+export { controlAgent, type AgentControlOutcome } from './agentControl';
