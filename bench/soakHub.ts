@@ -7,7 +7,7 @@
  * ENOSPC, as a full disk would make it.
  */
 import fs from 'node:fs';
-import { runHub } from '../src/core/hub/connect';
+import { runHub } from '../src/core/hub/standalone';
 
 const flag = process.env.SOAK_ENOSPC_FLAG;
 if (flag) {

@@ -1,5 +1,5 @@
 /** The bench's hub process: runHub with the engine settings given as JSON; prints its stats on exit. */
-import { runHub } from '../../src/core/hub/connect';
+import { runHub } from '../../src/core/hub/standalone';
 import type { HubRuntime } from '../../src/core/hub/runtime';
 import { benchExecutor } from './claimLimit';
 

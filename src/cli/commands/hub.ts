@@ -1,8 +1,14 @@
 /** `dreamos hub [stop|status|unlock]`: the process that owns the board, in the foreground or found on disk. */
 import { readDescriptor } from '../../core/hub/descriptor';
-import { runHub, stopHub } from '../../core/hub/connect';
 import { inspectLock, isForeign, unlockBoard } from '../../core/hub/lock';
-import { int, type Sub } from '../kit';
+import { int, lazy, type Sub } from '../kit';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- a module of this bundle, evaluated on first use */
+const standalone = lazy(() => require('../../core/hub/standalone') as typeof import('../../core/hub/standalone'));
+/* eslint-enable @typescript-eslint/no-require-imports */
+type Standalone = typeof import('../../core/hub/standalone');
+const runHub: Standalone['runHub'] = (...a) => standalone().runHub(...a);
+const stopHub: Standalone['stopHub'] = (...a) => standalone().stopHub(...a);
 
 export const commands: Record<string, Sub> = {
   hub: {
