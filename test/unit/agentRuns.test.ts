@@ -56,7 +56,7 @@ describe('presets in agents.json', () => {
   it('every mistake names the agent and the field and says what to write instead', () => {
     const msg = configError({
       agents: [
-        { name: 'g', preset: 'gemini' },
+        { name: 'g', preset: 'gemini', codexSandbox: 'read-only' },
         { name: 'c', preset: 'codex', permissionMode: 'acceptEdits' },
         { name: 'd', preset: 'claude', driver: 'command' },
         { name: 'e', preset: 'claude', modle: 'sonnet' },
@@ -64,11 +64,11 @@ describe('presets in agents.json', () => {
         { name: 'h', preset: 'claude', model: 'has spaces' },
       ],
     });
-    assert.match(msg, /agents\[0\] \(g\)\.preset: "gemini" is not a preset yet; run it as a command agent: \{"name": "\.\.\.", "driver": "command", "command": "gemini"/);
+    assert.match(msg, /agents\[0\] \(g\)\.codexSandbox: codexSandbox is for the codex preset; remove it from this gemini agent/);
     assert.match(msg, /agents\[1\] \(c\)\.permissionMode: permissionMode is for the claude preset; remove it from this codex agent/);
     assert.match(msg, /agents\[2\] \(d\)\.driver: a preset entry has no driver \(the preset sets it\)/);
     assert.match(msg, /agents\[3\] \(e\): Unrecognized key: "modle"; a claude preset entry takes .*model/);
-    assert.match(msg, /agents\[4\] \(f\)\.preset: must be "claude", "codex" or "command", not "clade"/);
+    assert.match(msg, /agents\[4\] \(f\)\.preset: must be "claude", "codex", "gemini", "opencode", "cursor-agent", "aider", "command", not "clade"/);
     assert.match(msg, /agents\[5\] \(h\)\.model: a model name such as "sonnet"/);
   });
 });

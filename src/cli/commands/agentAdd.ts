@@ -53,7 +53,7 @@ async function add(_p: string[], v: Values, env: Env, io: Io): Promise<number> {
 
 export const commands: Record<string, Sub> = {
   'agent add': {
-    usage: 'agent add --preset claude|codex|command [--name n] [--model m] [--command path] [--arg a]... [--capability c]...   add an agent to .dreamos/agents.json',
+    usage: 'agent add --preset claude|codex|gemini|opencode|cursor-agent|aider|command [--name n] [--model m] [--command path] [--arg a]... [--capability c]...   add an agent to .dreamos/agents.json',
     options: { preset: { type: 'string' }, name: { type: 'string' }, model: { type: 'string' }, command: { type: 'string' }, arg: { type: 'string', multiple: true }, capability: { type: 'string', multiple: true } },
     run: add,
   },

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DreamError } from '../errors';
 import { parseJson } from '../json';
 import { AgentBudget, SwarmBudget } from './budget';
-import { DEFAULT_COMMAND, ModelName, NOT_YET_PRESETS, PresetSpec, PRESETS, Price } from './presets';
+import { DEFAULT_COMMAND, ModelName, NOT_YET_PRESETS, PresetSpec, PRESETS, Price, STDIN_OF } from './presets';
 
 export const AGENTS_FILE = 'agents.json';
 
@@ -111,12 +111,10 @@ const PresetEntry = z
   })
   .strict()
   .superRefine((e, ctx) => {
-    const claudeOnly = ['permissionMode', 'allowedTools'] as const;
-    const codexOnly = ['codexSandbox', 'codexConfig'] as const;
-    const wrong = e.preset === 'claude' ? codexOnly : claudeOnly;
-    for (const f of wrong) {
+    const only = { permissionMode: 'claude', allowedTools: 'claude', codexSandbox: 'codex', codexConfig: 'codex' } as const;
+    for (const [f, kind] of Object.entries(only) as [keyof typeof only, string][]) {
       const v = e[f];
-      if (v !== undefined && !(Array.isArray(v) && v.length === 0)) ctx.addIssue({ code: 'custom', path: [f], message: `${f} is for the ${e.preset === 'claude' ? 'codex' : 'claude'} preset; remove it from this ${e.preset} agent` });
+      if (kind !== e.preset && v !== undefined && !(Array.isArray(v) && v.length === 0)) ctx.addIssue({ code: 'custom', path: [f], message: `${f} is for the ${kind} preset; remove it from this ${e.preset} agent` });
     }
   });
 
@@ -124,7 +122,7 @@ const PresetEntry = z
 function expandPreset(e: z.infer<typeof PresetEntry>): Record<string, unknown> {
   const { preset, model, command, args, env, cwd, sandbox, permissionMode, allowedTools, codexSandbox, codexConfig, price, ...rest } = e;
   const spec: z.input<typeof PresetSpec> = { kind: preset, allowedTools, codexConfig, ...(model ? { model } : {}), ...(permissionMode ? { permissionMode } : {}), ...(codexSandbox ? { codexSandbox } : {}), ...(price ? { price } : {}) };
-  return { ...rest, driver: 'command', command: command ?? DEFAULT_COMMAND[preset], args, env, cwd, sandbox, stdin: 'prompt', preset: spec };
+  return { ...rest, driver: 'command', command: command ?? DEFAULT_COMMAND[preset], args, env, cwd, sandbox, stdin: STDIN_OF[preset], preset: spec };
 }
 
 const LanguageModelAgent = z
@@ -265,7 +263,7 @@ function expandPresets(raw: unknown, errors: string[], places: number[]): unknow
     if (typeof preset !== 'string' || !(PRESETS as readonly string[]).includes(preset)) {
       const later = (NOT_YET_PRESETS as readonly string[]).includes(String(preset));
       return void errors.push(
-        `${where}.preset: ${later ? `"${String(preset)}" is not a preset yet; run it as a command agent: {"name": "...", "driver": "command", "command": "${String(preset)}", "args": [...]}` : `must be "claude", "codex" or "command", not ${JSON.stringify(preset)}`}`,
+        `${where}.preset: ${later ? `"${String(preset)}" is not a preset yet; run it as a command agent: {"name": "...", "driver": "command", "command": "${String(preset)}", "args": [...]}` : `must be ${[...PRESETS, 'command'].map((k) => `"${k}"`).join(', ')}, not ${JSON.stringify(preset)}`}`,
       );
     }
     const parsed = PresetEntry.safeParse(entry);

@@ -13,14 +13,23 @@
  *          resets PATH and loses the `dreamos` shim; network_access: the sandbox otherwise blocks the
  *          board's socket too; ignore_default_excludes: Codex otherwise drops *TOKEN* variables from
  *          its commands' environment, DREAMOS_AGENT_TOKEN and DREAMOS_LEASE_TOKEN among them.)
+ * gemini: `gemini --output-format stream-json --approval-mode yolo --skip-trust [-m m] [--resume <session>] -p " "`,
+ *          the prompt on stdin ("-p … Appended to input on stdin"; Gemini CLI 0.61.0 --help, run here).
+ * opencode: `opencode run --format json --auto --title Dream.OS [-m provider/model] [--session <id>]`, the
+ *          prompt on stdin (opencode 1.18.33 run --help, run here).
+ * cursor-agent: `cursor-agent -p --output-format stream-json --force --trust [--model m] [--resume <id>] <prompt>`.
+ *          Flags from Cursor's docs, not run here (it is not on npm).
+ * aider:   `aider --message-file <prompt file> --yes-always --no-auto-commits --no-pretty --no-check-update
+ *          --no-show-release-notes [--model m]`: plain text, no session to resume. Flags from aider's docs,
+ *          not run here (it is a Python package).
  * The `dreamos` shim on PATH stays the way an agent reports back to the board.
  */
 import { z } from 'zod';
 
-export const PRESETS = ['claude', 'codex'] as const;
+export const PRESETS = ['claude', 'codex', 'gemini', 'opencode', 'cursor-agent', 'aider'] as const;
 export type PresetKind = (typeof PRESETS)[number];
 /** Asked for in agents.json but not presets yet: a `command` entry runs them. */
-export const NOT_YET_PRESETS = ['gemini', 'cursor-agent', 'aider', 'opencode'] as const;
+export const NOT_YET_PRESETS: readonly string[] = [];
 
 /** USD per million tokens, for an estimate when the CLI reports no cost of its own. */
 export const Price = z
@@ -53,14 +62,32 @@ export const PresetSpec = z
   .strict();
 export type PresetSpec = z.infer<typeof PresetSpec>;
 
-export const PROTOCOL_OF: Record<PresetKind, string> = { claude: 'claude-stream-json', codex: 'codex-exec-json' };
-export const DEFAULT_COMMAND: Record<PresetKind, string> = { claude: 'claude', codex: 'codex' };
+/** The machine-readable output each CLI prints (src/integrations/agents parses it); aider has none. */
+export const PROTOCOL_OF: Record<PresetKind, string | undefined> = { claude: 'claude-stream-json', codex: 'codex-exec-json', gemini: 'gemini-stream-json', opencode: 'opencode-json', 'cursor-agent': 'cursor-stream-json', aider: undefined };
+export const DEFAULT_COMMAND: Record<PresetKind, string> = { claude: 'claude', codex: 'codex', gemini: 'gemini', opencode: 'opencode', 'cursor-agent': 'cursor-agent', aider: 'aider' };
+/** How the prompt reaches the CLI: its stdin, or (cursor-agent, aider) the command line. */
+export const STDIN_OF: Record<PresetKind, 'prompt' | 'none'> = { claude: 'prompt', codex: 'prompt', gemini: 'prompt', opencode: 'prompt', 'cursor-agent': 'none', aider: 'none' };
 
 const tomlString = (s: string) => JSON.stringify(s);
 
 /** The preset's arguments for one run (before the agent's own extra args). */
-export function presetArgs(p: PresetSpec, o: { resume?: string | undefined; extra?: readonly string[] } = {}): string[] {
+export function presetArgs(p: PresetSpec, o: { resume?: string | undefined; extra?: readonly string[]; prompt?: string; promptFile?: string } = {}): string[] {
   const extra = o.extra ?? [];
+  const model = (flag: string) => (p.model ? [flag, p.model] : []);
+  switch (p.kind) {
+    case 'gemini':
+      return ['--output-format', 'stream-json', '--approval-mode', 'yolo', '--skip-trust', ...model('-m'), ...(o.resume ? ['--resume', o.resume] : []), ...extra, '-p', ' '];
+    case 'opencode':
+      // --title: otherwise opencode asks the model for one first.
+      return ['run', '--format', 'json', '--auto', '--title', 'Dream.OS', ...model('-m'), ...(o.resume ? ['--session', o.resume] : []), ...extra];
+    case 'cursor-agent':
+      return ['-p', '--output-format', 'stream-json', '--force', '--trust', ...model('--model'), ...(o.resume ? ['--resume', o.resume] : []), ...extra, o.prompt ?? ''];
+    case 'aider':
+      return ['--message-file', o.promptFile ?? '', '--yes-always', '--no-auto-commits', '--no-pretty', '--no-check-update', '--no-show-release-notes', ...model('--model'), ...extra];
+    case 'claude':
+    case 'codex':
+      break;
+  }
   if (p.kind === 'claude') {
     const tools = ['Bash(dreamos *)', ...p.allowedTools];
     return [

@@ -12,7 +12,7 @@ import { DreamError } from '../../core/errors';
 import { AGENTS_FILE } from '../../core/loop/config';
 import { AGENT_CLIS, describeCli, detectAgentClis, type AgentCliInfo } from '../../integrations/agents/detect';
 
-const MODEL_HINT: Record<string, string> = { claude: 'e.g. sonnet, opus, claude-sonnet-4-5', codex: 'e.g. gpt-5-codex, gpt-5' };
+const MODEL_HINT: Record<string, string> = { claude: 'e.g. sonnet, opus, claude-sonnet-4-5', codex: 'e.g. gpt-5-codex, gpt-5', gemini: 'e.g. gemini-2.5-pro', opencode: 'provider/model, e.g. anthropic/claude-sonnet-4-5', 'cursor-agent': 'e.g. sonnet-4', aider: 'e.g. sonnet, gpt-4.1' };
 
 type Pick = vscode.QuickPickItem & { preset: NewAgentEntry['preset']; cli?: AgentCliInfo };
 
@@ -83,12 +83,12 @@ export async function addAgentFlow(boardDir: string, arg?: unknown, log?: vscode
   if (cli && (!cli.found || cli.login !== 'logged-in')) {
     const spec = AGENT_CLIS.find((s) => s.kind === cli.kind)!;
     const signIn = 'Sign In in a Terminal';
-    const warn = vscode.window.showWarningMessage(`Dream.OS: ${describeCli(cli)}`, ...(cli.found && spec.status ? [signIn] : []));
+    const warn = vscode.window.showWarningMessage(`Dream.OS: ${describeCli(cli)}`, ...(cli.found && (spec.status || cli.kind === 'opencode') ? [signIn] : []));
     void warn.then((choice) => {
       if (choice !== signIn) return;
       const term = vscode.window.createTerminal({ name: `${cli.label} sign-in` });
       term.show();
-      term.sendText(cli.kind === 'claude' ? `${cli.command} auth login` : `${cli.command} login`);
+      term.sendText(cli.kind === 'claude' ? `${cli.command} auth login` : cli.kind === 'opencode' ? `${cli.command} auth login` : `${cli.command} login`);
     });
   }
   return added;

@@ -55,6 +55,40 @@ export const AGENT_CLIS: readonly CliSpec[] = [
     loginHint: 'run `codex login` in a terminal (or `printenv OPENAI_API_KEY | codex login --with-api-key`)',
     installHint: 'npm install -g @openai/codex',
   },
+  {
+    kind: 'gemini',
+    command: 'gemini',
+    label: 'Gemini CLI',
+    keys: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GENAI_USE_VERTEXAI'],
+    loginHint: 'run `gemini` once in a terminal and choose how to sign in (or set GEMINI_API_KEY in the agent\'s "env")',
+    installHint: 'npm install -g @google/gemini-cli',
+  },
+  {
+    kind: 'opencode',
+    command: 'opencode',
+    label: 'opencode',
+    keys: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],
+    loginHint: 'run `opencode auth login` in a terminal (or set the provider\'s API key, e.g. ANTHROPIC_API_KEY)',
+    installHint: 'npm install -g opencode-ai',
+  },
+  {
+    kind: 'cursor-agent',
+    command: 'cursor-agent',
+    label: 'Cursor Agent',
+    // From Cursor's docs, not run here: `cursor-agent status` says whether it is signed in.
+    status: ['status'],
+    keys: ['CURSOR_API_KEY'],
+    loginHint: 'run `cursor-agent login` in a terminal (or set CURSOR_API_KEY)',
+    installHint: 'curl https://cursor.com/install -fsS | bash',
+  },
+  {
+    kind: 'aider',
+    command: 'aider',
+    label: 'aider',
+    keys: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'DEEPSEEK_API_KEY', 'OPENROUTER_API_KEY'],
+    loginHint: 'set the model provider\'s API key (e.g. ANTHROPIC_API_KEY or OPENAI_API_KEY) in the agent\'s "env" or your shell',
+    installHint: 'python -m pip install aider-install && aider-install',
+  },
 ];
 
 /** Runs a program briefly; never throws (a missing program is `found: false`). */

@@ -22,6 +22,9 @@ const TABLE: readonly [prefix: string, price: Price][] = [
   ['claude-sonnet-4', { input: 3, cachedInput: 0.3, output: 15 }],
   ['claude-haiku-4', { input: 1, cachedInput: 0.1, output: 5 }],
   ['claude-3-5-haiku', { input: 0.8, cachedInput: 0.08, output: 4 }],
+  ['gemini-2.5-pro', { input: 1.25, cachedInput: 0.125, output: 10 }],
+  ['gemini-2.5-flash-lite', { input: 0.1, cachedInput: 0.01, output: 0.4 }],
+  ['gemini-2.5-flash', { input: 0.3, cachedInput: 0.03, output: 2.5 }],
   // Claude Code's model aliases.
   ['sonnet', { input: 3, cachedInput: 0.3, output: 15 }],
   ['haiku', { input: 1, cachedInput: 0.1, output: 5 }],

@@ -7,10 +7,13 @@
  */
 import type { Price } from '../../core/loop/presets';
 import type { RunEvent, Tokens } from '../../core/runs/model';
+import { cursorToolEvents, geminiEvents, opencodeEvents, type LineResult } from './moreStreams';
 import { estimateCost, priceFor } from './prices';
 
-export type Protocol = 'claude-stream-json' | 'codex-exec-json';
-export const PROTOCOLS: readonly Protocol[] = ['claude-stream-json', 'codex-exec-json'];
+export type Protocol = 'claude-stream-json' | 'codex-exec-json' | 'gemini-stream-json' | 'opencode-json' | 'cursor-stream-json';
+export const PROTOCOLS: readonly Protocol[] = ['claude-stream-json', 'codex-exec-json', 'gemini-stream-json', 'opencode-json', 'cursor-stream-json'];
+/** How a protocol's run ends: with a result line, or (codex, opencode) a last turn whose result is made up here. */
+const ENDS_WITH: Record<Protocol, 'result' | 'completed'> = { 'claude-stream-json': 'result', 'codex-exec-json': 'completed', 'gemini-stream-json': 'result', 'opencode-json': 'completed', 'cursor-stream-json': 'result' };
 
 export interface StreamParser {
   /** Feeds stdout as it comes; returns the events of the lines it completed. */
@@ -32,7 +35,7 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-const NAMES: Record<Protocol, string> = { 'claude-stream-json': 'Claude Code', 'codex-exec-json': 'Codex' };
+const NAMES: Record<Protocol, string> = { 'claude-stream-json': 'Claude Code', 'codex-exec-json': 'Codex', 'gemini-stream-json': 'Gemini CLI', 'opencode-json': 'opencode', 'cursor-stream-json': 'cursor-agent' };
 
 /** Claude Code tools that change a file, and the input field naming it. */
 const EDIT_TOOLS: Record<string, string> = { Write: 'file_path', Edit: 'file_path', MultiEdit: 'file_path', NotebookEdit: 'notebook_path' };
@@ -200,6 +203,24 @@ export function streamParser(protocol: Protocol, o: { model?: string | undefined
   let lastError: string | undefined;
   const started = new Set<string>();
   const price = o.price ?? priceFor(o.model, o.prices);
+  const pending = { text: '' };
+  const session: { id?: string } = {};
+  const eventsOf = (ob: Record<string, unknown>): LineResult => {
+    switch (protocol) {
+      case 'claude-stream-json':
+        return claudeEvents(ob, { price: o.price, prices: o.prices, seen: started });
+      case 'codex-exec-json':
+        return codexEvents(ob, { price, started });
+      case 'gemini-stream-json':
+        return geminiEvents(ob, { price, pending });
+      case 'opencode-json':
+        return opencodeEvents(ob, { session });
+      case 'cursor-stream-json': {
+        const tools = cursorToolEvents(ob);
+        return tools ? { events: tools } : claudeEvents(ob, { price: o.price, prices: o.prices, seen: started });
+      }
+    }
+  };
 
   const malformed = (why: string, line: string): RunEvent[] => {
     bad++;
@@ -221,20 +242,14 @@ export function streamParser(protocol: Protocol, o: { model?: string | undefined
     }
     const ob = obj(value);
     if (!ob || typeof ob.type !== 'string') return malformed('is not an event (no "type")', line);
-    let events: RunEvent[];
-    if (protocol === 'claude-stream-json') {
-      const r = claudeEvents(ob, { price: o.price, prices: o.prices, seen: started });
-      events = r.events;
-      if (r.result) ended = true;
-    } else {
-      const r = codexEvents(ob, { price, started });
-      events = r.events;
-      if (r.completed) {
-        completed = true;
-        failed = false;
-      }
-      if (r.failed) failed = true;
+    const r = eventsOf(ob);
+    const events = r.events;
+    if (r.result) ended = true;
+    if (r.completed) {
+      completed = true;
+      failed = false;
     }
+    if (r.failed) failed = true;
     const out: RunEvent[] = [];
     for (const e of events) {
       if (e.t === 'session') {
@@ -245,7 +260,7 @@ export function streamParser(protocol: Protocol, o: { model?: string | undefined
       if (e.t === 'error') lastError = e.message;
       out.push(e);
     }
-    if (protocol === 'codex-exec-json' && price === undefined && out.some((e) => e.t === 'usage') && lineNo > 0 && !noPriceSaid) {
+    if ((protocol === 'codex-exec-json' || protocol === 'gemini-stream-json') && price === undefined && out.some((e) => e.t === 'usage' || e.t === 'result') && !noPriceSaid) {
       noPriceSaid = true;
       out.push({ t: 'warning', message: `no price is known for model ${o.model ?? '(default)'}; tokens are counted but no cost. Give the agent a "price" in agents.json.` });
     }
@@ -294,12 +309,13 @@ export function streamParser(protocol: Protocol, o: { model?: string | undefined
           out.push(...malformed('was cut off (the stream ended in the middle of it)', rest));
         }
       }
-      if (protocol === 'claude-stream-json' && !ended) {
+      if (ENDS_WITH[protocol] === 'result' && !ended) {
         out.push(...said([{ t: 'error', message: `${who}'s output ended without a result: the stream was cut off or the CLI stopped before finishing.` }]));
       }
-      if (protocol === 'codex-exec-json') {
-        if (!completed && !failed) out.push(...said([{ t: 'error', message: `${who}'s output ended without turn.completed: the stream was cut off or the CLI stopped before finishing.` }]));
-        out.push({ t: 'result', ok: completed && !failed, text: clip(completed && !failed ? lastMessage : (lastError ?? lastMessage)), estimated: true });
+      if (ENDS_WITH[protocol] === 'completed') {
+        const last = protocol === 'codex-exec-json' ? 'turn.completed' : 'its last step (step_finish "stop")';
+        if (!completed && !failed) out.push(...said([{ t: 'error', message: `${who}'s output ended without ${last}: the stream was cut off or the CLI stopped before finishing.` }]));
+        out.push({ t: 'result', ok: completed && !failed, text: clip(completed && !failed ? lastMessage : (lastError ?? lastMessage)), estimated: protocol === 'codex-exec-json' });
       }
       return out;
     },

@@ -75,8 +75,9 @@ export class CommandDriver implements AgentDriver {
     });
     // A preset agent (claude, codex) runs its CLI's headless command line, resuming the session on a rerun.
     const preset = this.cfg.preset;
-    const args = preset ? presetArgs(preset, { resume: job.resume, extra: filled }) : filled;
-    const parser = preset ? streamParser(PROTOCOL_OF[preset.kind] as Protocol, { model: preset.model, price: preset.price, prices: preset.prices }) : undefined;
+    const args = preset ? presetArgs(preset, { resume: job.resume, extra: filled, prompt: job.prompt, promptFile }) : filled;
+    const protocol = preset ? PROTOCOL_OF[preset.kind] : undefined;
+    const parser = preset && protocol ? streamParser(protocol as Protocol, { model: preset.model, price: preset.price, prices: preset.prices }) : undefined;
     let transcript = '';
     let stderrTail = '';
     const onEvents = (events: RunEvent[]) => {
@@ -91,6 +92,8 @@ export class CommandDriver implements AgentDriver {
     const env: NodeJS.ProcessEnv = {
       ...base,
       ...this.cfg.env,
+      // Some CLIs (opencode) take their folder from PWD rather than the process's own.
+      PWD: job.cwd,
       DREAMOS_DIR: job.boardDir,
       DREAMOS_AGENT_ID: job.agentId,
       DREAMOS_AGENT_NAME: job.agentName,
