@@ -1,4 +1,4 @@
-// Installs the real agent CLIs (Claude Code, OpenAI Codex) from the npm registry into a cache
+// Installs the real agent CLIs (Claude Code, OpenAI Codex; Gemini CLI and opencode) from the npm registry into a cache
 // folder outside the repo (like code-server), pinned, once; later runs reuse it. Never a project
 // dependency. /work/shared/recipes/real-agent-clis.md has the details: npm 11 blocks
 // claude-code's postinstall (not needed: bin/claude.exe is the real binary), both ship their
@@ -12,6 +12,8 @@ import { trackGroup, untrackGroup } from './processes';
 
 export const CLAUDE_CODE_VERSION = '2.1.197';
 export const CODEX_VERSION = '0.171.0';
+export const GEMINI_CLI_VERSION = '0.61.0';
+export const OPENCODE_VERSION = '1.18.33';
 
 export interface AgentClis {
   dir: string;
@@ -28,28 +30,52 @@ export async function ensureAgentClis(claudeVersion = CLAUDE_CODE_VERSION, codex
   const bin = path.join(dir, 'node_modules', '.bin');
   const claude = path.join(dir, 'node_modules', '@anthropic-ai', 'claude-code', 'bin', 'claude.exe');
   const codex = path.join(bin, 'codex');
-  const marker = path.join(dir, '.dreamos-install-ok');
-  const ready = () => existsSync(marker) && existsSync(claude) && existsSync(codex);
-  if (!ready()) {
-    mkdirSync(cacheRoot(), { recursive: true });
-    await withLock(`${dir}.lock`, async () => {
-      if (ready()) return;
-      const started = Date.now();
-      console.log(`[agent-clis] installing @anthropic-ai/claude-code@${claudeVersion} and @openai/codex@${codexVersion} into ${dir} (about a minute, once) ...`);
-      rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true });
-      rmSync(path.join(dir, 'package-lock.json'), { force: true });
-      mkdirSync(dir, { recursive: true });
-      // A package.json of its own stops npm from walking up into an enclosing project.
-      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'dreamos-test-agent-clis', private: true }, null, 2));
-      const logFile = path.join(dir, 'install.log');
-      writeFileSync(logFile, `install started ${new Date().toISOString()}\n`);
-      await run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `@anthropic-ai/claude-code@${claudeVersion}`, `@openai/codex@${codexVersion}`], { cwd: dir, env: installEnv(), logFile });
-      writeFileSync(marker, JSON.stringify({ claudeVersion, codexVersion, seconds: Math.round((Date.now() - started) / 1000) }) + '\n');
-      console.log(`[agent-clis] installed in ${Math.round((Date.now() - started) / 1000)} s`);
-    });
-  }
+  await installPinned(dir, [`@anthropic-ai/claude-code@${claudeVersion}`, `@openai/codex@${codexVersion}`], [claude, codex]);
   const versions = { claude: versionOf(claude, claudeVersion), codex: versionOf(codex, codexVersion) };
   return { dir, claude, codex, versions };
+}
+
+export interface MoreAgentClis {
+  dir: string;
+  gemini: string;
+  opencode: string;
+  versions: { gemini: string; opencode: string };
+}
+
+/**
+ * Gemini CLI and opencode, in a cache folder of their own (so the two above are not installed again).
+ * npm 11 blocks their install scripts (node-pty, keytar, opencode's postinstall); neither needs them
+ * for a headless run: opencode's launcher finds its per-platform binary package itself.
+ */
+export async function ensureMoreAgentClis(geminiVersion = GEMINI_CLI_VERSION, opencodeVersion = OPENCODE_VERSION): Promise<MoreAgentClis> {
+  const dir = path.join(cacheRoot(), `agent-clis-gemini-${geminiVersion}-opencode-${opencodeVersion}`);
+  const gemini = path.join(dir, 'node_modules', '.bin', 'gemini');
+  const opencode = path.join(dir, 'node_modules', '.bin', 'opencode');
+  await installPinned(dir, [`@google/gemini-cli@${geminiVersion}`, `opencode-ai@${opencodeVersion}`], [gemini, opencode]);
+  return { dir, gemini, opencode, versions: { gemini: versionOf(gemini, geminiVersion), opencode: versionOf(opencode, opencodeVersion) } };
+}
+
+/** `npm install` of pinned packages into `dir`, once (a marker says it finished); a lock keeps parallel test files from racing. */
+async function installPinned(dir: string, packages: string[], executables: string[]): Promise<void> {
+  const marker = path.join(dir, '.dreamos-install-ok');
+  const ready = () => existsSync(marker) && executables.every((e) => existsSync(e));
+  if (ready()) return;
+  mkdirSync(cacheRoot(), { recursive: true });
+  await withLock(`${dir}.lock`, async () => {
+    if (ready()) return;
+    const started = Date.now();
+    console.log(`[agent-clis] installing ${packages.join(' and ')} into ${dir} (about a minute, once) ...`);
+    rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true });
+    rmSync(path.join(dir, 'package-lock.json'), { force: true });
+    mkdirSync(dir, { recursive: true });
+    // A package.json of its own stops npm from walking up into an enclosing project.
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'dreamos-test-agent-clis', private: true }, null, 2));
+    const logFile = path.join(dir, 'install.log');
+    writeFileSync(logFile, `install started ${new Date().toISOString()}\n`);
+    await run('npm', ['install', '--no-audit', '--no-fund', '--no-save', ...packages], { cwd: dir, env: installEnv(), logFile });
+    writeFileSync(marker, JSON.stringify({ packages, seconds: Math.round((Date.now() - started) / 1000) }) + '\n');
+    console.log(`[agent-clis] installed in ${Math.round((Date.now() - started) / 1000)} s`);
+  });
 }
 
 /** `--version`, checked against the pin (a broken cache is an error that says where it is). */

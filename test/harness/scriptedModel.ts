@@ -1,7 +1,7 @@
 /**
  * A scripted model server on 127.0.0.1 that speaks the providers' real streaming wire protocols,
  * so the real agent CLIs (Claude Code, Codex) run against it: Anthropic Messages SSE
- * (POST /v1/messages) and OpenAI Responses SSE (POST /v1/responses). Each main-loop request takes
+ * (POST /v1/messages), OpenAI Responses SSE (POST /v1/responses) and Gemini SSE (POST /v1beta/models/m:streamGenerateContent). Each main-loop request takes
  * the next step of the script: text, a tool call (which the CLI then really carries out), or a
  * broken stream. Every request body is kept, so a test can see what the CLI sent back (tool
  * results, the feedback of a resumed session). /work/shared/recipes/real-agent-clis.md has the
@@ -9,6 +9,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** The providers' wire protocols: Anthropic Messages SSE, OpenAI Responses SSE, Gemini streamGenerateContent SSE. */
+export type Wire = 'anthropic' | 'openai' | 'gemini';
 
 export interface Usage {
   input: number;
@@ -27,7 +30,7 @@ export type Step =
   | { hang: true };
 
 export interface Seen {
-  protocol: 'anthropic' | 'openai';
+  protocol: Wire;
   path: string;
   body: Record<string, unknown>;
   /** The step that answered it (undefined: a side request answered with a plain reply). */
@@ -40,20 +43,20 @@ export interface ScriptedModel {
   /** Requests in arrival order. */
   seen: Seen[];
   /** Steps still to come per protocol. */
-  remaining(protocol: 'anthropic' | 'openai'): number;
+  remaining(protocol: Wire): number;
   /** Replaces the script of a protocol (steps are consumed from the front). */
-  script(protocol: 'anthropic' | 'openai', steps: Step[]): void;
+  script(protocol: Wire, steps: Step[]): void;
   /** Usage the server sent in the steps it answered so far (what the board should show). */
-  sent(protocol: 'anthropic' | 'openai'): Usage;
+  sent(protocol: Wire): Usage;
   close(): Promise<void>;
 }
 
 const sse = (res: http.ServerResponse, event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
-export async function startScriptedModel(init: { anthropic?: Step[]; openai?: Step[]; model?: string } = {}): Promise<ScriptedModel> {
-  const scripts: Record<'anthropic' | 'openai', Step[]> = { anthropic: [...(init.anthropic ?? [])], openai: [...(init.openai ?? [])] };
-  const sent: Record<'anthropic' | 'openai', Usage> = { anthropic: { input: 0, output: 0 }, openai: { input: 0, output: 0 } };
-  const counter = { anthropic: 0, openai: 0 };
+export async function startScriptedModel(init: { anthropic?: Step[]; openai?: Step[]; gemini?: Step[]; model?: string } = {}): Promise<ScriptedModel> {
+  const scripts: Record<Wire, Step[]> = { anthropic: [...(init.anthropic ?? [])], openai: [...(init.openai ?? [])], gemini: [...(init.gemini ?? [])] };
+  const sent: Record<Wire, Usage> = { anthropic: { input: 0, output: 0 }, openai: { input: 0, output: 0 }, gemini: { input: 0, output: 0 } };
+  const counter = { anthropic: 0, openai: 0, gemini: 0 };
   const seen: Seen[] = [];
   let ids = 0;
   const id = (p: string) => `${p}_${(++ids).toString(16).padStart(8, '0')}`;
@@ -71,6 +74,8 @@ export async function startScriptedModel(init: { anthropic?: Step[]; openai?: St
       }
       if (req.method === 'POST' && url.pathname === '/v1/messages') return anthropic(body, url.pathname, res);
       if (req.method === 'POST' && url.pathname === '/v1/responses') return openai(body, url.pathname, res);
+      if (req.method === 'POST' && /^\/v1beta\/models\/[^/]+:streamGenerateContent$/.test(url.pathname)) return gemini(body, url.pathname, res);
+      if (req.method === 'POST' && /^\/v1beta\/models\/[^/]+:countTokens$/.test(url.pathname)) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"totalTokens":1}');
       if (req.method === 'POST' && url.pathname === '/v1/messages/count_tokens') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ input_tokens: 1 }));
         return;
@@ -160,6 +165,27 @@ export async function startScriptedModel(init: { anthropic?: Step[]; openai?: St
       },
     });
     res.end();
+  }
+
+  function gemini(body: Record<string, unknown>, p: string, res: http.ServerResponse): void {
+    const step = scripts.gemini.shift();
+    seen.push({ protocol: 'gemini', path: p, body, ...(step ? { step: counter.gemini++ } : {}) });
+    if (!step) return void res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 500, message: 'the scripted model has no step left', status: 'INTERNAL' } }));
+    if ('hang' in step) return;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    if ('garbage' in step) return void res.end('data: {not json at all\n\n');
+    sent.gemini.input += step.usage.input;
+    sent.gemini.output += step.usage.output;
+    const usageMetadata = { promptTokenCount: step.usage.input, candidatesTokenCount: step.usage.output, totalTokenCount: step.usage.input + step.usage.output };
+    if ('truncate' in step) {
+      res.write(`data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: 'I will start by' }] }, index: 0 }] })}\n\n`);
+      return void res.destroy();
+    }
+    const parts: unknown[] = [];
+    const text = 'text' in step ? step.text : undefined;
+    if (text) parts.push({ text });
+    if ('tool' in step) parts.push({ functionCall: { name: step.tool, args: step.input } });
+    res.end(`data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }], usageMetadata, modelVersion: String(init.model ?? 'gemini-scripted') })}\n\n`);
   }
 
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
