@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Task } from '../../src/core/board/model';
 import type { BoardEvent } from '../../src/core/events/events';
+import { budgetView } from '../../src/core/loop/budgetMeter';
 import { budgetFor, dayStart, findBreach, spentQueries, type Spent } from '../../src/core/loop/budget';
 import { parseSwarmConfig, type CommandAgentConfig } from '../../src/core/loop/config';
 import type { RunRecord } from '../../src/core/runs/model';
@@ -142,5 +143,20 @@ describe('budgets on the board', () => {
     const e = events.find((x) => x.type === 'budget.exceeded')!;
     assert.equal(e.subject, t.id);
     assert.deepEqual([e.payload.scope, e.payload.unit, e.payload.limit, e.payload.spent], ['task', 'usd', 0.01, { usd: 0.0157, tokens: 4_565, estimated: false }]);
+  });
+
+  it("swarm status's budgets: each limit with what was spent today, an agent not on the board yet at zero", async () => {
+    const now = Date.UTC(2026, 11, 2, 10);
+    const mb = await memoryBoard({ clock: () => now });
+    const t = mb.run<Task>({ type: 'task.add', title: 'x' });
+    mb.run({ type: 'agent.register', name: 'a' });
+    const r = mb.run<RunRecord>({ type: 'run.start', taskId: t.id, agentId: 'a', run: 1, protocol: 'claude' });
+    mb.run({ type: 'run.append', runId: r.id, events: [{ t: 'usage', tokens: { input: 100, output: 10 }, costUsd: 0.2 }] });
+    const cfg = parseSwarmConfig({ budget: { swarmDay: { usd: 10 }, agentDay: { tokens: 1_000 } }, agents: [{ name: 'a', driver: 'command', command: 'x', maxConcurrent: 2 }, { name: 'b', driver: 'command', command: 'x' }] });
+    const port = mb.port();
+    const view = await budgetView((c) => port.call(c), cfg, now);
+    assert.equal(view.since, Date.UTC(2026, 11, 2));
+    assert.deepEqual(view.swarmDay, { limit: { usd: 10 }, spent: { usd: 0.2, tokens: 110, estimated: false } });
+    assert.deepEqual(view.agents.map((x) => [x.name, x.agentDay?.spent.tokens]), [['a', 110], ['a-2', 0], ['b', 0]]);
   });
 });

@@ -7,7 +7,8 @@
 import type { Task } from '../board/model';
 import type { CommandInput } from '../commands';
 import type { ResultOf } from '../port';
-import { findBreach, hasBudget, spentQueries, type Breach, type Budget, type BudgetScope, type Spent } from './budget';
+import { budgetFor, dayStart, findBreach, hasBudget, spentQueries, type Breach, type Budget, type BudgetLimit, type BudgetScope, type Spent } from './budget';
+import { instanceNames, type SwarmConfig } from './config';
 
 type Call = <C extends CommandInput>(command: C) => Promise<ResultOf<C>>;
 
@@ -49,4 +50,27 @@ export class BudgetMeter {
     }).catch(() => undefined);
     await this.call({ type: 'run.overBudget', taskId: task.id, token, agentId: this.agent.id, ...(runId ? { runId } : {}), scope: b.scope, unit: b.unit, limit: b.limit, spent: b.spent, message: b.message });
   }
+}
+
+export interface BudgetView {
+  /** The start of the UTC day the day figures count from. */
+  since: number;
+  swarmDay?: { limit: BudgetLimit; spent: Spent };
+  agents: { name: string; task?: BudgetLimit; agentDay?: { limit: BudgetLimit; spent: Spent } }[];
+}
+
+/** Limits and today's spending, for `dreamos swarm status` (agents not on the board yet have spent nothing). */
+export async function budgetView(call: Call, config: SwarmConfig, now = Date.now()): Promise<BudgetView> {
+  const since = dayStart(now);
+  const spentBy = (scope: { agentId?: string }) => call({ type: 'run.spent', scopes: [{ ...scope, since }] }).then((r) => r[0]!, () => ({ usd: 0, tokens: 0, estimated: false }));
+  const view: BudgetView = { since, agents: [] };
+  if (config.budget?.swarmDay) view.swarmDay = { limit: config.budget.swarmDay, spent: await spentBy({}) };
+  for (const a of config.agents) {
+    const b = budgetFor(config, a);
+    for (const name of instanceNames(a)) {
+      if (!b.task && !b.agentDay) continue;
+      view.agents.push({ name, ...(b.task ? { task: b.task } : {}), ...(b.agentDay ? { agentDay: { limit: b.agentDay, spent: await spentBy({ agentId: name }) } } : {}) });
+    }
+  }
+  return view;
 }

@@ -10,6 +10,8 @@ import { DreamError } from '../../core/errors';
 import { connectBoard, type HubMode } from '../../core/hub/connect';
 import { describeHost, type TelemetryStats } from '../../core/loop/boardCommands';
 import { loadSwarmConfig, type AgentConfig } from '../../core/loop/config';
+import type { BudgetLimit, Spent } from '../../core/loop/budget';
+import { budgetView } from '../../core/loop/budgetMeter';
 import { formatUsage } from '../../core/runs/model';
 import type { DriverFactory } from '../../core/loop/driver';
 import type { LoopHooks } from '../../core/loop/loop';
@@ -146,6 +148,9 @@ export async function swarmStop(o: { dir: string; json?: boolean; io: SwarmCliIo
   }
 }
 
+const describeSpend = (d: { limit: BudgetLimit; spent: Spent }) =>
+  `$${d.spent.usd.toFixed(4)}${d.spent.estimated ? ' (estimate)' : ''}${d.limit.usd !== undefined ? ` of $${d.limit.usd}` : ''}, ${d.spent.tokens.toLocaleString('en-US')} tokens${d.limit.tokens !== undefined ? ` of ${d.limit.tokens.toLocaleString('en-US')}` : ''}`;
+
 /** `dreamos swarm status`: the desired state, each agent, and the telemetry. */
 export async function swarmStatus(o: { dir: string; json?: boolean; io: SwarmCliIo }): Promise<number> {
   const board = await connectBoard({ dir: o.dir, client: `cli:${process.pid}`, hubMode: 'spawn', actor: 'human:cli' });
@@ -157,8 +162,10 @@ export async function swarmStatus(o: { dir: string; json?: boolean; io: SwarmCli
       // Tokens and cost of the agents' runs (preset agents report them), in total and per agent and task.
       board.call({ type: 'run.usage' }),
     ]);
+    // Budgets from agents.json with today's spending (none when the file is missing or not valid).
+    const budgets = await loadSwarmConfig(o.dir).then((cfg) => budgetView((c) => board.call(c), cfg), () => undefined);
     if (o.json) {
-      o.io.out(JSON.stringify({ state, agents, telemetry, usage }));
+      o.io.out(JSON.stringify({ state, agents, telemetry, usage, ...(budgets ? { budgets } : {}) }));
       return 0;
     }
     const byId = new Map(telemetry.agents.map((a) => [a.agentId, a]));
@@ -176,6 +183,8 @@ export async function swarmStatus(o: { dir: string; json?: boolean; io: SwarmCli
     }
     o.io.out(`total: ${formatStats(telemetry.total)}`);
     if (usage.total.runs) o.io.out(`usage: ${formatUsage(usage.total)}`);
+    if (budgets?.swarmDay) o.io.out(`budget today (UTC): ${describeSpend(budgets.swarmDay)}`);
+    for (const a of budgets?.agents ?? []) if (a.agentDay) o.io.out(`  ${a.name} today: ${describeSpend(a.agentDay)}`);
     return 0;
   } finally {
     await board.close();
