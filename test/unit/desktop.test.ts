@@ -13,7 +13,7 @@ import { canTypeKeyByKey, formatChord, parseChord, platformChords } from '../../
 import { compareFingerprints, downscale, makeFingerprint, patchAround, withinTolerance } from '../../src/integrations/desktop/fingerprint';
 import { gridCells, overlaps, sameRect, describeChange, type Rect } from '../../src/integrations/desktop/geometry';
 import type { Pixels } from '../../src/integrations/desktop/input';
-import { diffWindows } from '../../src/integrations/desktop/registry';
+import { diffWindows } from '../../src/integrations/desktop/windowRegistry';
 import { titleMatcher } from '../../src/integrations/desktop/titles';
 import type { DesktopWindow } from '../../src/integrations/desktop/windows';
 

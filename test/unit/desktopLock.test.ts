@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { acquireInputLock, LockBusyError, type LockKind } from '../../src/integrations/desktop/lock';
+import { acquireInputLock, LockBusyError, type LockKind } from '../../src/integrations/desktop/inputLock';
 
-const LOCK = path.resolve(__dirname, '../../src/integrations/desktop/lock.ts');
+const LOCK = path.resolve(__dirname, '../../src/integrations/desktop/inputLock.ts');
 
 /** A process that takes the lock, prints "held", and keeps it until killed. */
 function holder(kind: LockKind, scope: string, dir: string): Promise<ChildProcess> {

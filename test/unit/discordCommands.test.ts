@@ -5,7 +5,7 @@ import { mayRun, UserRateLimiter } from '../../src/integrations/discord/access';
 import { buttonsFor, decodeCustomId, encodeCustomId } from '../../src/integrations/discord/components';
 import { COMMAND_NAMES, parseDiscordConfig, READ_COMMANDS } from '../../src/integrations/discord/config';
 import { loadDiscordJs } from '../../src/integrations/discord/discordjs';
-import { explainDiscordError } from '../../src/integrations/discord/errors';
+import { explainDiscordError } from '../../src/integrations/discord/discordErrors';
 import { compose, type Notice } from '../../src/integrations/discord/outbox';
 import { parseInteraction, type CommandData } from '../../src/integrations/discord/payloads';
 import { parseInvocation, SLASH_COMMANDS } from '../../src/integrations/discord/slashCommands';

@@ -10,7 +10,7 @@ import { AgentCalibration, type CalibrationStore } from './calibration';
 import { makeFingerprint, patchAround, type Fingerprint } from './fingerprint';
 import { contains, type Point } from './geometry';
 import type { InputSystem } from './input';
-import { acquireInputLock, type InputLock } from './lock';
+import { acquireInputLock, type InputLock } from './inputLock';
 import { checkTarget, type TargetCheck, type TargetDeps } from './target';
 import { titleMatcher } from './titles';
 import type { DesktopWindow } from './windows';

@@ -15,9 +15,9 @@ import { DEFAULT_TOLERANCE, type FingerprintTolerance } from './fingerprint';
 import { sameRect, type GridOptions, type Rect } from './geometry';
 import { injectText, type InjectOptions, type InjectProblem, type InjectResult } from './injector';
 import { NutInput, type InputSystem } from './input';
-import { acquireInputLock, type LockOptions } from './lock';
+import { acquireInputLock, type LockOptions } from './inputLock';
 import { NutWindows } from './nutWindows';
-import { WindowRegistry, type PlaceResult, type WindowEvent } from './registry';
+import { WindowRegistry, type PlaceResult, type WindowEvent } from './windowRegistry';
 import type { DesktopWindow, WindowSystem } from './windows';
 import { connectX11 } from './x11Windows';
 

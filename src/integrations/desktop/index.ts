@@ -17,5 +17,5 @@ export {
 } from './desktopAutomation';
 export { gridCells, type Rect, type Point } from './geometry';
 export type { InjectProblem, InjectResult } from './injector';
-export type { PlaceResult, WindowEvent } from './registry';
+export type { PlaceResult, WindowEvent } from './windowRegistry';
 export type { DesktopWindow } from './windows';

@@ -10,7 +10,7 @@
 import { canTypeKeyByKey, parseChord } from './chords';
 import type { AgentCalibration, CalibrationStore } from './calibration';
 import type { FingerprintDiff } from './fingerprint';
-import { acquireInputLock, LockBusyError, type InputLock, type LockOptions } from './lock';
+import { acquireInputLock, LockBusyError, type InputLock, type LockOptions } from './inputLock';
 import { checkTarget, type TargetDeps, type TargetProblem } from './target';
 import type { DesktopWindow } from './windows';
 

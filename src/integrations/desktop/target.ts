@@ -9,7 +9,7 @@ import type { AgentCalibration } from './calibration';
 import { compareFingerprints, DEFAULT_TOLERANCE, makeFingerprint, withinTolerance, type FingerprintDiff, type FingerprintTolerance } from './fingerprint';
 import { describeChange, sameRect } from './geometry';
 import type { InputSystem } from './input';
-import type { WindowRegistry } from './registry';
+import type { WindowRegistry } from './windowRegistry';
 import type { DesktopWindow, WindowSystem } from './windows';
 
 export type TargetProblem =

@@ -10,7 +10,7 @@ import { decodeCustomId, REJECT_REASON_FIELD } from './components';
 import type { DiscordConfig } from './config';
 import { handleButton, type DiscordBoard, type HandlerContext, type Reply } from './handlers';
 import { EPHEMERAL, invokerOf, messageBody, parseInteraction, ResponseType, type ActionInteraction, type InteractionResponse, type MessageBody } from './payloads';
-import type { ProposalWorkspace } from './proposals';
+import type { ProposalWorkspace } from '../../core/proposals/approval';
 import type { DiscordApi } from './rest';
 import { parseInvocation, READ_ONLY, slashEntry } from './slashCommands';
 

@@ -7,7 +7,7 @@
 import { DreamError } from '../../core/errors';
 import type { DiscordLog } from './dispatcher';
 import type { DiscordJsModule } from './discordjs';
-import { explainDiscordError } from './errors';
+import { explainDiscordError } from './discordErrors';
 import type { DiscordStatusSource } from './status';
 
 export interface GatewayOptions {

@@ -11,7 +11,7 @@ import type { BoardPort } from '../../core/port';
 import type { BoardEvent } from '../../core/events/events';
 import { rejectModal, type ButtonAction } from './components';
 import { inline, type ActionRow, type InteractionResponse, type Invoker } from './payloads';
-import { approveAndApply, type ProposalWorkspace } from './proposals';
+import { approveAndApply, type ProposalWorkspace } from '../../core/proposals/approval';
 
 /** The board as Discord needs it: the hub client, the extension's connection and the test board all fit. */
 export interface DiscordBoard extends BoardPort {
