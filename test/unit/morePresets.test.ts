@@ -46,6 +46,17 @@ describe('more presets', () => {
     assert.ok(presetArgs(a.preset!, {}).includes('--yes-always') && presetArgs(a.preset!, {}).includes('--no-auto-commits'));
   });
 
+  it('"mcp": true hands claude and codex the board\'s stdio MCP server (dreamos mcp) beside the shim', () => {
+    const c = presetArgs(one('claude', { mcp: true }).preset!);
+    assert.equal(c[c.indexOf('--allowedTools') + 1], 'Bash(dreamos *),mcp__dreamos');
+    assert.deepEqual(JSON.parse(c[c.indexOf('--mcp-config') + 1]!), { mcpServers: { dreamos: { command: 'dreamos', args: ['mcp'] } } });
+    const x = presetArgs(one('codex', { mcp: true }).preset!);
+    assert.ok(x.includes('mcp_servers.dreamos.command="dreamos"') && x.includes('mcp_servers.dreamos.args=["mcp"]'));
+    assert.match(x.find((a) => a.startsWith('mcp_servers.dreamos.env_vars='))!, /"DREAMOS_AGENT_TOKEN"/);
+    assert.ok(!presetArgs(one('claude').preset!).includes('--mcp-config'), 'off unless asked');
+    assert.throws(() => one('gemini', { mcp: true }), /mcp is for the claude and codex presets/);
+  });
+
   it('a claude- or codex-only field on another preset is named and refused', () => {
     assert.throws(() => one('gemini', { permissionMode: 'acceptEdits' }), /agents\[0\] \(a\)\.permissionMode: permissionMode is for the claude preset; remove it from this gemini agent/);
     assert.throws(() => one('opencode', { codexConfig: ['a=1'] }), /codexConfig is for the codex preset; remove it from this opencode agent/);

@@ -107,11 +107,13 @@ const PresetEntry = z
     allowedTools: PresetSpec.shape.allowedTools,
     codexSandbox: PresetSpec.shape.codexSandbox,
     codexConfig: PresetSpec.shape.codexConfig,
+    mcp: PresetSpec.shape.mcp,
     price: Price.optional(),
   })
   .strict()
   .superRefine((e, ctx) => {
     const only = { permissionMode: 'claude', allowedTools: 'claude', codexSandbox: 'codex', codexConfig: 'codex' } as const;
+    if (e.mcp && e.preset !== 'claude' && e.preset !== 'codex') ctx.addIssue({ code: 'custom', path: ['mcp'], message: `mcp is for the claude and codex presets (${e.preset} reads MCP servers from its own settings); remove it from this ${e.preset} agent` });
     for (const [f, kind] of Object.entries(only) as [keyof typeof only, string][]) {
       const v = e[f];
       if (kind !== e.preset && v !== undefined && !(Array.isArray(v) && v.length === 0)) ctx.addIssue({ code: 'custom', path: [f], message: `${f} is for the ${kind} preset; remove it from this ${e.preset} agent` });
@@ -120,8 +122,8 @@ const PresetEntry = z
 
 /** The command agent a preset entry stands for (the input shape CommandAgent then validates). */
 function expandPreset(e: z.infer<typeof PresetEntry>): Record<string, unknown> {
-  const { preset, model, command, args, env, cwd, sandbox, permissionMode, allowedTools, codexSandbox, codexConfig, price, ...rest } = e;
-  const spec: z.input<typeof PresetSpec> = { kind: preset, allowedTools, codexConfig, ...(model ? { model } : {}), ...(permissionMode ? { permissionMode } : {}), ...(codexSandbox ? { codexSandbox } : {}), ...(price ? { price } : {}) };
+  const { preset, model, command, args, env, cwd, sandbox, permissionMode, allowedTools, codexSandbox, codexConfig, mcp, price, ...rest } = e;
+  const spec: z.input<typeof PresetSpec> = { kind: preset, allowedTools, codexConfig, ...(model ? { model } : {}), ...(permissionMode ? { permissionMode } : {}), ...(codexSandbox ? { codexSandbox } : {}), ...(mcp ? { mcp } : {}), ...(price ? { price } : {}) };
   return { ...rest, driver: 'command', command: command ?? DEFAULT_COMMAND[preset], args, env, cwd, sandbox, stdin: STDIN_OF[preset], preset: spec };
 }
 

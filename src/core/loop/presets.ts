@@ -56,6 +56,11 @@ export const PresetSpec = z
     /** codex: -c key=value overrides passed as given (e.g. a model_providers entry). */
     codexConfig: z.array(z.string().min(3).max(2_000).regex(/^[\w.-]+=/, 'a key=value override such as model_provider="openai"')).max(50).default([]),
     price: Price.optional(),
+    /**
+     * claude, codex: hand the agent the board's tools over MCP (`dreamos mcp`, stdio) beside the shim:
+     * Claude Code `--mcp-config`, Codex `-c mcp_servers.dreamos…` (flags from their --help).
+     */
+    mcp: z.boolean().optional(),
     /** agents.json's "prices" (model prefix → price), copied here when the swarm is read. */
     prices: z.record(ModelName, Price).optional(),
   })
@@ -69,6 +74,17 @@ export const DEFAULT_COMMAND: Record<PresetKind, string> = { claude: 'claude', c
 export const STDIN_OF: Record<PresetKind, 'prompt' | 'none'> = { claude: 'prompt', codex: 'prompt', gemini: 'prompt', opencode: 'prompt', 'cursor-agent': 'none', aider: 'none' };
 
 const tomlString = (s: string) => JSON.stringify(s);
+
+/** The variables the `dreamos` MCP server needs to act as this run's agent (Codex passes MCP servers only what it is told). */
+export const MCP_ENV = ['PATH', 'HOME', 'DREAMOS_DIR', 'DREAMOS_AGENT_ID', 'DREAMOS_AGENT_NAME', 'DREAMOS_TASK_ID', 'DREAMOS_LEASE_TOKEN', 'DREAMOS_AGENT_TOKEN', 'DREAMOS_HUB_SOCKET', 'DREAMOS_CLI', 'ELECTRON_RUN_AS_NODE'];
+
+/** The preset's MCP arguments: the board's stdio MCP server, run through the `dreamos` shim on PATH. */
+function mcpArgs(p: PresetSpec): string[] {
+  if (!p.mcp) return [];
+  if (p.kind === 'claude') return ['--mcp-config', JSON.stringify({ mcpServers: { dreamos: { command: 'dreamos', args: ['mcp'] } } })];
+  if (p.kind === 'codex') return ['-c', 'mcp_servers.dreamos.command="dreamos"', '-c', 'mcp_servers.dreamos.args=["mcp"]', '-c', `mcp_servers.dreamos.env_vars=${JSON.stringify(MCP_ENV)}`];
+  return [];
+}
 
 /** The preset's arguments for one run (before the agent's own extra args). */
 export function presetArgs(p: PresetSpec, o: { resume?: string | undefined; extra?: readonly string[]; prompt?: string; promptFile?: string } = {}): string[] {
@@ -89,7 +105,8 @@ export function presetArgs(p: PresetSpec, o: { resume?: string | undefined; extr
       break;
   }
   if (p.kind === 'claude') {
-    const tools = ['Bash(dreamos *)', ...p.allowedTools];
+    // mcp__dreamos: every tool of the dreamos MCP server, without a prompt.
+    const tools = ['Bash(dreamos *)', ...(p.mcp ? ['mcp__dreamos'] : []), ...p.allowedTools];
     return [
       '-p',
       '--output-format',
@@ -100,6 +117,7 @@ export function presetArgs(p: PresetSpec, o: { resume?: string | undefined; extr
       '--allowedTools',
       tools.join(','),
       ...(p.model ? ['--model', p.model] : []),
+      ...mcpArgs(p),
       ...(o.resume ? ['--resume', o.resume] : []),
       ...extra,
     ];
@@ -108,7 +126,7 @@ export function presetArgs(p: PresetSpec, o: { resume?: string | undefined; extr
   // so `dreamos task done` could not report back (tried: the shim cannot reach the hub).
   const sandbox = p.codexSandbox ?? 'workspace-write';
   const config = [`sandbox_mode=${tomlString(sandbox)}`, ...(sandbox === 'workspace-write' ? ['sandbox_workspace_write.network_access=true'] : []), 'shell_environment_policy.ignore_default_excludes=true', 'approval_policy="never"', 'allow_login_shell=false', ...p.codexConfig].flatMap((c) => ['-c', c]);
-  const common = ['--json', '--skip-git-repo-check', ...config, ...(p.model ? ['-m', p.model] : [])];
+  const common = ['--json', '--skip-git-repo-check', ...config, ...mcpArgs(p), ...(p.model ? ['-m', p.model] : [])];
   // `-` reads the prompt from stdin (codex exec --help; exec resume --help: "If `-` is used, read from stdin").
   return o.resume ? ['exec', 'resume', ...common, ...extra, o.resume, '-'] : ['exec', ...common, ...extra, '-'];
 }
