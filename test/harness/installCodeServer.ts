@@ -108,6 +108,8 @@ async function seedRipgrepCache(shrinkwrapFile: string, tmp: string, logFile: st
   if (!rg) throw new Error('ripgrep is not installed (rg). Run: node scripts/ensure-system-deps.mjs');
   const shrinkwrap = JSON.parse(readFileSync(shrinkwrapFile, 'utf8')) as { packages: Record<string, { version?: string }> };
   const rgVersion = shrinkwrap.packages['node_modules/@vscode/ripgrep']?.version;
+  // Newer VS Code (1.10x) ships @vscode/ripgrep-universal, whose tarball carries the binaries: nothing to seed.
+  if (!rgVersion && shrinkwrap.packages['node_modules/@vscode/ripgrep-universal']) return;
   if (!rgVersion) throw new Error(`no @vscode/ripgrep in ${shrinkwrapFile}`);
   const work = mkdtempSync(path.join(tmp, 'pack-'));
   try {

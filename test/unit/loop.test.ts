@@ -355,7 +355,7 @@ describe('editor drivers (with a scripted stand-in for the editor API)', () => {
       writeFileSync(path.join(root, 'a.txt'), 'hello from a');
       symlinkSync('/etc/hostname', path.join(root, 'escape'));
       assert.match(await runLmTool(root, 'dreamos_read_file', { path: '../x' }), /^Error: /);
-      assert.match(await runLmTool(root, 'dreamos_read_file', { path: 'escape' }), /outside the workspace/);
+      assert.match(await runLmTool(root, 'dreamos_read_file', { path: 'escape' }), /outside the task's working tree/);
       const seen: unknown[][] = [];
       const script = [
         [new TextPart('Looking. '), new ToolCallPart('c1', 'dreamos_read_file', { path: 'a.txt' })],

@@ -27,13 +27,13 @@ export interface EditorSwarmOptions {
   desktop?: DesktopAutomation;
 }
 
-export function editorDrivers(o: Pick<EditorSwarmOptions, 'vscode' | 'cliPath' | 'desktop'>): DriverFactory {
+export function editorDrivers(o: Pick<EditorSwarmOptions, 'vscode' | 'cliPath' | 'desktop'> & { board?: SwarmBoard }): DriverFactory {
   return (cfg: AgentConfig) => {
     switch (cfg.driver) {
       case 'command':
         return new CommandDriver(cfg, { cliPath: o.cliPath });
       case 'language-model':
-        return o.vscode.lm ? new LanguageModelDriver(o.vscode, cfg) : { unavailable: `${cfg.name}: this editor has no language-model API (vscode.lm).` };
+        return o.vscode.lm ? new LanguageModelDriver(o.vscode, cfg, { checks: new ProcessCheckRunner(), ...(o.board ? { board: o.board } : {}) }) : { unavailable: `${cfg.name}: this editor has no language-model API (vscode.lm).` };
       case 'chat-window':
         return new ChatWindowDriver(o.vscode, cfg, o.desktop);
     }
