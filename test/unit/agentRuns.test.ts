@@ -15,17 +15,10 @@ import { boundTranscript } from '../../src/core/runs/boardCommands';
 import type { RunEvent, RunRecord } from '../../src/core/runs/model';
 import { estimateCost, priceFor } from '../../src/integrations/agents/prices';
 import { streamParser } from '../../src/integrations/agents/streams';
+import { configError } from './helpers/configError';
 import { memoryBoard } from './helpers/memoryBoard';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');
-const configError = (raw: unknown) => {
-  try {
-    parseSwarmConfig(raw);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  assert.fail('expected the config to be refused');
-};
 
 describe('presets in agents.json', () => {
   it('a short claude entry becomes Claude Code headless: stream-json, an unattended permission mode, the dreamos shim allowed', () => {

@@ -12,16 +12,9 @@ import { budgetFor, dayStart, findBreach, spentQueries, type Spent } from '../..
 import { parseSwarmConfig, type CommandAgentConfig } from '../../src/core/loop/config';
 import type { RunRecord } from '../../src/core/runs/model';
 import { priceFor } from '../../src/integrations/agents/prices';
+import { configError } from './helpers/configError';
 import { memoryBoard } from './helpers/memoryBoard';
 
-const configError = (raw: unknown) => {
-  try {
-    parseSwarmConfig(raw);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  assert.fail('expected the config to be refused');
-};
 const who = { taskId: 'T-1', agentName: 'claude-1' };
 const spent = (usd: number, tokens: number, estimated = false): Spent => ({ usd, tokens, estimated });
 
