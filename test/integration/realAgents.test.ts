@@ -237,6 +237,20 @@ describe('real agent CLIs (Claude Code, Codex) against a scripted model on loopb
     const again = (await board.call<BoardEvent[]>({ type: 'events.since', afterSeq: 0, limit: 10_000 })).filter((e) => e.type === 'budget.exceeded');
     assert.equal(again.length, 2);
     assert.equal(again[1]!.payload.runId, undefined);
+
+    // The budget raised and the task unblocked: the next run resumes the stopped run's session and finishes.
+    await swarm.stop();
+    model.script('anthropic', [
+      { tool: 'Bash', input: { command: `dreamos task done ${t.id} --summary "finished after the budget was raised" --evidence "test:partial check passed"`, description: 'report' }, usage: { input: 500, output: 20 } },
+      { text: 'Finished.', usage: { input: 600, output: 5 } },
+    ]);
+    swarm = testSwarm(ws, board, { budget: { task: { usd: 1 } }, agents: [claudeAgent()] });
+    await swarm.start();
+    await board.call({ type: 'task.unblock', taskId: t.id, reason: 'budget raised' });
+    await waitFor('the task to be done', async () => (await show(t.id)).task.status === 'done', Number(process.env.REAL_AGENTS_WAIT ?? 240_000));
+    const [resumed] = await waitFor('the second run to end', () => ended(t.id, 2), 60_000);
+    assert.equal(resumed!.resumed, run!.sessionId, 'the run after the raise resumed the stopped session');
+    assert.equal(ws.read('partial.txt'), 'first part\n');
   });
 
   it('a retried run resumes the same Claude Code session, and the feedback reaches that session', async () => {
