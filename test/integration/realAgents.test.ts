@@ -7,20 +7,18 @@
  * `dreamos` shim with their run's credential. Timing is never asserted.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 import type { Message, Task, TaskHistoryEntry } from '../../src/core/board/model';
 import type { BoardEvent } from '../../src/core/events/events';
-import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
+import type { BoardClient } from '../../src/core/hub/connect';
 import type { RunRecord, RunUsage } from '../../src/core/runs/model';
 import type { Swarm } from '../../src/core/loop/swarm';
 import { formatTaskDetails } from '../../src/cli/format';
 import { swarmStatus } from '../../src/integrations/drivers/swarmHost';
 import { ensureAgentClis, type AgentClis } from '../harness/installAgentClis';
-import { cacheRoot } from '../harness/installCodeServer';
-import { startScriptedModel, type ScriptedModel, type Step } from '../harness/scriptedModel';
-import { ensureCli, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
+import type { ScriptedModel, Step } from '../harness/scriptedModel';
+import { ensureCli, testSwarm, waitFor, type Workspace } from './fixtures/agents/harness';
+import { closeRig, endedRuns, openRig } from './fixtures/agents/realRig';
 
 // Claude Code's own price for claude-sonnet-4-5 (USD per token), which it applies to the tokens the server sends.
 const SONNET = { input: 3e-6, output: 15e-6 };
@@ -44,32 +42,15 @@ describe('real agent CLIs (Claude Code, Codex) against a scripted model on loopb
     console.log(`[real-agents] ${clis.versions.claude}; ${clis.versions.codex}`);
   });
   afterEach(async () => {
-    if (process.env.LOOP_DEBUG && ws) for (const f of ['claude-1', 'codex-1']) console.error(`--- ${f}.log\n${ws.read(`.dreamos/logs/${f}.log`).slice(-9_000)}`);
-    await swarm?.stop();
+    await closeRig({ ws, board, model, home, swarm }, ['claude-1', 'codex-1']);
     swarm = undefined;
-    await board?.close();
-    await model?.close();
-    ws?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
   });
-  after(() => undefined);
 
-  const setup = async () => {
-    ws = workspace();
-    // A throwaway HOME: the CLIs keep their sessions and settings there (~/.claude, ~/.codex). Not
-    // under /tmp: Codex then refuses to set up the helpers its sandboxed shell commands run through.
-    mkdirSync(cacheRoot(), { recursive: true });
-    home = mkdtempSync(path.join(cacheRoot(), 'agent-home-'));
-    board = await connectBoard({ dir: ws.boardDir, client: 'test', hubMode: 'in-process', actor: 'human:test' });
-    model = await startScriptedModel();
-  };
+  const setup = async () => void ({ ws, board, model, home } = await openRig());
   const show = (id: string) => board.call<Shown>({ type: 'task.show', taskId: id });
   const runsOf = (id: string) => board.call<RunRecord[]>({ type: 'run.list', taskId: id });
   const runShow = (runId: number) => board.call<RunRecord>({ type: 'run.show', runId });
-  const ended = async (id: string, n: number) => {
-    const runs = await runsOf(id);
-    return runs.length >= n && runs.every((r) => r.status !== 'running') ? runs : undefined;
-  };
+  const ended = (id: string, n: number) => endedRuns(board, id, n);
 
   const claudeAgent = (extra: Record<string, unknown> = {}) => ({
     name: 'claude-1',

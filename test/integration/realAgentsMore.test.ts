@@ -7,17 +7,17 @@
  * report back through the `dreamos` shim. Timing is never asserted.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
 import type { Task } from '../../src/core/board/model';
-import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
+import type { BoardClient } from '../../src/core/hub/connect';
 import type { Swarm } from '../../src/core/loop/swarm';
 import type { RunRecord, RunUsage } from '../../src/core/runs/model';
 import { ensureMoreAgentClis, type MoreAgentClis } from '../harness/installAgentClis';
-import { cacheRoot } from '../harness/installCodeServer';
-import { startScriptedModel, type ScriptedModel } from '../harness/scriptedModel';
-import { ensureCli, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
+import type { ScriptedModel } from '../harness/scriptedModel';
+import { ensureCli, testSwarm, waitFor, type Workspace } from './fixtures/agents/harness';
+import { closeRig, endedRuns, openRig } from './fixtures/agents/realRig';
 
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-9;
 const WAIT = Number(process.env.REAL_AGENTS_WAIT ?? 240_000);
@@ -36,27 +36,13 @@ describe('real agent CLIs (Gemini CLI, opencode) against a scripted model on loo
     console.log(`[real-agents] gemini ${clis.versions.gemini}; opencode ${clis.versions.opencode}`);
   });
   afterEach(async () => {
-    if (process.env.LOOP_DEBUG && ws) for (const f of ['gemini-1', 'opencode-1']) console.error(`--- ${f}.log\n${ws.read(`.dreamos/logs/${f}.log`).slice(-9_000)}`);
-    await swarm?.stop();
+    await closeRig({ ws, board, model, home, swarm }, ['gemini-1', 'opencode-1']);
     swarm = undefined;
-    await board?.close();
-    await model?.close();
-    ws?.cleanup();
-    if (home) rmSync(home, { recursive: true, force: true });
   });
 
-  const setup = async () => {
-    ws = workspace();
-    mkdirSync(cacheRoot(), { recursive: true });
-    home = mkdtempSync(path.join(cacheRoot(), 'agent-home-'));
-    board = await connectBoard({ dir: ws.boardDir, client: 'test', hubMode: 'in-process', actor: 'human:test' });
-    model = await startScriptedModel({ model: 'gemini-2.5-pro' });
-  };
+  const setup = async () => void ({ ws, board, model, home } = await openRig({ model: 'gemini-2.5-pro' }));
   const show = (id: string) => board.call<{ task: Task; usage: RunUsage }>({ type: 'task.show', taskId: id });
-  const ended = async (id: string) => {
-    const runs = await board.call<RunRecord[]>({ type: 'run.list', taskId: id });
-    return runs.length && runs.every((r) => r.status !== 'running') ? runs : undefined;
-  };
+  const ended = (id: string) => endedRuns(board, id);
   const timeouts = { leaseMs: 5_000, noOutputMs: 120_000, taskMs: 240_000 };
 
   it('Gemini CLI does a task: writes the file, reports done through dreamos; tokens are the server\'s, cost an estimate', async () => {
