@@ -12,7 +12,7 @@ import { tokenActor, TOKEN_COMMANDS, TOKEN_HANDLERS, TOKEN_READ_ONLY } from './a
 import { commandSchema } from './commandSchema';
 import { AgentLifecycle, AgentPatch, getAgent, heartbeat, listAgents, markStalledAgents, registerAgent, setAgentLifecycle, updateAgent } from './agents/registry';
 import { exportBoard, importTasks } from './board/importExport';
-import { assignTask, claimNext, claimTask, expireDueLeases, ownerTransition, renewLease } from './board/leases';
+import { assignTask, claimNext, claimTask, expireDueLeases, isHuman, ownerTransition, renewLease } from './board/leases';
 import { Evidence, Id, NewAgent, NewMessage, NewTask, TaskPatch, TaskStatus } from './board/model';
 import { BOARD_CONFIG_COMMANDS, BOARD_CONFIG_HANDLERS, BOARD_CONFIG_READ_ONLY, defaultLeaseMs, readBoardConfig } from './board/boardConfig';
 import { RETENTION_COMMANDS, RETENTION_HANDLERS } from './board/retention';
@@ -24,6 +24,8 @@ import { LOOP_COMMANDS, LOOP_HANDLERS, LOOP_READ_ONLY } from './loop/boardComman
 import { ackMessage, inbox, pruneMessages, searchMessages, sendMessage, thread } from './mail/mailbox';
 import { PROPOSAL_COMMANDS, PROPOSAL_HANDLERS, PROPOSAL_READ_ONLY } from './proposals/boardCommands';
 import { RUN_COMMANDS, RUN_HANDLERS, RUN_READ_ONLY, usageSummary } from './runs/boardCommands';
+import { WORKTREE_COMMANDS, WORKTREE_HANDLERS, WORKTREE_READ_ONLY } from './worktrees/boardCommands';
+import { holdsWork } from './worktrees/store';
 import type { Tx } from './store/sqlite';
 
 export interface CommandContext {
@@ -94,6 +96,7 @@ export const Command = z.discriminatedUnion('type', [
   ...LOOP_COMMANDS,
   ...PROPOSAL_COMMANDS,
   ...RUN_COMMANDS,
+  ...WORKTREE_COMMANDS,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;
@@ -118,6 +121,7 @@ export const READ_ONLY: ReadonlySet<CommandType> = new Set<CommandType>([
   ...LOOP_READ_ONLY,
   ...PROPOSAL_READ_ONLY,
   ...RUN_READ_ONLY,
+  ...WORKTREE_READ_ONLY,
 ]);
 
 export function parseCommand(raw: unknown): Command {
@@ -166,7 +170,11 @@ const HANDLERS = {
   'task.renew': (ctx, c) => renewLease(ctx, c.taskId, c.token, c.leaseMs ?? defaultLeaseMs(ctx.tx)),
   'task.start': (ctx, c) => ownerTransition(ctx, c.taskId, c.token, 'running', 'started'),
   'task.review': (ctx, c) => ownerTransition(ctx, c.taskId, c.token, 'review', 'ready for review', { summary: c.summary, evidence: c.evidence }),
-  'task.done': (ctx, c) => ownerTransition(ctx, c.taskId, c.token, 'done', c.summary, { summary: c.summary, evidence: c.evidence }),
+  // An agent's done on a task with a worktree is a change to review: its work has not landed yet (src/core/worktrees).
+  'task.done': (ctx, c) =>
+    !isHuman(ctx.actor) && holdsWork(ctx.tx, c.taskId)
+      ? ownerTransition(ctx, c.taskId, c.token, 'review', `${c.summary} (its change waits for review in the task's worktree)`, { summary: c.summary, evidence: c.evidence })
+      : ownerTransition(ctx, c.taskId, c.token, 'done', c.summary, { summary: c.summary, evidence: c.evidence }),
   'task.fail': (ctx, c) => ownerTransition(ctx, c.taskId, c.token, 'failed', c.reason, { summary: c.reason, evidence: c.evidence }),
   'task.block': (ctx, c) => ownerTransition(ctx, c.taskId, c.token, 'blocked', c.reason),
   'task.unblock': (ctx, c) => ownerTransition(ctx, c.taskId, undefined, 'ready', c.reason || 'unblocked'),
@@ -196,6 +204,7 @@ const HANDLERS = {
   ...LOOP_HANDLERS,
   ...PROPOSAL_HANDLERS,
   ...RUN_HANDLERS,
+  ...WORKTREE_HANDLERS,
 } satisfies Handlers;
 
 /** What a command answers, as it arrives over the wire (a handler's undefined becomes null). */

@@ -8,6 +8,7 @@
  *   leaseSeconds, stallSeconds     claims and stall detection (claims without a lease length, upkeep)
  *   durability                     applied when the hub opens the board
  *   eventsDays ... mailDays        retention (src/core/board/retention.ts)
+ *   worktrees ... overlap          a worktree per task and the merge queue (src/core/worktrees)
  */
 import { z } from 'zod';
 import { commandSchema } from '../commandSchema';
@@ -30,6 +31,13 @@ interface EnumSpec {
   default: string;
   what: string;
 }
+/** Free text (a folder path): up to `max` characters, one line. */
+interface TextSpec {
+  kind: 'text';
+  max: number;
+  default: string;
+  what: string;
+}
 
 const int = (min: number, max: number, def: number, unit: string, what: string): IntSpec => ({ kind: 'int', min, max, default: def, unit, what });
 
@@ -47,12 +55,19 @@ export const CONFIG_SPECS = {
   heartbeatEventSeconds: int(0, 3_600, 60, 'seconds', 'At most one heartbeat event per agent in this window (a change of status always makes one; 0: one per heartbeat).'),
   telemetryDays: int(0, 3_650, 14, 'days', 'Agent-loop telemetry older than this is deleted (0 keeps it).'),
   mailDays: int(0, 3_650, 30, 'days', 'Messages older than this are deleted once acknowledged (or, between agents, when they need no acknowledgement); unread mail to you is kept (0 keeps all mail).'),
-} as const satisfies Record<string, IntSpec | EnumSpec>;
+  // A worktree per task (src/core/worktrees).
+  worktrees: { kind: 'enum', values: ['auto', 'off'], default: 'auto', what: 'auto: in a git repository with at least one commit, each task gets its own worktree and branch; off: every agent works in the workspace folder.' } as EnumSpec,
+  worktreeRoot: { kind: 'text', max: 1_000, default: '', what: "Where task worktrees are made: a folder (absolute, or relative to the workspace); each repository gets a subfolder. Empty: <workspace>/../.dreamos-worktrees/<repo>." } as TextSpec,
+  mergeStrategy: { kind: 'enum', values: ['merge', 'fast-forward'], default: 'merge', what: 'How the merge queue moves the target branch: merge (always a merge commit) or fast-forward (when the branch already contains the target; a merge commit otherwise).' } as EnumSpec,
+  mergeConflicts: { kind: 'enum', values: ['agent', 'person'], default: 'agent', what: "A change that conflicts with its target goes back to its agent as a rebase task in the same worktree (agent), or waits for you (person)." } as EnumSpec,
+  overlap: { kind: 'enum', values: ['hold', 'flag'], default: 'hold', what: "A task whose scope overlaps the files a running task changed is held back until that one lands (hold), or dispatched and flagged (flag)." } as EnumSpec,
+} as const satisfies Record<string, IntSpec | EnumSpec | TextSpec>;
 
 export type ConfigKey = keyof typeof CONFIG_SPECS;
 export const CONFIG_KEYS = Object.keys(CONFIG_SPECS) as ConfigKey[];
 
-function schemaOf(spec: IntSpec | EnumSpec): z.ZodType {
+function schemaOf(spec: IntSpec | EnumSpec | TextSpec): z.ZodType {
+  if (spec.kind === 'text') return z.string().trim().max(spec.max).regex(/^[^\n\r]*$/, 'one line');
   return spec.kind === 'int' ? z.number().int().min(spec.min).max(spec.max) : z.enum(spec.values as [string, ...string[]]);
 }
 
@@ -71,6 +86,11 @@ export const BoardConfig = z.object({
     .default(CONFIG_SPECS.heartbeatEventSeconds.default),
   telemetryDays: z.number().int().min(CONFIG_SPECS.telemetryDays.min).max(CONFIG_SPECS.telemetryDays.max).default(CONFIG_SPECS.telemetryDays.default),
   mailDays: z.number().int().min(CONFIG_SPECS.mailDays.min).max(CONFIG_SPECS.mailDays.max).default(CONFIG_SPECS.mailDays.default),
+  worktrees: z.enum(['auto', 'off']).default('auto'),
+  worktreeRoot: z.string().max(CONFIG_SPECS.worktreeRoot.max).default(''),
+  mergeStrategy: z.enum(['merge', 'fast-forward']).default('merge'),
+  mergeConflicts: z.enum(['agent', 'person']).default('agent'),
+  overlap: z.enum(['hold', 'flag']).default('hold'),
 });
 export type BoardConfig = z.infer<typeof BoardConfig>;
 
@@ -78,7 +98,8 @@ export const DEFAULT_BOARD_CONFIG: BoardConfig = BoardConfig.parse({});
 
 /** What a key accepts, in words ("a whole number from 10 to 86400 (seconds)"). */
 export function allowedValues(key: ConfigKey): string {
-  const spec: IntSpec | EnumSpec = CONFIG_SPECS[key];
+  const spec: IntSpec | EnumSpec | TextSpec = CONFIG_SPECS[key];
+  if (spec.kind === 'text') return `text of up to ${spec.max} characters on one line`;
   return spec.kind === 'int' ? `a whole number from ${spec.min} to ${spec.max} (${spec.unit})` : `one of ${spec.values.join(', ')}`;
 }
 
@@ -95,13 +116,13 @@ export function parseConfigValue(key: string, raw: unknown): string | number | n
     throw new DreamError('invalid_input', `There is no board setting "${key}". Board settings: ${CONFIG_KEYS.join(', ')}.`, { key, keys: CONFIG_KEYS });
   }
   if (raw === null) return null;
-  const spec: IntSpec | EnumSpec = CONFIG_SPECS[key];
+  const spec: IntSpec | EnumSpec | TextSpec = CONFIG_SPECS[key];
   const value = spec.kind === 'int' && typeof raw === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw;
   const parsed = schemaOf(spec).safeParse(value);
   if (!parsed.success) {
     throw new DreamError('invalid_input', `${key} must be ${allowedValues(key)}; got ${JSON.stringify(raw)}. Nothing was changed.`, {
       key,
-      allowed: spec.kind === 'int' ? { min: spec.min, max: spec.max, unit: spec.unit } : { values: spec.values },
+      allowed: spec.kind === 'int' ? { min: spec.min, max: spec.max, unit: spec.unit } : spec.kind === 'text' ? { maxLength: spec.max } : { values: spec.values },
     });
   }
   return parsed.data as string | number;

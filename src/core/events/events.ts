@@ -27,6 +27,10 @@ export const EVENT_TYPES = [
   'board.resync',
   'proposal.submitted',
   'proposal.transitioned',
+  /** A task's worktree was made, changed status (proposed, queued, merged, discarded) or was restored. */
+  'worktree.changed',
+  /** An entry of the merge queue moved (queued, landing, waiting, landed, conflicted, failed). */
+  'queue.changed',
   'credential.issued',
   'credential.revoked',
   /** A run crossed its budget; its task went to the person (payload: scope, unit, limit, spent, message). */

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { commandSchema } from '../commandSchema';
 import type { BoardContext } from '../board/tasks';
-import { ownerTransition } from '../board/leases';
-import { getTask } from '../board/tasks';
 import { Id } from '../board/model';
 import { CheckResult, MAX_FILES, ProposalFile, ProposalStatus } from './model';
-import { approveProposal, getProposal, listProposals, recordApplyFailure, recordValidation, recordValidationError, rejectProposal, reopenProposal, submitProposal, transitionProposal } from './store';
+import { enqueue } from '../worktrees/queueStore';
+import { sendBackToAgent } from '../worktrees/proposals';
+import { approveProposal, getProposal, listProposals, markApplied, recordApplyFailure, recordValidation, recordValidationError, rejectProposal, reopenProposal, submitProposal, transitionProposal } from './store';
 
 /** The proposal commands, spread into the board's command union (src/core/commands.ts). */
 const PrpId = z.string().regex(/^prp_[0-9a-f]{12}$/, 'expected a proposal id such as prp_0123456789ab');
@@ -48,19 +48,19 @@ export const PROPOSAL_HANDLERS = {
   'proposal.validating': (ctx, c) => transitionProposal(ctx, c.proposalId, 'validating', 'checks started'),
   'proposal.recordValidation': (ctx, c) => recordValidation(ctx, c.proposalId, c.results),
   'proposal.validationError': (ctx, c) => recordValidationError(ctx, c.proposalId, c.error),
-  'proposal.approve': (ctx, c) => approveProposal(ctx, c.proposalId, c.override),
-  'proposal.reject': (ctx, c) => rejectProposal(ctx, c.proposalId, c.reason),
-  'proposal.markApplied': (ctx, c) => {
-    const p = transitionProposal(ctx, c.proposalId, 'applied', c.detail);
-    // An applied change moves its task on: a task waiting in review is done, with the proposal as evidence.
-    if (p.taskId && getTask(ctx.tx, p.taskId).status === 'review') {
-      ownerTransition(ctx, p.taskId, undefined, 'done', `proposal ${p.id} applied`, {
-        summary: `Applied proposal "${p.title}"`,
-        evidence: [{ kind: 'diff', summary: `${p.files.length} file(s) changed by proposal ${p.id}`, data: { proposalId: p.id } }],
-      });
-    }
+  // A branch proposal, once approved, waits in the merge queue; the queue lands it with git.
+  'proposal.approve': (ctx, c) => {
+    const p = approveProposal(ctx, c.proposalId, c.override);
+    if (p.git) enqueue(ctx, p);
     return p;
   },
+  // A rejected branch proposal goes back to its agent, which continues in the same worktree.
+  'proposal.reject': (ctx, c) => {
+    const p = rejectProposal(ctx, c.proposalId, c.reason);
+    if (p.git) sendBackToAgent(ctx, p, `proposal ${p.id} rejected: ${c.reason}`);
+    return p;
+  },
+  'proposal.markApplied': (ctx, c) => markApplied(ctx, c.proposalId, c.detail),
   'proposal.markConflicted': (ctx, c) => transitionProposal(ctx, c.proposalId, 'conflicted', c.detail),
   'proposal.applyFailed': (ctx, c) => recordApplyFailure(ctx, c.proposalId, c.error),
   'proposal.reopen': (ctx, c) => reopenProposal(ctx, c.proposalId, c.detail),

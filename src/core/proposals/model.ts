@@ -13,7 +13,9 @@ export type ProposalStatus = z.infer<typeof ProposalStatus>;
  * Every state but the final ones has a way out the person can take: validating → validating runs
  * the checks again (a host that died mid-check leaves no one to finish them); a validation or an
  * apply that fails goes back to pending with the reason; conflicted → pending when Check Again finds
- * the files back at their base, or → rejected with feedback for the agent.
+ * the files back at their base, or → rejected with feedback for the agent. A branch proposal (the
+ * work of a task's worktree) goes rejected → pending when the agent's next result is its next
+ * revision (src/core/worktrees/proposals.ts is the only path that does).
  */
 export const PROPOSAL_TRANSITIONS: Readonly<Record<ProposalStatus, readonly ProposalStatus[]>> = {
   pending: ['validating', 'approved', 'rejected', 'conflicted'],
@@ -21,7 +23,7 @@ export const PROPOSAL_TRANSITIONS: Readonly<Record<ProposalStatus, readonly Prop
   approved: ['applied', 'conflicted', 'rolled_back', 'pending'],
   applied: ['rolled_back'],
   conflicted: ['rejected', 'pending'],
-  rejected: [],
+  rejected: ['pending'],
   rolled_back: [],
 };
 
@@ -64,6 +66,16 @@ export interface ProposalAudit {
   detail: string;
 }
 
+/** A proposal made from a task's branch (base..head): the merge queue lands it with git. */
+export interface ProposalGit {
+  branch: string;
+  targetBranch: string;
+  baseCommit: string;
+  headCommit: string;
+  /** 1 for the first result; each result after a rejection or a conflict is the next revision. */
+  revision: number;
+}
+
 export interface Proposal {
   id: string;
   taskId: string | null;
@@ -78,6 +90,8 @@ export interface Proposal {
   createdBy: string;
   createdAt: number;
   updatedAt: number;
+  /** Set for a task's branch proposal; null for files an agent submitted as a proposal. */
+  git: ProposalGit | null;
   audit: ProposalAudit[];
 }
 

@@ -1,4 +1,5 @@
 import { getAgent } from '../agents/registry';
+import { ownerTransition } from '../board/leases';
 import { getTask, recordHistory, type BoardContext } from '../board/tasks';
 import { sendMessage } from '../mail/mailbox';
 import { DreamError } from '../errors';
@@ -22,12 +23,17 @@ interface Row {
   created_at: number;
   updated_at: number;
   status_reason: string | null;
+  branch: string | null;
+  target_branch: string | null;
+  base_commit: string | null;
+  head_commit: string | null;
+  revision: number;
 }
 
 /** A proposal row with the detail recorded when it entered its current status (its status reason). */
 const SELECT = `SELECT p.*, (SELECT a.detail FROM proposal_audit a WHERE a.proposal_id = p.id AND a.action = p.status ORDER BY a.id DESC LIMIT 1) AS status_reason FROM proposals p`;
 
-function audit(ctx: BoardContext, id: string, action: string, detail = ''): void {
+export function audit(ctx: BoardContext, id: string, action: string, detail = ''): void {
   ctx.tx.run('INSERT INTO proposal_audit (proposal_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)', [id, ctx.now, ctx.actor, action, detail]);
 }
 
@@ -45,6 +51,7 @@ function toProposal(r: Row): Omit<Proposal, 'audit'> {
     createdBy: r.created_by,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    git: r.branch ? { branch: r.branch, targetBranch: r.target_branch ?? '', baseCommit: r.base_commit ?? '', headCommit: r.head_commit ?? '', revision: r.revision } : null,
   };
 }
 
@@ -68,15 +75,7 @@ export function submitProposal(
   ctx: BoardContext,
   input: { title: string; rationale: string; taskId?: string | undefined; agentId?: string | undefined; files: ProposalFile[] },
 ): Proposal {
-  for (const f of input.files) {
-    const problem = checkProposalPath(f.path);
-    if (problem) throw new DreamError('invalid_input', `Refused path "${f.path}": it ${problem}.`, { path: f.path });
-    if ((f.op === 'delete') !== (f.content === null)) throw new DreamError('invalid_input', `${f.path}: a delete has no content and only a delete has none.`);
-    if ((f.op === 'create') !== (f.baseHash === null)) throw new DreamError('invalid_input', `${f.path}: a new file has no base hash and only a new file has none.`);
-    // Whatever path the files came by (the CLI, an agent's own client, a raw socket), only text is stored.
-    if (f.content !== null) checkContent(f.path, f.content);
-    validateSelfConfig(f.path, f.content);
-  }
+  checkFiles(input.files);
   if (input.taskId) getTask(ctx.tx, input.taskId);
   const agentId = input.agentId ? getAgent(ctx.tx, input.agentId).id : null;
   const id = newId('prp');
@@ -88,6 +87,19 @@ export function submitProposal(
   audit(ctx, id, 'submitted', `${input.files.length} file(s)`);
   emitEvent(ctx.tx, { type: 'proposal.submitted', at: ctx.now, actor: ctx.actor, subject: id, payload: { title: input.title, taskId: input.taskId ?? null, files: input.files.length } });
   return getProposal(ctx.tx, id);
+}
+
+/** The rules every proposal's files pass, whatever path they came by. */
+export function checkFiles(files: readonly ProposalFile[]): void {
+  for (const f of files) {
+    const problem = checkProposalPath(f.path);
+    if (problem) throw new DreamError('invalid_input', `Refused path "${f.path}": it ${problem}.`, { path: f.path });
+    if ((f.op === 'delete') !== (f.content === null)) throw new DreamError('invalid_input', `${f.path}: a delete has no content and only a delete has none.`);
+    if ((f.op === 'create') !== (f.baseHash === null)) throw new DreamError('invalid_input', `${f.path}: a new file has no base hash and only a new file has none.`);
+    // Whatever path the files came by (the CLI, an agent's own client, a raw socket), only text is stored.
+    if (f.content !== null) checkContent(f.path, f.content);
+    validateSelfConfig(f.path, f.content);
+  }
 }
 
 /** The one place a proposal's status changes. */
@@ -143,6 +155,18 @@ export function reopenProposal(ctx: BoardContext, id: string, detail: string): P
     throw new DreamError('invalid_transition', `Proposal ${id} is ${p.status}; only a conflicted proposal goes back to pending this way.`, { proposalId: id, from: p.status, to: 'pending' });
   }
   return transitionProposal(ctx, id, 'pending', detail);
+}
+
+/** An applied (or, for a branch proposal, landed) change moves its task on: a task waiting in review is done, with the proposal as evidence. */
+export function markApplied(ctx: BoardContext, id: string, detail: string): Proposal {
+  const p = transitionProposal(ctx, id, 'applied', detail);
+  if (p.taskId && getTask(ctx.tx, p.taskId).status === 'review') {
+    ownerTransition(ctx, p.taskId, undefined, 'done', `proposal ${p.id} ${p.git ? 'landed' : 'applied'}`, {
+      summary: `${p.git ? 'Landed' : 'Applied'} proposal "${p.title}"`,
+      evidence: [{ kind: 'diff', summary: `${p.files.length} file(s) changed by proposal ${p.id}`, data: { proposalId: p.id, ...(p.git ? { branch: p.git.branch, head: p.git.headCommit } : {}) } }],
+    });
+  }
+  return p;
 }
 
 /** Approving a proposal whose checks failed needs an explicit override, recorded in the audit trail. */
