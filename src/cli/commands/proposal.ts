@@ -95,6 +95,10 @@ export const commands: Record<string, Sub> = {
       return withClient(env, async (client) => {
         const r = await approveAndApply(client, ws, id, { override: v.override === true, via: 'from the CLI' });
         if (r.result === 'rolled_back') throw new DreamError('vetoed', `${id} was applied, then rolled back: post-apply checks failed (${r.failed.join(', ')}).`);
+        if (r.result === 'queued') {
+          io.out(env.json ? JSON.stringify(r.proposal) : `${id} approved; it lands through the merge queue onto ${r.proposal.git?.targetBranch ?? 'its target'} (see \`dreamos worktree queue\`).`);
+          return 0;
+        }
         io.out(env.json ? JSON.stringify(r.proposal) : `${id} applied (${r.proposal.files.length} files). Roll back with: dreamos proposal rollback ${id}`);
         return 0;
       });

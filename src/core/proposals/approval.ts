@@ -45,7 +45,8 @@ export interface ApprovalOptions {
   aroundChecks?: (p: Proposal, run: (signal?: AbortSignal) => Promise<CheckResult[]>) => Promise<CheckResult[]>;
 }
 
-export type ApprovalOutcome = { result: 'applied'; proposal: Proposal } | { result: 'rolled_back'; proposal: Proposal; failed: string[] };
+/** queued: a branch proposal (a task's worktree) approved; the merge queue lands it (src/core/worktrees/queue.ts). */
+export type ApprovalOutcome = { result: 'applied'; proposal: Proposal } | { result: 'rolled_back'; proposal: Proposal; failed: string[] } | { result: 'queued'; proposal: Proposal };
 export type ApplyOutcome = ApprovalOutcome | { result: 'conflicted'; proposal: Proposal; conflicts: string[] };
 export type ApprovalResult = ApplyOutcome | { result: 'not_approved'; proposal: Proposal };
 
@@ -131,6 +132,8 @@ export async function applyApproved(board: Caller, ws: ProposalWorkspace, prop: 
 /** The approval every host runs: pre-apply checks, approve, apply, post-apply checks with rollback. */
 export async function approveWithChecks(board: Caller, ws: ProposalWorkspace, proposalId: string, opts: ApprovalOptions): Promise<ApprovalResult> {
   let prop = await board.call({ type: 'proposal.show', proposalId });
+  // A branch proposal's checks run on the merged result, in the merge queue; approving enqueues it.
+  if (prop.git) return { result: 'queued', proposal: await board.call({ type: 'proposal.approve', proposalId, override: opts.override === true }) };
   if (ws.checks?.length && prop.validation.state === 'none') prop = await validateProposal(board, ws, prop, opts);
   let override = opts.override === true;
   if (prop.validation.state === 'failed' && !override && opts.confirmOverride) {

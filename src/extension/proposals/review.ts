@@ -157,6 +157,11 @@ export async function approve(ctx: ReviewContext, arg: unknown, opts: { override
     offerRedo(ctx, outcome.proposal, outcome.conflicts);
     return outcome.proposal;
   }
+  if (outcome.result === 'queued') {
+    void vscode.window.showInformationMessage(`Dream.OS approved "${title}": it lands through the merge queue onto ${outcome.proposal.git?.targetBranch ?? 'its target'}.`);
+    await closeProposalEditors(outcome.proposal.id);
+    return outcome.proposal;
+  }
   if (outcome.result === 'rolled_back') {
     const failed = outcome.failed.join(', ');
     void vscode.window.showErrorMessage(`Dream.OS rolled "${title}" back: post-apply checks failed (${failed}). Your files are as they were.`, 'Show Output').then((x) => x && ctx.output.show());

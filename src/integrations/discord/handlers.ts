@@ -69,6 +69,7 @@ export async function approveText(ctx: HandlerContext, proposalId: string, overr
   }
   const r = await approveAndApply({ call: (c) => call(ctx, c) }, ctx.workspace, proposalId, { override, via: `from Discord by ${ctx.who.name}` });
   const p = r.proposal;
+  if (r.result === 'queued') return `Proposal \`${p.id}\` **${inline(p.title)}** approved by ${inline(ctx.who.name, 60)}; it lands through the merge queue onto ${inline(p.git?.targetBranch ?? 'its target', 60)}.`;
   return r.result === 'applied'
     ? `Proposal \`${p.id}\` **${inline(p.title)}** approved by ${inline(ctx.who.name, 60)} and applied (${p.files.length} file${p.files.length === 1 ? '' : 's'}). Roll back with \`dreamos proposal rollback ${p.id}\`.`
     : `Proposal \`${p.id}\` **${inline(p.title)}** was applied, but the post-apply checks failed (${r.failed.join(', ')}), so it was rolled back.`;

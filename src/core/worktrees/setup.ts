@@ -1,0 +1,89 @@
+/**
+ * `.dreamos/worktrees.json`: what every new worktree needs before an agent works in it, declared
+ * once — files to copy from the workspace (`.env`), folders to link (`node_modules`), commands to
+ * run (`npm ci`), and a block of ports per worktree (DREAMOS_PORT_BASE) so parallel dev servers
+ * do not collide. Validated; a bad file is an error that names the field.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { DreamError } from '../errors';
+import { parseJson } from '../json';
+import { resolveInside } from '../proposals/safety';
+import type { CommandRunner } from './port';
+
+const Rel = z.string().trim().min(1).max(500);
+export const WorktreeSetup = z
+  .object({
+    /** Files or folders copied from the workspace (missing ones are skipped). */
+    copy: z.array(Rel).max(100).default([]),
+    /** Folders linked to the workspace's own (symlinks; a junction on Windows). */
+    link: z.array(Rel).max(100).default([]),
+    /** Commands run in the worktree, in order, each an argument array: [["npm", "ci"]]. */
+    run: z.array(z.array(z.string().min(1)).min(1).max(100)).max(20).default([]),
+    /** A block of `size` ports per worktree from `base`: DREAMOS_PORT_BASE is its first. */
+    ports: z.object({ base: z.number().int().min(1_024).max(65_000), size: z.number().int().min(1).max(1_000).default(10) }).strict().optional(),
+    timeoutSeconds: z.number().int().min(1).max(7_200).default(900),
+  })
+  .strict();
+export type WorktreeSetup = z.infer<typeof WorktreeSetup>;
+
+export const SETUP_FILE = 'worktrees.json';
+const SHAPE = '{ "copy": [".env"], "link": ["node_modules"], "run": [["npm", "ci"]], "ports": { "base": 20000, "size": 10 } }';
+
+export async function readSetup(boardDir: string): Promise<WorktreeSetup> {
+  const file = path.join(boardDir, SETUP_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return WorktreeSetup.parse({});
+    throw new DreamError('invalid_input', `${file} could not be read (${(err as Error).message}).`);
+  }
+  const json = parseJson(text);
+  if (!json.ok) throw new DreamError('invalid_input', `${file} is not valid JSON (${json.problem}). It should look like ${SHAPE}.`, { file });
+  const parsed = WorktreeSetup.safeParse(json.value);
+  if (!parsed.success) throw new DreamError('invalid_input', `${file} is not a valid worktree setup: ${z.prettifyError(parsed.error)}. It should look like ${SHAPE}.`, { file });
+  return parsed.data;
+}
+
+/** Copies, links and runs what the setup says in a new worktree; `ok: false` carries the output to show. */
+export async function runSetup(setup: WorktreeSetup, o: { workspace: string; folder: string; env: Record<string, string>; runner: CommandRunner }): Promise<{ ok: boolean; output: string }> {
+  const out: string[] = [];
+  try {
+    for (const rel of setup.copy) {
+      const from = resolveInside(o.workspace, rel);
+      if (!(await fs.stat(from).catch(() => undefined))) {
+        out.push(`copy ${rel}: not in the workspace, skipped`);
+        continue;
+      }
+      await fs.cp(from, resolveInside(o.folder, rel), { recursive: true, force: true });
+      out.push(`copied ${rel}`);
+    }
+    for (const rel of setup.link) {
+      const from = resolveInside(o.workspace, rel);
+      const to = resolveInside(o.folder, rel);
+      if (!(await fs.stat(from).catch(() => undefined))) {
+        out.push(`link ${rel}: not in the workspace, skipped`);
+        continue;
+      }
+      await fs.rm(to, { recursive: true, force: true });
+      await fs.mkdir(path.dirname(to), { recursive: true });
+      await fs.symlink(from, to, 'junction');
+      out.push(`linked ${rel}`);
+    }
+  } catch (err) {
+    out.push(`setup failed: ${(err as Error).message}`);
+    return { ok: false, output: out.join('\n') };
+  }
+  for (const [command, ...args] of setup.run) {
+    out.push(`$ ${[command, ...args].join(' ')}`);
+    const r = await o.runner.run(command!, args, { cwd: o.folder, env: o.env, timeoutMs: setup.timeoutSeconds * 1000 });
+    out.push(r.output.trimEnd());
+    if (!r.ok) {
+      out.push(`exit ${r.exitCode ?? 'none'}: the setup stopped here`);
+      return { ok: false, output: out.join('\n').slice(-16_000) };
+    }
+  }
+  return { ok: true, output: out.join('\n').slice(-16_000) };
+}
