@@ -42,8 +42,8 @@ export function ensurePackaged(): string {
   return vsix;
 }
 
-/** out/suite/index.js: the extension-host suite bundle. */
-export function ensureSuiteBuilt(): string {
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'test', 'harness', 'buildSuite.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
-  return path.join(REPO_ROOT, 'out', 'suite', 'index.js');
+/** out/<name>/index.js: an extension-host suite bundle (test/suite by default). */
+export function ensureSuiteBuilt(name = 'suite'): string {
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'test', 'harness', 'buildSuite.mjs'), name], { cwd: REPO_ROOT, stdio: 'inherit' });
+  return path.join(REPO_ROOT, 'out', name, 'index.js');
 }

@@ -9,10 +9,10 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ensureCodeServer } from './installCodeServer';
+import { codeServerNode, ensureCodeServer } from './installCodeServer';
 import { stopGroup, trackGroup } from './processes';
 
-export { CODE_SERVER_VERSION, cacheRoot, ensureCodeServer } from './installCodeServer';
+export { CODE_SERVER_CURRENT, CODE_SERVER_VERSION, cacheRoot, codeServerNode, ensureCodeServer } from './installCodeServer';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const TEST_OUTPUT = path.join(REPO_ROOT, 'test-output');
 const CHROMIUM = process.env.DREAMOS_CHROMIUM ?? '/usr/bin/chromium';
@@ -40,6 +40,8 @@ export interface CodeServerOptions {
   port?: number;
   /** Echo code-server's own output (it always goes to <userDataDir>/code-server.log). */
   verbose?: boolean;
+  /** Which code-server (default CODE_SERVER_VERSION, the oldest supported editor). */
+  version?: string;
 }
 
 export interface CodeServer {
@@ -76,7 +78,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
-  const entry = await ensureCodeServer();
+  const entry = await ensureCodeServer(opts.version);
+  const node = await codeServerNode(opts.version);
   const made: string[] = []; // temp folders this call created, removed again by stop()
   const temp = (prefix: string) => { const d = mkdtempSync(path.join(os.tmpdir(), prefix)); made.push(d); return d; };
   const userDataDir = opts.userDataDir ?? temp('dreamos-ud-');
@@ -89,6 +92,9 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const logFile = path.join(userDataDir, 'code-server.log');
   const env: NodeJS.ProcessEnv = { ...process.env, ...(password ? { PASSWORD: password } : {}) };
   delete env.VSCODE_IPC_HOOK_CLI; // started from a VS Code terminal, code-server would talk to that editor instead
+  // A built workbench (VS Code 1.10x+) reads the extension-development payload only with the smoke-test
+  // driver on; code-server 4.139 passes VS Code options through VSCODE_OPTIONS (4.96 reads the payload anyway).
+  env.VSCODE_OPTIONS = [env.VSCODE_OPTIONS, 'enable-smoke-test-driver'].filter(Boolean).join(' ');
   // A free port can be taken between probing and binding: try again with another one.
   for (let attempt = 1; ; attempt++) {
     const port = opts.port ?? await freePort(host);
@@ -100,7 +106,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
       '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, opts.workspace,
     ];
     // detached: its own process group, so stop() also takes the extension host, pty host and watchers.
-    const child = spawn(process.execPath, args, { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, args, { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
     trackGroup(child);
     const log = createWriteStream(logFile);
     let tail = '';
@@ -138,10 +144,11 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number):
 }
 
 /** Installs a packaged .vsix the way a user does, offline. */
-export async function installVsix(vsixPath: string, extensionsDir: string, userDataDir: string): Promise<void> {
-  const entry = await ensureCodeServer();
+export async function installVsix(vsixPath: string, extensionsDir: string, userDataDir: string, version?: string): Promise<void> {
+  const entry = await ensureCodeServer(version);
+  const node = await codeServerNode(version);
   mkdirSync(extensionsDir, { recursive: true });
-  const res = spawnSync(process.execPath, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
+  const res = spawnSync(node, [entry, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
     '--config', path.join(userDataDir, 'config.yaml'), '--install-extension', path.resolve(vsixPath), '--force'],
   { encoding: 'utf8', timeout: 120_000 });
   const out = `${res.stdout ?? ''}${res.stderr ?? ''}`;
@@ -171,6 +178,13 @@ export interface ExtensionTestOptions {
   workspace: string;
   timeoutMs?: number;
   settings?: Record<string, unknown>;
+  /** Which code-server (default: the oldest supported). */
+  version?: string;
+  /**
+   * Packaged extensions (.vsix) installed beside the one under test, e.g. a scripted model
+   * provider: the remote extension host loads one extension in development mode only.
+   */
+  install?: string[];
 }
 
 /**
@@ -179,7 +193,12 @@ export interface ExtensionTestOptions {
  */
 export async function runExtensionTests(opts: ExtensionTestOptions): Promise<number> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  const server = await startCodeServer({ workspace: opts.workspace, settings: opts.settings });
+  let dirs: { userDataDir: string; extensionsDir: string } | undefined;
+  if (opts.install?.length) {
+    dirs = { userDataDir: mkdtempSync(path.join(os.tmpdir(), 'dreamos-ud-')), extensionsDir: mkdtempSync(path.join(os.tmpdir(), 'dreamos-ext-')) };
+    for (const vsix of opts.install) await installVsix(vsix, dirs.extensionsDir, dirs.userDataDir, opts.version);
+  }
+  const server = await startCodeServer({ workspace: opts.workspace, settings: opts.settings, ...(opts.version ? { version: opts.version } : {}), ...dirs });
   let browser: Browser | undefined;
   try {
     browser = await launchBrowser();
@@ -216,6 +235,7 @@ export async function runExtensionTests(opts: ExtensionTestOptions): Promise<num
   } finally {
     await browser?.close().catch(() => undefined);
     await server.stop();
+    if (dirs) for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
   }
 }
 

