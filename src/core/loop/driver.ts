@@ -33,6 +33,8 @@ export interface AgentJob {
   readonly credential?: string;
   /** The agent CLI's session to resume (a rerun of the same task): its id from an earlier run. */
   readonly resume?: string;
+  /** Extra environment of the run: the task's worktree, branch and port block (DREAMOS_WORKTREE, DREAMOS_BRANCH, DREAMOS_PORT_BASE). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface DriverIo {

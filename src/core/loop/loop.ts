@@ -24,11 +24,14 @@ import { attribute, type RunEntry, type RunLedger } from './ledger';
 import { codeOf, LeaseKeeper, sleep, Waker, type LoopBoard } from './lease';
 import { buildPrompt, buildResumePrompt, type Template } from './prompts';
 import type { RunRecord } from '../runs/model';
+import type { Proposal } from '../proposals/model'; // worktree runs end in a branch proposal
 import { RunRecorder } from '../runs/recorder';
 import type { Breach, Budget } from './budget';
 import { BudgetMeter } from './budgetMeter';
 import { outOfScope, taskScope } from './scope';
 import { OutputWatch, tailOf, type IncidentKind, type Rung } from './watch';
+import type { WorktreeManager } from '../worktrees/manager';
+import { TaskSeat } from '../worktrees/seat';
 
 export type LoopState = 'starting' | 'idle' | 'held-back' | 'working' | 'stopping' | 'stopped' | 'error';
 
@@ -45,6 +48,8 @@ export interface LoopHooks {
 
 export interface AgentLoopOptions {
   board: LoopBoard;
+  /** A worktree per task (src/core/worktrees); without it every task runs in the workspace folder. */
+  worktrees?: WorktreeManager;
   agent: { id: string; name: string; config: AgentConfig };
   driver: AgentDriver;
   checks: CheckRunner;
@@ -117,6 +122,8 @@ export class AgentLoop {
   private readonly name: string;
   private readonly ladder: RecoveryLadder;
   private readonly meter: BudgetMeter;
+  /** Where the current task is done: its worktree, or the workspace folder. */
+  private readonly seat: TaskSeat;
 
   constructor(private readonly o: AgentLoopOptions) {
     this.now = o.now ?? Date.now;
@@ -124,6 +131,7 @@ export class AgentLoop {
     this.id = o.agent.id;
     this.name = o.agent.name;
     this.lastBeatAt = this.now();
+    this.seat = new TaskSeat(o.worktrees, o.board, (l) => this.log(l)); // the task's worktree
     this.meter = new BudgetMeter((command) => this.call(command), o.budget, { id: this.id, name: this.name }, this.now);
     this.ladder = new RecoveryLadder({
       id: this.id,
@@ -307,6 +315,8 @@ export class AgentLoop {
     let detail = '';
     let data: CpData | undefined;
     try {
+      // The task's worktree: made (or reused on a rerun, a resume, a revision) before the run; held back on overlap.
+      const seated = await this.seat.take(task, { resumed: !!resumed, token });
       if (resumed) data = resumed.data as unknown as CpData;
       else {
         data = { baseline: await this.snapshot(), evidenceAtClaim: task.evidence.length, claimedAt: this.now(), runs: 0, retries: 0, feedback: [] };
@@ -314,7 +324,12 @@ export class AgentLoop {
         if (prev) Object.assign(data, { session: prev.id, feedback: prev.feedback ? [prev.feedback] : [] });
         await this.save(task, token, 'claimed', data);
       }
-      const r = await this.advance(task, token, resumed?.step ?? 'claimed', data, ctrl, () => agentMoved);
+      const r: Step =
+        seated.kind === 'held' // worktree overlap
+          ? { end: await this.ladder.giveBack(task, token, seated.reason), detail: seated.reason }
+          : seated.kind === 'needs-person'
+            ? await this.ladder.askHuman(task, token, seated.reason)
+            : await this.advance(task, token, resumed?.step ?? 'claimed', data, ctrl, () => agentMoved);
       ending = 'end' in r ? r.end : 'error';
       detail = 'end' in r ? (r.detail ?? '') : '';
     } catch (err) {
@@ -342,6 +357,7 @@ export class AgentLoop {
       lease.stop();
       if (this.run_) this.o.ledger?.end(this.run_);
       this.run_ = undefined;
+      this.seat.leave(); // the worktree stays; the loop is done with it
       this.stopSignal.removeEventListener('abort', onStop);
       this.taskId = undefined;
       if ((this.state as LoopState) !== 'error') this.state = this.stopSignal.aborted ? 'stopping' : 'idle';
@@ -354,7 +370,7 @@ export class AgentLoop {
 
   private async snapshot(): Promise<WorkspaceSnapshot | null> {
     try {
-      return await this.o.workspace.snapshot(this.o.workspaceRoot);
+      return await this.o.workspace.snapshot(this.seat.current?.worktree.path ?? this.o.workspaceRoot); // the task's worktree, if any
     } catch (err) {
       this.log(`could not list changed files: ${(err as Error).message}`);
       return null;
@@ -431,10 +447,14 @@ export class AgentLoop {
         continue;
       }
       // step === 'checked': judge the evidence, then transition.
-      const changed = this.ownChanges(changedSince(data.baseline, await this.snapshot()), task);
+      // In a worktree, what the task changed since its base (committed by the agent or not) is its own.
+      const changed = (await this.seat.changed()) ?? this.ownChanges(changedSince(data.baseline, await this.snapshot()), task);
       const verdict = judge({ agentName: this.name, outcome, checks: data.checks ?? [], changed, scope: taskScope(task) });
       if (verdict.kind === 'done') {
-        await this.call({ type: 'task.done', taskId: task.id, token, summary: verdict.summary, evidence: verdict.evidence });
+        // In a worktree: the work is committed on the task's branch and proposed; the task waits in review.
+        const proposal = await this.seat.propose(task, { agentId: this.id, agentName: this.name, summary: verdict.summary, run: data.runs });
+        if (proposal) await this.call({ type: 'task.review', taskId: task.id, token, summary: verdict.summary, evidence: [...verdict.evidence, proposalEvidence(proposal)].slice(0, 100) });
+        else await this.call({ type: 'task.done', taskId: task.id, token, summary: verdict.summary, evidence: verdict.evidence });
         await this.o.hooks?.afterStep?.('transitioned', task.id);
         return { end: 'done' };
       }
@@ -460,8 +480,9 @@ export class AgentLoop {
   private cwdOf(task: Task): string {
     const dirTag = task.tags.find((t) => t.startsWith('dir:'))?.slice(4);
     const rel = dirTag ?? ('cwd' in this.cfg ? this.cfg.cwd : '.');
-    const abs = path.resolve(this.o.workspaceRoot, rel);
-    const inside = path.relative(this.o.workspaceRoot, abs);
+    const root = this.seat.current?.worktree.path ?? this.o.workspaceRoot; // the task's worktree, if any
+    const abs = path.resolve(root, rel);
+    const inside = path.relative(root, abs);
     if (inside.startsWith('..') || path.isAbsolute(inside)) {
       throw new DreamError('invalid_input', `Task ${task.id} asks to run in ${rel}, which is outside the workspace ${this.o.workspaceRoot}. Fix its dir: tag or the agent's cwd.`);
     }
@@ -598,6 +619,7 @@ export class AgentLoop {
           agent: this.cfg,
           credential: credential.token,
           ...(resume ? { resume } : {}),
+          ...(this.seat.current ? { env: this.seat.current.env } : {}), // the worktree's branch and port block
         },
         ctrl.signal,
         {
@@ -696,14 +718,24 @@ export class AgentLoop {
       return { end: t.status === 'failed' ? 'failed' : 'blocked', detail: `${this.name} reported it ${t.status}` };
     }
     if (t.status !== 'done' && t.status !== 'review') return { end: 'lost' };
-    const changed = this.ownChanges(changedSince(data.baseline, await this.snapshot()), t) ?? [];
+    const changed = (await this.seat.changed()) ?? this.ownChanges(changedSince(data.baseline, await this.snapshot()), t) ?? []; // worktree: since its base
     const scope = taskScope(t);
     const outside = outOfScope(changed, scope);
     const reported = t.evidence.slice(data.evidenceAtClaim);
     const hasWork = hasWorkEvidence(reported) || changed.some((f) => !f.startsWith('.dreamos/'));
-    if (!outside.length && hasWork) return { end: 'done', detail: `${this.name} reported it ${t.status}` };
+    if (!outside.length && hasWork) {
+      // The agent reported done in its worktree (the board put the task in review): commit and propose its work.
+      const proposal = await this.seat.propose(t, { agentId: this.id, agentName: this.name, summary: t.resultSummary ?? t.title, run: data.runs });
+      if (!proposal && t.status === 'review' && this.seat.current) await this.call({ type: 'task.done', taskId: t.id, summary: t.resultSummary ?? 'done', evidence: [] });
+      return { end: 'done', detail: `${this.name} reported it ${t.status}${proposal ? `; proposal ${proposal.id} revision ${proposal.git?.revision ?? 1}` : ''}` };
+    }
     const kind: IncidentKind = outside.length ? 'out-of-scope' : 'ack-without-evidence';
     const reason = outside.length ? `${this.name} marked the task ${t.status} but changed files outside its scope: ${outside.slice(0, 10).join(', ')}` : `${this.name} marked the task ${t.status} without evidence of work`;
     return this.ladder.reopen(t, kind, reason);
   }
+}
+
+/** The task's branch proposal as evidence on the task (worktree runs). */
+function proposalEvidence(p: Proposal): Task['evidence'][number] {
+  return { kind: 'diff', summary: `proposal ${p.id} revision ${p.git?.revision ?? 1}: ${p.files.length} file(s) on ${p.git?.branch ?? ''}`.slice(0, 2_000), data: { proposalId: p.id, branch: p.git?.branch, base: p.git?.baseCommit, head: p.git?.headCommit } };
 }

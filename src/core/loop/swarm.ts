@@ -10,6 +10,7 @@
  * claim with a heartbeat the board sees, and gives it back when it stops. Each agent's desired
  * state (Start Agent / Stop Agent, `swarm.agent`) is honoured by the holder, wherever it runs.
  */
+import type { WorktreeManager } from '../worktrees/manager';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Agent, Task } from '../board/model';
@@ -47,6 +48,8 @@ export interface SwarmOptions {
   drivers: DriverFactory;
   checks: CheckRunner;
   workspace: WorkspaceProbe;
+  /** A worktree per task (src/core/worktrees); without it every agent works in the workspace folder. */
+  worktrees?: WorktreeManager;
   gauge?: PressureGauge;
   loopId?: string;
   log?: (line: string) => void;
@@ -313,6 +316,7 @@ export class Swarm {
       driver: p.driver,
       checks: this.o.checks,
       workspace: this.o.workspace,
+      ...(this.o.worktrees ? { worktrees: this.o.worktrees } : {}),
       workspaceRoot: this.o.workspaceRoot,
       boardDir: this.o.boardDir,
       template: p.template,

@@ -144,6 +144,18 @@ export class WorktreeManager {
     return this.o.board.call({ type: 'proposal.fromBranch', taskId: task.id, agentId: o.agentId, title: task.title.slice(0, 200), rationale, branch: w.branch, targetBranch: target, baseCommit: base, headCommit: head, files });
   }
 
+  /** A worktree whose branch holds no change: marked merged (nothing to land) and cleaned up. */
+  async release(taskId: string, why: string): Promise<void> {
+    const w = await this.o.board.call({ type: 'worktree.show', taskId });
+    if (!w || !LIVE_WORKTREE.includes(w.status)) return;
+    const { top } = await this.top();
+    const head = await this.o.git.resolve(w.path, 'HEAD');
+    if (head && !(await this.o.git.isAncestor(top, head, `refs/heads/${w.baseBranch}`))) return; // commits of its own: not "nothing"
+    if ((await this.o.git.dirty(w.path).catch(() => [])).length) return;
+    await this.o.board.call({ type: 'worktree.update', taskId, status: 'merged', reason: why });
+    await this.cleanUp(taskId);
+  }
+
   /** Removes a landed worktree's folder and branch; one with uncommitted work stays, listed. */
   async cleanUp(taskId: string): Promise<'removed' | 'kept'> {
     const { top } = await this.top();

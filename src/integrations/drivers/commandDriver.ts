@@ -92,6 +92,7 @@ export class CommandDriver implements AgentDriver {
     const env: NodeJS.ProcessEnv = {
       ...base,
       ...this.cfg.env,
+      ...job.env, // the task's worktree: its branch and port block
       // Some CLIs (opencode) take their folder from PWD rather than the process's own.
       PWD: job.cwd,
       DREAMOS_DIR: job.boardDir,

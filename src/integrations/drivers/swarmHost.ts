@@ -21,6 +21,7 @@ import { agentLogs } from './agentLog';
 import { ProcessCheckRunner } from './checks';
 import { CommandDriver } from './commandDriver';
 import { GitWorkspace } from './git';
+import { workspaceWorktrees } from '../git/worktreeHost';
 
 /** dist/cli.js: beside this bundle when built, else the repository's build (tests under tsx). */
 export function defaultCliPath(): string {
@@ -70,8 +71,11 @@ export async function startHeadlessSwarm(o: HeadlessSwarmOptions): Promise<Headl
   const board = o.board ?? (await connectBoard({ dir: o.dir, client: `swarm:${process.pid}`, hubMode: o.hubMode ?? 'spawn', actor: 'swarm' }));
   try {
     const drivers = o.drivers ?? headlessDrivers({ cliPath: o.cliPath ?? defaultCliPath(), ...(o.killGraceMs !== undefined ? { killGraceMs: o.killGraceMs } : {}) });
+    // A worktree per task and the merge queue (issue 14): in a git repository with a commit; otherwise the shared folder.
+    const worktrees = workspaceWorktrees({ workspaceRoot: path.dirname(o.dir), boardDir: o.dir, board, holder: `swarm:${process.pid}`, ...(o.log ? { log: o.log } : {}) });
     const swarm = new Swarm({
       board,
+      worktrees: worktrees.manager,
       config,
       workspaceRoot: path.dirname(o.dir),
       boardDir: o.dir,
@@ -86,10 +90,12 @@ export async function startHeadlessSwarm(o: HeadlessSwarmOptions): Promise<Headl
       ...(o.backoffBaseMs !== undefined ? { backoffBaseMs: o.backoffBaseMs } : {}),
     });
     const report = await swarm.start(o.agents);
+    const stopQueue = worktrees.runQueue(); // the merge queue lands approved worktree changes
     return {
       swarm,
       report,
       close: async (c = {}) => {
+        await stopQueue();
         await swarm.stop(c);
         if (own) await board.close?.();
       },
