@@ -19,6 +19,7 @@ import { commands as mail } from './commands/mail';
 import { commands as proposal } from './commands/proposal';
 import { commands as swarm } from './commands/swarm';
 import { commands as task } from './commands/task';
+import { commands as worktree } from './commands/worktree';
 import { str, withClient, type Env, type Io, type Options, type Sub, type Values } from './kit';
 
 /**
@@ -26,7 +27,7 @@ import { str, withClient, type Env, type Io, type Options, type Sub, type Values
  * lists them in this order. Command files import only types and ./kit up front and load what they
  * need (the swarm, the dashboard, Discord, proposals) on first use, so `dreamos info` stays small.
  */
-const GROUPS: Record<string, Sub>[] = [board, hub, task, credential, agent, agentAdd, mail, proposal, swarm, dashboard, discord, events];
+const GROUPS: Record<string, Sub>[] = [board, hub, task, credential, agent, agentAdd, mail, proposal, worktree, swarm, dashboard, discord, events];
 const SUBS: Record<string, Sub> = Object.assign({}, ...GROUPS);
 
 /** Exit codes scripts can rely on. */
