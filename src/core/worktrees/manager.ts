@@ -153,16 +153,16 @@ export class WorktreeManager {
     if (head && !(await this.o.git.isAncestor(top, head, `refs/heads/${w.baseBranch}`))) return; // commits of its own: not "nothing"
     if ((await this.o.git.dirty(w.path).catch(() => [])).length) return;
     await this.o.board.call({ type: 'worktree.update', taskId, status: 'merged', reason: why });
-    await this.cleanUp(taskId);
+    await this.cleanUp(taskId, { checkedClean: true });
   }
 
   /** Removes a landed worktree's folder and branch; one with uncommitted work stays, listed. */
-  async cleanUp(taskId: string): Promise<'removed' | 'kept'> {
+  async cleanUp(taskId: string, o: { checkedClean?: boolean } = {}): Promise<'removed' | 'kept'> {
     const { top } = await this.top();
     const w = await this.o.board.call({ type: 'worktree.show', taskId });
     if (!w || w.status !== 'merged') return 'kept';
     if (await exists(w.path)) {
-      const dirty = await this.o.git.dirty(w.path);
+      const dirty = o.checkedClean ? [] : await this.o.git.dirty(w.path);
       if (dirty.length) {
         await this.o.board.call({ type: 'worktree.update', taskId, reason: `landed, but kept: uncommitted files ${dirty.slice(0, 5).join(', ')}` });
         return 'kept';
