@@ -23,6 +23,7 @@ const approve: Review['approve'] = (...a) => review().approve(...a);
 const checkAgain: Review['checkAgain'] = (...a) => review().checkAgain(...a);
 const nextFile: Review['nextFile'] = (...a) => review().nextFile(...a);
 const openProposalFile: Review['openProposalFile'] = (...a) => review().openProposalFile(...a);
+const openProposalChanges: Review['openProposalChanges'] = (...a) => review().openProposalChanges(...a);
 const reject: Review['reject'] = (...a) => review().reject(...a);
 const resolveProposal: Review['resolveProposal'] = (...a) => review().resolveProposal(...a);
 const rollback: Review['rollback'] = (...a) => review().rollback(...a);
@@ -245,6 +246,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
     if (p?.files[0]) await openProposalFile(ctx.review, p, p.files[0].path);
     return p;
   },
+  'dreamos.proposal.openChanges': async (ctx, arg) => openProposalChanges(ctx.review, arg),
   'dreamos.proposal.openFile': async (ctx, arg) => {
     const n = arg as ProposalNode | undefined;
     if (n?.kind === 'file') await openProposalFile(ctx.review, n.proposal, n.file.path);

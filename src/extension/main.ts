@@ -87,7 +87,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   const inboxView = vscode.window.createTreeView('dreamos.inbox', { treeDataProvider: inbox });
   const proposals = new ProposalsTreeProvider(session);
   const proposalsView = vscode.window.createTreeView('dreamos.proposals', { treeDataProvider: proposals });
-  const proposalDocs = new ProposalDocuments(session);
+  const proposalDocs = new ProposalDocuments(session, () => path.dirname(session.boardDir));
   const checksOutput = vscode.window.createOutputChannel('Dream.OS Checks');
   context.subscriptions.push(proposals, proposalsView, proposalDocs, checksOutput, new ProposalStatusContext(session), vscode.workspace.registerTextDocumentContentProvider(SCHEME, proposalDocs));
   const updateBadge = () => {

@@ -2,11 +2,14 @@
 // Approve writes the file through a WorkspaceEdit and moves the task on, failing checks block
 // approval, rollback restores the exact bytes, a changed base is detected as a conflict.
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Proposal } from '../../src/core/proposals/model';
 import { prepareSubmission } from '../../src/core/proposals/prepare';
+import { proposalUri } from '../../src/extension/proposals/proposalUri';
 import type { DreamOsApi } from '../../src/extension/main';
 import { test } from './registry';
 
@@ -98,3 +101,37 @@ test('path traversal is refused at submission', async () => {
     /climbs out/,
   );
 });
+
+test('a branch proposal opens all its files in the multi-file diff editor, each compared with its base commit', async () => {
+  const a = await api();
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root(), encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
+  git('init', '-q', '-b', 'main');
+  try {
+    writeFileSync(path.join(root(), 'branch-a.txt'), 'one\n');
+    git('add', 'branch-a.txt');
+    git('commit', '-q', '-m', 'base');
+    const base = git('rev-parse', 'HEAD');
+    git('checkout', '-q', '-b', 'dreamos/suite');
+    writeFileSync(path.join(root(), 'branch-a.txt'), 'two\n');
+    writeFileSync(path.join(root(), 'branch-new.txt'), 'new\n');
+    git('add', 'branch-a.txt', 'branch-new.txt');
+    git('commit', '-q', '-m', 'agent');
+    const head = git('rev-parse', 'HEAD');
+    git('checkout', '-q', 'main');
+    writeFileSync(path.join(root(), 'branch-a.txt'), 'the person edited this meanwhile\n'); // not what the agent's change is compared with
+    const task = await a.session.call({ type: 'task.add', title: 'Branch change' });
+    const files = [
+      { path: 'branch-a.txt', op: 'modify' as const, baseHash: createHash('sha256').update('one\n').digest('hex'), content: 'two\n', added: 1, removed: 1 },
+      { path: 'branch-new.txt', op: 'create' as const, baseHash: null, content: 'new\n', added: 1, removed: 0 },
+    ];
+    const p = await a.session.call({ type: 'proposal.fromBranch', taskId: task.id, title: 'Branch change', rationale: 'suite', branch: 'dreamos/suite', targetBranch: 'main', baseCommit: base, headCommit: head, files });
+    await vscode.commands.executeCommand('dreamos.proposal.openChanges', p.id);
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    assert.match(tab?.label ?? '', /^Branch change · revision 1 \(2 files\)$/, 'the multi-file diff editor is active with the proposal\'s title');
+    assert.equal((await vscode.workspace.openTextDocument(proposalUri(p.id, 'branch-a.txt', 'base'))).getText(), 'one\n', 'the left side is the base commit, not the person\'s tree');
+    assert.equal((await vscode.workspace.openTextDocument(proposalUri(p.id, 'branch-a.txt', 'proposed'))).getText(), 'two\n');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  } finally {
+    rmSync(path.join(root(), '.git'), { recursive: true, force: true });
+  }
+}, 60_000);

@@ -42,13 +42,36 @@ async function resolveProposal(ctx: ReviewContext, arg: unknown, statuses: reado
   return id ? ctx.session.call({ type: 'proposal.show', proposalId: id }) : undefined;
 }
 
+/**
+ * The two sides of one file's diff. A branch proposal (a task's worktree) compares with its base
+ * commit; an agent's submitted files compare with the person's file as it is now.
+ */
+function sidesOf(ctx: ReviewContext, p: ProposalSummary, f: ProposalSummary['files'][number]): { left: vscode.Uri; right: vscode.Uri; label: string } {
+  const left = f.op === 'create' || p.git ? proposalUri(p.id, f.path, 'base') : vscode.Uri.file(path.join(ctx.root(), ...f.path.split('/')));
+  const right = f.op === 'delete' ? proposalUri(p.id, f.path, p.git ? 'proposed' : 'base') : proposalUri(p.id, f.path, 'proposed');
+  const label = f.op === 'create' ? 'new file' : f.op === 'delete' ? 'deleted' : 'proposed';
+  return { left, right, label };
+}
+
 export async function openProposalFile(ctx: ReviewContext, p: ProposalSummary, filePath: string): Promise<void> {
   const f = p.files.find((x) => x.path === filePath);
   if (!f) return;
-  const left = f.op === 'create' ? proposalUri(p.id, f.path, 'base') : vscode.Uri.file(path.join(ctx.root(), ...f.path.split('/')));
-  const right = proposalUri(p.id, f.path, f.op === 'delete' ? 'base' : 'proposed');
-  const label = f.op === 'create' ? 'new file' : f.op === 'delete' ? 'deleted' : 'proposed';
+  const { left, right, label } = sidesOf(ctx, p, f);
   await vscode.commands.executeCommand('vscode.diff', left, right, `${f.path} ↔ ${label} (${p.title})`, { preview: false });
+}
+
+/** Every file of the proposal at once, in the multi-file diff editor (`vscode.changes`). */
+export async function openProposalChanges(ctx: ReviewContext, arg: unknown): Promise<Proposal | undefined> {
+  const p = await resolveProposal(ctx, arg, ['pending', 'conflicted', 'validating', 'approved', 'applied']);
+  if (!p) return undefined;
+  const rev = p.git ? ` · revision ${p.git.revision}` : '';
+  const entries = p.files.map((f) => {
+    const { left, right } = sidesOf(ctx, p, f);
+    return [vscode.Uri.file(path.join(ctx.root(), ...f.path.split('/'))), left, right] as const;
+  });
+  // The editor adds "(N files)" to the title itself.
+  await vscode.commands.executeCommand('vscode.changes', `${p.title}${rev}`, entries);
+  return p;
 }
 
 function checksFrom(key: 'checks' | 'postApplyChecks'): CheckSpec[] {
