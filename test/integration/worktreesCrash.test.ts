@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
-import { agent, ensureCli, hostProcess, killPids, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
+import { agent, committedWorkspace, ensureCli, hostProcess, killPids, waitFor, type Workspace } from './fixtures/agents/harness';
 
 let ws: Workspace;
 let board: BoardClient;
@@ -24,10 +24,7 @@ after(async () => {
 });
 
 test('kill -9 of the swarm host mid-run: the worktree and its uncommitted work survive, and the task resumes in it', async () => {
-  ws = workspace();
-  writeFileSync(ws.file('README.md'), 'a repository\n');
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'add', '-A'], { cwd: ws.root });
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'base'], { cwd: ws.root });
+  ws = committedWorkspace();
   const marker = ws.file('marker-slow');
   writeFileSync(path.join(ws.boardDir, 'agents.json'), JSON.stringify({ idlePollMs: 100, agents: [agent('slow', 'slowwrite', { args: ['--marker', marker, '--pidfile', ws.file('pids')] })] }, null, 2));
   board = await connectBoard({ dir: ws.boardDir, client: 'test', hubMode: 'in-process', actor: 'human:test' });

@@ -4,15 +4,12 @@
  * is held back behind it, with the reason on the board. Real agent processes, real git.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
 import type { Swarm } from '../../src/core/loop/swarm';
 import { workspaceWorktrees } from '../../src/integrations/git/worktreeHost';
-import { agent, ensureCli, killPids, memoryLoopBoard, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
-
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' }).trim();
+import { agent, committedWorkspace, ensureCli, killPids, memoryLoopBoard, testSwarm, waitFor, type Workspace } from './fixtures/agents/harness';
 
 describe('worktree setup and overlap', () => {
   let ws: Workspace;
@@ -28,11 +25,8 @@ describe('worktree setup and overlap', () => {
   });
 
   const setup = async (worktrees: unknown) => {
-    ws = workspace();
-    writeFileSync(ws.file('README.md'), 'a repository\n');
+    ws = committedWorkspace();
     writeFileSync(path.join(ws.boardDir, 'worktrees.json'), JSON.stringify(worktrees));
-    git(ws.root, 'add', '-A');
-    git(ws.root, 'commit', '-q', '-m', 'base');
     b = await memoryLoopBoard();
     return workspaceWorktrees({ workspaceRoot: ws.root, boardDir: ws.boardDir, board: b.board, holder: 'test' });
   };

@@ -5,17 +5,14 @@
  * same worktree, whose next result is revision 2 of the same proposal.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
 import type { Task } from '../../src/core/board/model';
 import type { Swarm } from '../../src/core/loop/swarm';
 import { approveWithChecks } from '../../src/core/proposals/approval';
 import { workspaceWorktrees } from '../../src/integrations/git/worktreeHost';
-import { agent, ensureCli, memoryLoopBoard, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
-
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' }).trim();
+import { agent, committedWorkspace, ensureCli, memoryLoopBoard, testSwarm, waitFor, type Workspace } from './fixtures/agents/harness';
 
 describe('agents in worktrees (real processes, real git)', () => {
   let ws: Workspace;
@@ -28,17 +25,15 @@ describe('agents in worktrees (real processes, real git)', () => {
     swarm = undefined;
     b.close();
     ws.cleanup();
+    rmSync(`${ws.root}-worktrees`, { recursive: true, force: true });
   });
 
   const setup = async (checks: unknown[] = []) => {
-    ws = workspace();
-    writeFileSync(ws.file('README.md'), 'a repository\n');
+    ws = committedWorkspace();
     writeFileSync(path.join(ws.boardDir, 'checks.json'), JSON.stringify({ checks }));
     writeFileSync(path.join(ws.boardDir, 'worktrees.json'), JSON.stringify({ ports: { base: 21_000, size: 10 } }));
-    git(ws.root, 'add', '-A');
-    git(ws.root, 'commit', '-q', '-m', 'base');
     b = await memoryLoopBoard();
-    await b.board.call({ type: 'board.config.set', values: { worktreeRoot: path.join(ws.root, '..', `${path.basename(ws.root)}-worktrees`) } });
+    await b.board.call({ type: 'board.config.set', values: { worktreeRoot: `${ws.root}-worktrees` } });
     const wt = workspaceWorktrees({ workspaceRoot: ws.root, boardDir: ws.boardDir, board: b.board, holder: 'test' });
     return wt;
   };

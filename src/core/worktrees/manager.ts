@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Task } from '../board/model';
 import { DreamError } from '../errors';
 import type { BoardPort } from '../port';
-import type { Proposal, ProposalFile } from '../proposals/model';
+import { MAX_FILES, type Proposal, type ProposalFile } from '../proposals/model';
 import { sha256 } from '../proposals/prepare';
 import { checkContent } from '../proposals/safety';
 import { archiveRefOf, branchFor, LIVE_WORKTREE, type Worktree } from './model';
@@ -65,6 +65,21 @@ export class WorktreeManager {
 
   /** The task's worktree, made (with its setup) the first time and reused on every rerun, resume and revision. */
   async prepare(task: Task): Promise<Prepared> {
+    return this.serially(() => this.prepareNow(task));
+  }
+
+  /** One worktree change at a time in this process: parallel agents' `git worktree add`s do not race for git's locks. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private async prepareNow(task: Task): Promise<Prepared> {
     const { config } = await this.o.board.call({ type: 'board.config.get' });
     if (config.worktrees === 'off') return { mode: 'shared', notice: 'worktrees are off on this board (board setting "worktrees"): the agent works in the workspace folder' };
     const repo = await this.repo();
@@ -138,9 +153,11 @@ export class WorktreeManager {
         skipped.push(f.path);
         continue;
       }
-      files.push({ path: f.path, op: f.op, baseHash: before ? sha256(before) : null, content, added: f.added, removed: f.removed });
+      // The diff editors show up to MAX_FILES; the rest land with the branch all the same.
+      if (files.length >= MAX_FILES) skipped.push(f.path);
+      else files.push({ path: f.path, op: f.op, baseHash: before ? sha256(before) : null, content, added: f.added, removed: f.removed });
     }
-    const rationale = `${o.summary}${skipped.length ? `\n\nNot shown here (binary or too large; they land with the branch): ${skipped.join(', ')}` : ''}`.slice(0, 20_000);
+    const rationale = `${o.summary}${skipped.length ? `\n\nNot shown here (binary, too large, or past the first files; they land with the branch): ${skipped.join(', ')}` : ''}`.slice(0, 20_000);
     return this.o.board.call({ type: 'proposal.fromBranch', taskId: task.id, agentId: o.agentId, title: task.title.slice(0, 200), rationale, branch: w.branch, targetBranch: target, baseCommit: base, headCommit: head, files });
   }
 

@@ -39,8 +39,15 @@ function exec(args: readonly string[], cwd: string, timeoutMs = 120_000): Promis
   });
 }
 
+const LOCKED = /\.lock'?: File exists|Unable to create '.*\.lock'|cannot lock ref|could not lock/i;
+
 async function ok(args: readonly string[], cwd: string, what: string): Promise<string> {
-  const r = await exec(args, cwd);
+  let r = await exec(args, cwd);
+  // Another git in the same repository (a parallel worktree, the person's editor) holds a lock: wait and try again.
+  for (let i = 1; r.code !== 0 && LOCKED.test(r.stderr) && i <= 8; i++) {
+    await new Promise((res) => setTimeout(res, 50 * i));
+    r = await exec(args, cwd);
+  }
   if (r.code !== 0) throw new DreamError('internal', `${what} failed (git ${args.join(' ')}): ${r.stderr.trim() || `exit ${r.code}`}`);
   return r.stdout.toString('utf8');
 }
