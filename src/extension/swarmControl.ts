@@ -34,8 +34,14 @@ export class SwarmControl {
     }
     const board = (await this.session.open()) as unknown as SwarmBoard;
     // The swarm claims the board itself (atomically, in start()): refused while another host runs one.
-    this.swarm = await createEditorSwarm({ vscode, board, boardDir: this.session.boardDir, cliPath: this.cliPath, log: (l) => this.log.info(`[swarm] ${l}`), ...(this.desktop ? { desktop: this.desktop } : {}) });
+    const made = await createEditorSwarm({ vscode, board, boardDir: this.session.boardDir, cliPath: this.cliPath, log: (l) => this.log.info(`[swarm] ${l}`), ...(this.desktop ? { desktop: this.desktop } : {}) });
+    this.swarm = made.swarm;
     const r = await this.swarm.start();
+    if (r.started.length) {
+      // The merge queue lands approved worktree changes while this window's swarm runs.
+      const stopQueue = made.runQueue();
+      void this.swarm.stopped.then(stopQueue);
+    }
     for (const x of r.refused) this.log.warn(`[swarm] ${x.name} not started: ${x.reason}`);
     if (r.started.length) void vscode.window.showInformationMessage(`Dream.OS swarm running: ${r.started.join(', ')}`);
     else void vscode.window.showWarningMessage(`Dream.OS: no agent started. ${r.refused[0]?.reason ?? 'Check .dreamos/agents.json.'}`, 'Show Log').then((p) => p && this.log.show());

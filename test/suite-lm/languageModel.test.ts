@@ -64,3 +64,40 @@ test('a language-model agent does a task with the editor\'s model: the file is w
     await vscode.commands.executeCommand('dreamos.swarm.stop');
   }
 }, 120_000);
+
+test('in a git workspace the editor\'s model works in the task\'s own worktree: the person\'s tree is untouched and the result is a branch proposal', async () => {
+  const ext = vscode.extensions.getExtension<DreamOsApi>('dreamos.dreamos');
+  assert.ok(ext);
+  const api = await ext.activate();
+  const dir = api.session.boardDir;
+  const root = path.dirname(dir);
+  const { execFileSync } = await import('node:child_process');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
+  await fs.rm(path.join(root, 'from-model.txt'), { force: true });
+  git('init', '-q', '-b', 'main');
+  await fs.writeFile(path.join(root, 'README.md'), '# repo\n');
+  git('add', 'README.md');
+  git('commit', '-q', '-m', 'first');
+  const task = await api.session.call({ type: 'task.add', title: 'Write from-model.txt in a worktree' });
+  await vscode.commands.executeCommand('dreamos.swarm.start');
+  try {
+    const wt = await eventually('the task\'s change to be proposed', async () => {
+      const t = (await api.session.call({ type: 'task.show', taskId: task.id })).task;
+      if (t.status === 'failed' || t.status === 'blocked') throw new Error(`the task ended ${t.status}: ${t.resultSummary ?? ''}`);
+      const w = await api.session.call({ type: 'worktree.show', taskId: task.id });
+      return w && w.status === 'proposed' ? w : undefined;
+    });
+    assert.notEqual(path.resolve(wt.path), path.resolve(root), 'the task has a folder of its own');
+    assert.ok(!path.resolve(wt.path).startsWith(path.resolve(root) + path.sep), `the worktree is outside the workspace folder: ${wt.path}`);
+    assert.match(wt.branch, /^dreamos\/[0-9a-f]{8}-write-from-model-txt-in-a-worktree$/);
+    await assert.rejects(fs.access(path.join(root, 'from-model.txt')), 'the person\'s tree did not get the file');
+    const proposals = await api.session.call({ type: 'proposal.list' });
+    const p = proposals.find((x) => x.taskId === task.id);
+    assert.ok(p?.git, 'the run\'s result is a branch proposal');
+    assert.equal(p.git.branch, wt.branch);
+    assert.deepEqual(p.files.map((f) => [f.path, f.op, f.content]), [['from-model.txt', 'create', 'written by the scripted model\n']]);
+    assert.equal(git('show', `${p.git.headCommit}:from-model.txt`), 'written by the scripted model', 'the work is committed on the task\'s branch');
+  } finally {
+    await vscode.commands.executeCommand('dreamos.swarm.stop');
+  }
+}, 120_000);

@@ -12,6 +12,7 @@ import { agentLogs } from '../../integrations/drivers/agentLog';
 import { ProcessCheckRunner } from '../../integrations/drivers/checks';
 import { CommandDriver } from '../../integrations/drivers/commandDriver';
 import { GitWorkspace } from '../../integrations/drivers/git';
+import { workspaceWorktrees } from '../../integrations/git/worktreeHost';
 import { ChatWindowDriver, type ChatApi } from './chatWindowDriver';
 import { LanguageModelDriver, type LmApi } from './languageModelDriver';
 
@@ -40,13 +41,27 @@ export function editorDrivers(o: Pick<EditorSwarmOptions, 'vscode' | 'cliPath' |
   };
 }
 
-/** Loads .dreamos/agents.json (a clear error if it is missing or invalid) and builds the swarm. */
-export async function createEditorSwarm(o: EditorSwarmOptions): Promise<Swarm> {
+/** The editor's swarm and the merge queue that lands the changes it makes (started once the swarm runs). */
+export interface EditorSwarm {
+  swarm: Swarm;
+  /** Lands approved worktree changes while the swarm runs; returns the stop function. */
+  runQueue(): () => Promise<void>;
+}
+
+/**
+ * Loads .dreamos/agents.json (a clear error if it is missing or invalid) and builds the swarm: in a
+ * git repository with a commit each task gets its own worktree and branch (issue 14), as in the
+ * headless swarm; elsewhere every agent works in the workspace folder.
+ */
+export async function createEditorSwarm(o: EditorSwarmOptions): Promise<EditorSwarm> {
   const config = await loadSwarmConfig(o.boardDir);
-  return new Swarm({
+  const workspaceRoot = path.dirname(o.boardDir);
+  const worktrees = workspaceWorktrees({ workspaceRoot, boardDir: o.boardDir, board: o.board, holder: `editor:${process.pid}`, ...(o.log ? { log: o.log } : {}) });
+  const swarm = new Swarm({
     board: o.board,
+    worktrees: worktrees.manager,
     config,
-    workspaceRoot: path.dirname(o.boardDir),
+    workspaceRoot,
     boardDir: o.boardDir,
     trusted: o.vscode.workspace.isTrusted,
     drivers: editorDrivers(o),
@@ -55,4 +70,5 @@ export async function createEditorSwarm(o: EditorSwarmOptions): Promise<Swarm> {
     agentLog: agentLogs(path.join(o.boardDir, 'logs')),
     ...(o.log ? { log: o.log } : {}),
   });
+  return { swarm, runQueue: () => worktrees.runQueue() };
 }
