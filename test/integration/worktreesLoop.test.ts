@@ -12,7 +12,7 @@ import type { Task } from '../../src/core/board/model';
 import type { Swarm } from '../../src/core/loop/swarm';
 import { approveWithChecks } from '../../src/core/proposals/approval';
 import { workspaceWorktrees } from '../../src/integrations/git/worktreeHost';
-import { agent, committedWorkspace, ensureCli, memoryLoopBoard, testSwarm, waitFor, type Workspace } from './fixtures/agents/harness';
+import { agent, committedWorkspace, ensureCli, gitIn, memoryLoopBoard, testSwarm, waitFor, type Workspace } from './fixtures/agents/harness';
 
 describe('agents in worktrees (real processes, real git)', () => {
   let ws: Workspace;
@@ -93,5 +93,38 @@ describe('agents in worktrees (real processes, real git)', () => {
     assert.deepEqual((await wt.queue.drain()).map((l) => l.outcome), ['landed']);
     assert.match(readFileSync(ws.file(`out/${t.id}.txt`), 'utf8'), /LOUDER/);
     assert.equal((await b.board.call({ type: 'task.show', taskId: t.id })).task.status, 'done');
+  });
+
+  it('two agents edit the same line: the queue finds the conflict before any write, sends it back, the agent resolves it in its worktree, and it lands', async () => {
+    const wt = await setup();
+    writeFileSync(ws.file('shared.txt'), 'line 1\nline 2\nline 3\n');
+    gitIn(ws.root, 'add', '-A');
+    gitIn(ws.root, 'commit', '-q', '-m', 'shared');
+    const a = await b.board.call({ type: 'task.add', title: 'Sign line two (a)' });
+    const c = await b.board.call({ type: 'task.add', title: 'Sign line two (c)' });
+    swarm = testSwarm(ws, b.board, { agents: [agent('ann', 'lines'), agent('bob', 'lines')] }, { worktrees: wt.manager });
+    await swarm.start();
+    await waitFor('both in review', () => reviewOf([a.id, c.id]));
+    const props = await b.board.call({ type: 'proposal.list' });
+    for (const p of props) await approveWithChecks(b.board, { root: ws.root, boardDir: ws.boardDir }, p.id, { via: 'test' });
+    const before = gitIn(ws.root, 'rev-parse', 'HEAD');
+    const [first, second] = await wt.queue.drain();
+    assert.equal(first?.outcome, 'landed');
+    assert.equal(second?.outcome, 'conflicted');
+    const afterFirst = gitIn(ws.root, 'rev-parse', 'HEAD');
+    assert.notEqual(afterFirst, before);
+    const landedText = readFileSync(ws.file('shared.txt'), 'utf8');
+    assert.doesNotMatch(landedText, /<<<<<<<|>>>>>>>/, 'nothing of the conflicting change was written');
+    const sentBack = second!.entry.proposalId;
+    const rev2 = await waitFor('the agent’s resolution as revision 2', async () => {
+      const p = await b.board.call({ type: 'proposal.show', proposalId: sentBack });
+      return p.git?.revision === 2 && p.status === 'pending' ? p : undefined;
+    });
+    await approveWithChecks(b.board, { root: ws.root, boardDir: ws.boardDir }, rev2.id, { via: 'test' });
+    assert.deepEqual((await wt.queue.drain()).map((l) => l.outcome), ['landed']);
+    const final = readFileSync(ws.file('shared.txt'), 'utf8');
+    assert.match(final, /line 2 by ann/);
+    assert.match(final, /line 2 by bob/);
+    assert.doesNotMatch(final, /<<<<<<<|=======|>>>>>>>/);
   });
 });
