@@ -24,6 +24,7 @@ const checkAgain: Review['checkAgain'] = (...a) => review().checkAgain(...a);
 const nextFile: Review['nextFile'] = (...a) => review().nextFile(...a);
 const openProposalFile: Review['openProposalFile'] = (...a) => review().openProposalFile(...a);
 const openProposalChanges: Review['openProposalChanges'] = (...a) => review().openProposalChanges(...a);
+const worktreeCommands = () => require('./worktrees/worktreeCommands') as typeof import('./worktrees/worktreeCommands');
 const reject: Review['reject'] = (...a) => review().reject(...a);
 const resolveProposal: Review['resolveProposal'] = (...a) => review().resolveProposal(...a);
 const rollback: Review['rollback'] = (...a) => review().rollback(...a);
@@ -247,6 +248,9 @@ export const COMMANDS: Record<string, CommandHandler> = {
     return p;
   },
   'dreamos.proposal.openChanges': async (ctx, arg) => openProposalChanges(ctx.review, arg),
+  'dreamos.worktree.open': async (ctx, arg) => worktreeCommands().openWorktree(ctx.session, arg),
+  'dreamos.worktree.discard': async (ctx, arg, opts) => worktreeCommands().discardWorktree(ctx.session, arg, (opts ?? {}) as { confirm?: boolean }),
+  'dreamos.worktree.restore': async (ctx, arg) => worktreeCommands().restoreWorktree(ctx.session, arg),
   'dreamos.proposal.openFile': async (ctx, arg) => {
     const n = arg as ProposalNode | undefined;
     if (n?.kind === 'file') await openProposalFile(ctx.review, n.proposal, n.file.path);

@@ -19,6 +19,7 @@ import { StatusBar } from './statusBar';
 import { AgentsTreeProvider } from './views/agentsView';
 import { InboxTreeProvider } from './views/inboxView';
 import { ProposalDocuments } from './proposals/proposalDocuments';
+import { WorktreesTreeProvider } from './worktrees/worktreesView';
 import { ProposalStatusContext, ProposalsTreeProvider } from './proposals/proposalsView';
 import { SCHEME } from './proposals/proposalUri';
 import { TasksTreeProvider } from './views/tasksView';
@@ -28,7 +29,7 @@ export interface DreamOsApi {
   readonly session: BoardSession;
   /** Failures of Dream.OS commands (each was also shown to the person), newest last. */
   readonly commandFailures: CommandFailures;
-  readonly views: { readonly tasks: TasksTreeProvider; readonly agents: AgentsTreeProvider; readonly inbox: InboxTreeProvider; readonly proposals: ProposalsTreeProvider };
+  readonly views: { readonly tasks: TasksTreeProvider; readonly agents: AgentsTreeProvider; readonly inbox: InboxTreeProvider; readonly proposals: ProposalsTreeProvider; readonly worktrees: WorktreesTreeProvider };
 }
 
 /**
@@ -88,6 +89,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   const proposals = new ProposalsTreeProvider(session);
   const proposalsView = vscode.window.createTreeView('dreamos.proposals', { treeDataProvider: proposals });
   const proposalDocs = new ProposalDocuments(session, () => path.dirname(session.boardDir));
+  const worktrees = new WorktreesTreeProvider(session);
+  context.subscriptions.push(worktrees, vscode.window.createTreeView('dreamos.worktrees', { treeDataProvider: worktrees }));
   const checksOutput = vscode.window.createOutputChannel('Dream.OS Checks');
   context.subscriptions.push(proposals, proposalsView, proposalDocs, checksOutput, new ProposalStatusContext(session), vscode.workspace.registerTextDocumentContentProvider(SCHEME, proposalDocs));
   const updateBadge = () => {
@@ -156,7 +159,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
       }),
     );
   }
-  return { session, commandFailures, views: { tasks, agents, inbox, proposals } };
+  return { session, commandFailures, views: { tasks, agents, inbox, proposals, worktrees } };
 }
 
 let activeSwarm: SwarmControl | undefined;

@@ -101,3 +101,29 @@ test('in a git workspace the editor\'s model works in the task\'s own worktree: 
     await vscode.commands.executeCommand('dreamos.swarm.stop');
   }
 }, 120_000);
+
+test('the Worktrees view lists the task\'s worktree; Discard keeps its head under refs/dreamos/archive and Restore brings the same head back', async () => {
+  const ext = vscode.extensions.getExtension<DreamOsApi>('dreamos.dreamos');
+  assert.ok(ext);
+  const api = await ext.activate();
+  const root = path.dirname(api.session.boardDir);
+  const { execFileSync } = await import('node:child_process');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+  await api.views.worktrees.refresh();
+  const w = api.views.worktrees.current.find((x) => x.status === 'proposed');
+  assert.ok(w, `the view lists the proposed worktree (it has: ${api.views.worktrees.current.map((x) => x.status).join(', ') || 'nothing'})`);
+  const item = api.views.worktrees.getTreeItem(w);
+  assert.equal(item.contextValue, 'worktree:proposed:proposal', 'its menu offers Open All Changes, Open and Discard');
+  assert.match(String(item.description), new RegExp(`proposed · ${w.branch} · r1 pending`));
+  const head = git('rev-parse', `refs/heads/${w.branch}`);
+
+  const discarded = await vscode.commands.executeCommand<{ status: string; archiveRef: string }>('dreamos.worktree.discard', w.taskId, { confirm: false });
+  assert.equal(discarded.status, 'discarded');
+  await assert.rejects(fs.access(w.path), 'the folder is gone');
+  assert.equal(git('rev-parse', discarded.archiveRef), head, 'the head is kept under the archive ref');
+
+  const restored = await vscode.commands.executeCommand<{ path: string; status: string }>('dreamos.worktree.restore', w.taskId);
+  assert.notEqual(restored.status, 'discarded');
+  assert.equal(execFileSync('git', ['rev-parse', 'HEAD'], { cwd: restored.path, encoding: 'utf8' }).trim(), head, 'the same head is back');
+  assert.equal(await fs.readFile(path.join(restored.path, 'from-model.txt'), 'utf8'), 'written by the scripted model\n');
+}, 60_000);

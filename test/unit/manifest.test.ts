@@ -50,8 +50,8 @@ describe('extension manifest', () => {
 
   it('has the Dream.OS activity bar with Tasks and Agents views and welcome content', () => {
     assert.deepEqual(contributes.viewsContainers.activitybar.map((c: { id: string; title: string }) => [c.id, c.title]), [['dreamos', 'Dream.OS']]);
-    assert.deepEqual(contributes.views.dreamos.map((v: { name: string }) => v.name), ['Needs You', 'Tasks', 'Proposals', 'Agents']);
+    assert.deepEqual(contributes.views.dreamos.map((v: { name: string }) => v.name), ['Needs You', 'Tasks', 'Proposals', 'Worktrees', 'Agents']);
     const welcomed = new Set(contributes.viewsWelcome.map((w: { view: string }) => w.view));
-    assert.ok(welcomed.has('dreamos.tasks') && welcomed.has('dreamos.agents'));
+    assert.ok(welcomed.has('dreamos.tasks') && welcomed.has('dreamos.agents') && welcomed.has('dreamos.worktrees'));
   });
 });
