@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ensureBuilt, ensureSuiteBuilt } from '../harness/build';
-import { CODE_SERVER_CURRENT, REPO_ROOT, ensureCodeServer, runExtensionTests } from '../harness/codeServer';
+import { CODE_SERVER_CURRENT, REPO_ROOT, TEST_OUTPUT, ensureCodeServer, runExtensionTests } from '../harness/codeServer';
 
 const SCRIPTED_MODEL = path.join(REPO_ROOT, 'test', 'editor', 'fixtures', 'scripted-model');
 
@@ -20,12 +20,12 @@ function scriptedModelVsix(dir: string): string {
   return out;
 }
 
-async function suiteIn(t: { diagnostic(s: string): void; after(fn: () => void): void }, name: string, install: string[] = []): Promise<number> {
+async function suiteIn(t: { diagnostic(s: string): void; after(fn: () => void): void }, name: string, install: string[] = [], screenshotDir?: string): Promise<number> {
   const suite = ensureSuiteBuilt(name);
   const workspace = mkdtempSync(path.join(os.tmpdir(), `dreamos-${name}-ws-`));
   t.after(() => rmSync(workspace, { recursive: true, force: true }));
   const started = Date.now();
-  const code = await runExtensionTests({ extensionDevelopmentPath: REPO_ROOT, extensionTestsPath: suite, workspace, timeoutMs: 240_000, version: CODE_SERVER_CURRENT, install });
+  const code = await runExtensionTests({ extensionDevelopmentPath: REPO_ROOT, extensionTestsPath: suite, workspace, timeoutMs: 240_000, version: CODE_SERVER_CURRENT, install, ...(screenshotDir ? { screenshotDir } : {}) });
   t.diagnostic(`${name} ran in code-server ${CODE_SERVER_CURRENT} in ${Date.now() - started} ms`);
   return code;
 }
@@ -42,5 +42,7 @@ test('the language-model driver does a task with a model registered through vsco
   ensureBuilt();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'dreamos-model-vsix-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  assert.equal(await suiteIn(t, 'suite-lm', [scriptedModelVsix(tmp)]), 0, 'the language-model suite reported failures (see the "not ok" lines above)');
+  const shots = path.join(TEST_OUTPUT, 'worktrees');
+  assert.equal(await suiteIn(t, 'suite-lm', [scriptedModelVsix(tmp)], shots), 0, 'the language-model suite reported failures (see the "not ok" lines above)');
+  t.diagnostic(`screenshots in ${shots}`);
 });

@@ -185,6 +185,11 @@ export interface ExtensionTestOptions {
    * provider: the remote extension host loads one extension in development mode only.
    */
   install?: string[];
+  /**
+   * Where a suite's screenshots go: a test logs `[screenshot] <name>` and the harness saves the
+   * window as <dir>/<name>.png while the test waits (what a person would see at that moment).
+   */
+  screenshotDir?: string;
 }
 
 /**
@@ -214,6 +219,11 @@ export async function runExtensionTests(opts: ExtensionTestOptions): Promise<num
     await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
       const line = (Array.isArray(args) ? args : [args]).map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
       if (OFFLINE_NOISE.test(line)) return;
+      const shot = /^\[screenshot\] ([\w-]{1,80})$/.exec(line.trim());
+      if (shot && opts.screenshotDir) {
+        mkdirSync(opts.screenshotDir, { recursive: true });
+        void page.screenshot({ path: path.join(opts.screenshotDir, `${shot[1]}.png`) }).catch(() => undefined);
+      }
       (type === 'error' ? process.stderr : process.stdout).write(`[editor:${type}] ${line}\n`);
     });
     await page.exposeFunction('codeAutomationExit', (code: number) => exit(Number(code)));

@@ -127,3 +127,20 @@ test('the Worktrees view lists the task\'s worktree; Discard keeps its head unde
   assert.equal(execFileSync('git', ['rev-parse', 'HEAD'], { cwd: restored.path, encoding: 'utf8' }).trim(), head, 'the same head is back');
   assert.equal(await fs.readFile(path.join(restored.path, 'from-model.txt'), 'utf8'), 'written by the scripted model\n');
 }, 60_000);
+
+test('what a person sees: the Worktrees view beside the task\'s change in the multi-file diff editor', async () => {
+  const ext = vscode.extensions.getExtension<DreamOsApi>('dreamos.dreamos');
+  assert.ok(ext);
+  const api = await ext.activate();
+  await api.views.worktrees.refresh();
+  const w = api.views.worktrees.current.find((x) => x.proposal);
+  assert.ok(w?.proposal, 'a worktree with a proposal');
+  await vscode.commands.executeCommand('dreamos.worktrees.focus');
+  await vscode.commands.executeCommand('dreamos.proposal.openChanges', w.proposal.id);
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+  assert.match(tab?.label ?? '', /revision 1 \(1 file\)$/);
+  await sleep(3_000); // the view and the diff render
+  assert.deepEqual(api.views.worktrees.getChildren().map((x) => api.views.worktrees.getTreeItem(x).label), ['Write from-model.txt in a worktree']);
+  console.log('[screenshot] worktrees-view-and-changes'); // the harness saves the window now
+  await sleep(1_500);
+}, 30_000);
