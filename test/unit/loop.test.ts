@@ -19,7 +19,7 @@ import { globToRegExp, outOfScope, taskScope } from '../../src/core/loop/scope';
 import { SwarmGate } from '../../src/core/loop/gate';
 import { OutputWatch, parseResult, rungFor, soundsDone } from '../../src/core/loop/watch';
 import { SCHEMA_VERSION } from '../../src/core/store/migrations';
-import { ChatWindowDriver, editorFamily } from '../../src/extension/agents/chatWindowDriver';
+import { ChatWindowDriver, editInside, editorFamily } from '../../src/extension/agents/chatWindowDriver';
 import { LanguageModelDriver, runLmTool, type LmApi } from '../../src/extension/agents/languageModelDriver';
 import { invokeReportTool } from '../../src/extension/agents/reportTools';
 import { AgentLogFile } from '../../src/integrations/drivers/agentLog';
@@ -423,11 +423,43 @@ describe('editor drivers (with a scripted stand-in for the editor API)', () => {
     assert.equal(calls[0]![0], 'workbench.action.chat.open');
     assert.match((calls[0]![1] as { query: string }).query, /dreamos task done tsk_000000000001 --token 7 --as agt_000000000001/);
     calls.length = 0;
-    await new ChatWindowDriver(api('Cursor', ['composer.startComposerPrompt']) as never, cfg).execute(job('/ws'), new AbortController().signal, io);
+    const notes: string[] = [];
+    const typed: string[] = [];
+    const desktop = { sendToWindow: async (title: string, text: string) => (typed.push(`${title}: ${text.split('\n')[0]}`), { ok: true as const }) };
+    await new ChatWindowDriver(api('Cursor', ['composer.startComposerPrompt']) as never, cfg, desktop).execute(job('/ws'), new AbortController().signal, { ...io, note: (l) => notes.push(l) });
     assert.deepEqual(calls, [['clipboard', true], ['composer.startComposerPrompt']]);
+    assert.deepEqual(typed, ['Cursor: Do it'], 'Cursor\'s composer takes no text: the prompt is pasted and sent');
+    assert.ok(notes.some((n) => /pasted the prompt and sent it/.test(n)));
+    calls.length = 0;
+    notes.length = 0;
+    await new ChatWindowDriver(api('Cursor', ['composer.startComposerPrompt']) as never, cfg).execute(job('/ws'), new AbortController().signal, { ...io, note: (l) => notes.push(l) });
+    assert.ok(notes.some((n) => /the prompt is on the clipboard — paste it into the chat and press Enter/.test(n)), 'without desktop automation the person is told what to do');
     const none = await new ChatWindowDriver(api('Cursor', []) as never, cfg).execute(job('/ws'), new AbortController().signal, io);
     assert.equal(none.status, 'unavailable');
     assert.match(none.message!, /Cursor has none of the chat commands .* Desktop automation \(nut-js\) is not available in this build/);
+  });
+
+  it('the chat-window driver counts a chat\'s edits in the task\'s folder as activity while it waits, and nothing outside it', async () => {
+    assert.equal(editInside('/ws/task', { scheme: 'file', fsPath: '/ws/task/src/a.ts' }), 'src/a.ts');
+    assert.equal(editInside('/ws/task', { scheme: 'file', fsPath: '/ws/other/a.ts' }), undefined);
+    assert.equal(editInside('/ws/task', { scheme: 'untitled', fsPath: '/ws/task/x' }), undefined);
+    let fire: ((e: unknown) => void) | undefined;
+    let disposed = false;
+    const api = {
+      env: { appName: 'Visual Studio Code', clipboard: { writeText: async () => undefined } },
+      commands: { getCommands: async () => ['workbench.action.chat.open'], executeCommand: async () => undefined },
+      workspace: { onDidChangeTextDocument: (f: (e: unknown) => void) => ((fire = f), { dispose: () => (disposed = true) }) },
+    };
+    const cfg = parseSwarmConfig({ agents: [{ name: 'chat', driver: 'chat-window' }] }).agents[0] as Extract<AgentJob['agent'], { driver: 'chat-window' }>;
+    const events: unknown[] = [];
+    let report!: (s: 'done') => void;
+    const running = new ChatWindowDriver(api as never, cfg).execute(job('/ws'), new AbortController().signal, { ...io, event: (e) => events.push(e), waitForReport: () => new Promise((r) => (report = r)) });
+    await new Promise((r) => setTimeout(r, 10));
+    fire!({ document: { uri: { scheme: 'file', fsPath: '/ws/src/a.ts' } }, contentChanges: [{}] });
+    fire!({ document: { uri: { scheme: 'file', fsPath: '/elsewhere/b.ts' } }, contentChanges: [{}] });
+    report('done');
+    assert.deepEqual([(await running).reportedStatus, events], ['done', [{ t: 'edit', file: 'src/a.ts' }]]);
+    assert.ok(disposed, 'the listener is removed when the run ends');
   });
 });
 

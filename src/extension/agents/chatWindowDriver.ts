@@ -2,10 +2,15 @@
  * The chat-window driver: puts the prompt into the editor's chat and waits for the agent there to
  * report back through the board (`dreamos task done ... --token N --as <agent>` in a terminal).
  * VS Code: `workbench.action.chat.open` with the prompt as its query. Cursor (detected with
- * vscode.env.appName): its composer / chat commands, which take no query, so the prompt goes on
- * the clipboard first. Command ids are configurable per agent. Where no command exists, the
- * desktop-automation port is asked; until that ships it answers "not available", and so does this.
+ * vscode.env.appName): its composer / chat commands take no query, so the command opens and
+ * focuses the chat, and desktop automation pastes the prompt and sends it; without desktop
+ * automation the prompt waits on the clipboard and the log says to paste it. Command ids are
+ * configurable per agent. Where no command exists, desktop automation types into the window.
+ *
+ * While it waits, a chat that edits files in the task's folder is working, not stalled: each edit
+ * is an activity event for the loop's stall watch.
  */
+import path from 'node:path';
 import type * as vscode from 'vscode';
 import type { ChatWindowAgentConfig } from '../../core/loop/config';
 import { notAvailableDesktop, type AgentDriver, type AgentJob, type DesktopAutomation, type DriverIo, type DriverOutcome } from '../../core/loop/driver';
@@ -13,7 +18,16 @@ import { notAvailableDesktop, type AgentDriver, type AgentJob, type DesktopAutom
 export type ChatApi = {
   env: Pick<typeof vscode.env, 'appName'> & { clipboard: Pick<typeof vscode.env.clipboard, 'writeText'> };
   commands: Pick<typeof vscode.commands, 'executeCommand' | 'getCommands'>;
+  /** Edits the chat makes in open documents: its activity while the driver waits. */
+  workspace?: Pick<typeof vscode.workspace, 'onDidChangeTextDocument'>;
 };
+
+/** The file an edit is in, relative to the task's folder; undefined when it is outside it (or not a file). */
+export function editInside(cwd: string, uri: { scheme: string; fsPath: string }): string | undefined {
+  if (uri.scheme !== 'file') return undefined;
+  const rel = path.relative(cwd, uri.fsPath);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : undefined;
+}
 
 export type EditorFamily = 'vscode' | 'cursor';
 
@@ -62,9 +76,12 @@ export class ChatWindowDriver implements AgentDriver {
     if (id) {
       if (QUERY_COMMANDS.has(id)) await this.api.commands.executeCommand(id, { query: prompt, isPartialQuery: false });
       else {
+        // The command opens and focuses the chat but takes no text: paste the prompt there and send it.
         await this.api.env.clipboard.writeText(prompt);
         await this.api.commands.executeCommand(id);
-        io.note(`${this.api.env.appName}: opened ${id}; the prompt is on the clipboard (this command takes no text)`);
+        const sent = this.desktop.sendToAgent ? await this.desktop.sendToAgent(job.agentName, prompt, signal) : await this.desktop.sendToWindow(this.cfg.windowTitle ?? this.api.env.appName, prompt, signal);
+        if (sent.ok) io.note(`${this.api.env.appName}: opened ${id}, pasted the prompt and sent it`);
+        else io.note(`${this.api.env.appName}: opened ${id}; the prompt is on the clipboard — paste it into the chat and press Enter (${sent.reason})`);
       }
       io.note(`prompt sent to the ${this.api.env.appName} chat with ${id}; waiting for the agent to report through the board`);
     } else {
@@ -83,12 +100,21 @@ export class ChatWindowDriver implements AgentDriver {
     const stop = () => wait.abort();
     signal.addEventListener('abort', stop, { once: true });
     const timer = setTimeout(stop, job.timeoutMs);
+    // A chat that edits files in the task's folder is working: each edit (at most one a second) tells the stall watch.
+    let lastEdit = 0;
+    const edits = this.api.workspace?.onDidChangeTextDocument((e) => {
+      const file = e.contentChanges.length ? editInside(job.cwd, e.document.uri) : undefined;
+      if (!file || Date.now() - lastEdit < 1_000) return;
+      lastEdit = Date.now();
+      io.event?.({ t: 'edit', file: file.slice(0, 1_000) });
+    });
     try {
       const status = await io.waitForReport(wait.signal);
       return done({ status: 'reported', reportedStatus: status, tail: '' });
     } catch {
       return done({ status: signal.aborted ? 'aborted' : 'timeout', tail: '' });
     } finally {
+      edits?.dispose();
       clearTimeout(timer);
       signal.removeEventListener('abort', stop);
     }
