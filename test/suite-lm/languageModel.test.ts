@@ -3,6 +3,7 @@
 // "driver": "language-model" is started by Start Swarm, takes a task, writes a file through its
 // tools, reports, and the board holds the run with its tool calls and counted tokens.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -11,6 +12,16 @@ import type { DreamOsApi } from '../../src/extension/main';
 import { test } from '../suite/registry';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function dreamos(): Promise<DreamOsApi> {
+  const ext = vscode.extensions.getExtension<DreamOsApi>('dreamos.dreamos');
+  assert.ok(ext, 'Dream.OS is loaded');
+  return ext.activate();
+}
+
+/** git in the workspace folder, as a person would run it. */
+const gitIn = (root: string) => (...args: string[]) =>
+  execFileSync('git', args, { cwd: root, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -26,9 +37,7 @@ test('a language-model agent does a task with the editor\'s model: the file is w
   const model = await eventually('the scripted model to be offered by vscode.lm', async () => (await vscode.lm.selectChatModels({ vendor: 'dreamos-test' }))[0]);
   assert.equal(model.family, 'scripted');
 
-  const ext = vscode.extensions.getExtension<DreamOsApi>('dreamos.dreamos');
-  assert.ok(ext);
-  const api = await ext.activate();
+  const api = await dreamos();
   await api.session.open();
   const dir = api.session.boardDir;
   const root = path.dirname(dir);
@@ -66,13 +75,10 @@ test('a language-model agent does a task with the editor\'s model: the file is w
 }, 120_000);
 
 test('in a git workspace the editor\'s model works in the task\'s own worktree: the person\'s tree is untouched and the result is a branch proposal', async () => {
-  const ext = vscode.extensions.getExtension<DreamOsApi>('dreamos.dreamos');
-  assert.ok(ext);
-  const api = await ext.activate();
+  const api = await dreamos();
   const dir = api.session.boardDir;
   const root = path.dirname(dir);
-  const { execFileSync } = await import('node:child_process');
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).trim();
+  const git = gitIn(root);
   await fs.rm(path.join(root, 'from-model.txt'), { force: true });
   git('init', '-q', '-b', 'main');
   await fs.writeFile(path.join(root, 'README.md'), '# repo\n');
@@ -103,12 +109,9 @@ test('in a git workspace the editor\'s model works in the task\'s own worktree: 
 }, 120_000);
 
 test('the Worktrees view lists the task\'s worktree; Discard keeps its head under refs/dreamos/archive and Restore brings the same head back', async () => {
-  const ext = vscode.extensions.getExtension<DreamOsApi>('dreamos.dreamos');
-  assert.ok(ext);
-  const api = await ext.activate();
+  const api = await dreamos();
   const root = path.dirname(api.session.boardDir);
-  const { execFileSync } = await import('node:child_process');
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+  const git = gitIn(root);
   await api.views.worktrees.refresh();
   const w = api.views.worktrees.current.find((x) => x.status === 'proposed');
   assert.ok(w, `the view lists the proposed worktree (it has: ${api.views.worktrees.current.map((x) => x.status).join(', ') || 'nothing'})`);
@@ -129,9 +132,7 @@ test('the Worktrees view lists the task\'s worktree; Discard keeps its head unde
 }, 60_000);
 
 test('what a person sees: the Worktrees view beside the task\'s change in the multi-file diff editor', async () => {
-  const ext = vscode.extensions.getExtension<DreamOsApi>('dreamos.dreamos');
-  assert.ok(ext);
-  const api = await ext.activate();
+  const api = await dreamos();
   await api.views.worktrees.refresh();
   const w = api.views.worktrees.current.find((x) => x.proposal);
   assert.ok(w?.proposal, 'a worktree with a proposal');

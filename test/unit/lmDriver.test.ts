@@ -17,6 +17,7 @@ import { LanguageModelDriver, type LmApi } from '../../src/extension/agents/lang
 import { runLmTool } from '../../src/extension/agents/lmTools';
 import { ProcessCheckRunner } from '../../src/integrations/drivers/checks';
 import { memoryBoard } from './helpers/memoryBoard';
+import { TextPart, ToolCallPart, ToolResultPart } from './helpers/lmParts';
 
 const roots: string[] = [];
 after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -71,22 +72,6 @@ describe('language-model tools in the task\'s working tree', () => {
 });
 
 describe('the language-model driver', () => {
-  class TextPart {
-    constructor(readonly value: string) {}
-  }
-  class ToolCallPart {
-    constructor(
-      readonly callId: string,
-      readonly name: string,
-      readonly input: object,
-    ) {}
-  }
-  class ToolResultPart {
-    constructor(
-      readonly callId: string,
-      readonly content: unknown[],
-    ) {}
-  }
   const api = (script: unknown[][], seen: unknown[][]) =>
     ({
       lm: {

@@ -26,6 +26,7 @@ import { AgentLogFile } from '../../src/integrations/drivers/agentLog';
 import { fillArgs } from '../../src/integrations/drivers/commandDriver';
 import { isAlive, runProcess } from '../../src/integrations/drivers/process';
 import { memoryBoard } from './helpers/memoryBoard';
+import { TextPart, ToolCallPart, ToolResultPart } from './helpers/lmParts';
 
 const task = (over: Partial<Task> = {}): Task => ({
   id: 'tsk_000000000001',
@@ -317,22 +318,6 @@ describe("the loop's board records", () => {
 });
 
 describe('editor drivers (with a scripted stand-in for the editor API)', () => {
-  class TextPart {
-    constructor(readonly value: string) {}
-  }
-  class ToolCallPart {
-    constructor(
-      readonly callId: string,
-      readonly name: string,
-      readonly input: object,
-    ) {}
-  }
-  class ToolResultPart {
-    constructor(
-      readonly callId: string,
-      readonly content: unknown[],
-    ) {}
-  }
   const job = (root: string): AgentJob => ({
     taskId: 'tsk_000000000001',
     agentId: 'agt_000000000001',
