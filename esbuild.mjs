@@ -90,7 +90,8 @@ const configs = [
   { ...node, external: [], entryPoints: { 'vendor/x11': require.resolve('x11') }, outdir },
   {
     ...common,
-    entryPoints: { 'webview/dashboard': 'webview-ui/src/main.ts' },
+    // The dashboard, and the editor's task details view (the dashboard's details pane on its own page).
+    entryPoints: { 'webview/dashboard': 'webview-ui/src/main.ts', 'webview/details': 'webview-ui/src/detailsPage.ts' },
     outdir,
     platform: 'browser',
     target: ['chrome114'],

@@ -29,6 +29,7 @@ const reject: Review['reject'] = (...a) => review().reject(...a);
 const resolveProposal: Review['resolveProposal'] = (...a) => review().resolveProposal(...a);
 const rollback: Review['rollback'] = (...a) => review().rollback(...a);
 const DashboardPanel = { show: (...a: Parameters<typeof import('./dashboard/dashboardPanel')['DashboardPanel']['show']>) => (require('./dashboard/dashboardPanel') as typeof import('./dashboard/dashboardPanel')).DashboardPanel.show(...a) };
+const TaskDetailsPanel = { show: (...a: Parameters<typeof import('./details/taskDetailsPanel')['TaskDetailsPanel']['show']>) => (require('./details/taskDetailsPanel') as typeof import('./details/taskDetailsPanel')).TaskDetailsPanel.show(...a) };
 const addAgentFlow: typeof import('./agents/addAgent')['addAgentFlow'] = (...a) => (require('./agents/addAgent') as typeof import('./agents/addAgent')).addAgentFlow(...a);
 const confirmCapture: typeof import('../integrations/desktop')['confirmCapture'] = (...a) => (require('../integrations/desktop/calibrate') as typeof import('../integrations/desktop/calibrate')).confirmCapture(...a);
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -195,8 +196,8 @@ export const COMMANDS: Record<string, CommandHandler> = {
     const id = await pickTask(ctx, arg, 'Show which task?', () => true);
     if (!id) return undefined;
     const details = await ctx.session.call({ type: 'task.show', taskId: id });
-    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(details, null, 2) });
-    await vscode.window.showTextDocument(doc, { preview: true });
+    // A read-only details tab (the dashboard's details pane), one reused like a preview editor.
+    TaskDetailsPanel.show(ctx.extensionUri, ctx.session, ctx.log, id);
     return details;
   },
   'dreamos.task.copyId': async (_ctx, arg) => {

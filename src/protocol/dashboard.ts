@@ -23,6 +23,7 @@ import { z } from 'zod';
 import type { TaskActionName } from '../core/board/actions';
 import type { Agent, Task, TaskHistoryEntry, TaskStatus, TaskType } from '../core/board/model';
 import type { BoardEvent } from '../core/events/events';
+import type { RunStatus, RunUsage } from '../core/runs/model';
 
 /** 2: cards lost tags, dependencies and lease (details carry them), and `state` sends a CardTable. */
 export const PROTOCOL_VERSION = 2;
@@ -185,6 +186,25 @@ export interface TaskDetails {
   subtasks: string[];
   /** What the person may do to it now, from the one action table (src/core/board/actions.ts). */
   actions: { action: TaskActionName; label: string }[];
+  /** Tokens and cost of the task's runs, summed and per agent (src/core/runs). */
+  usage?: RunUsage & { agents: (RunUsage & { agentId: string })[] };
+  /** The task's newest runs, newest first; the newest carries its transcript. */
+  runs?: RunDigest[];
+}
+
+/** One run of an agent on the task, as the details show it. */
+export interface RunDigest extends RunUsage {
+  id: number;
+  agentId: string;
+  run: number;
+  status: RunStatus;
+  error: string | null;
+  startedAt: number;
+  endedAt: number | null;
+  /** One line per event a person reads (src/core/runs/model describeEvent), oldest first; only the newest run has them. */
+  transcript?: string[];
+  /** Events left out of the transcript to keep it within its bound. */
+  dropped: number;
 }
 
 export interface DashboardResults {

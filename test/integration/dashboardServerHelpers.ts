@@ -109,7 +109,7 @@ export async function buildDashboardAssets(): Promise<string> {
   const esbuild = await import('esbuild');
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'dreamos-dashboard-assets-'));
   await esbuild.build({
-    entryPoints: { dashboard: path.resolve(__dirname, '../../webview-ui/src/main.ts') },
+    entryPoints: { dashboard: path.resolve(__dirname, '../../webview-ui/src/main.ts'), details: path.resolve(__dirname, '../../webview-ui/src/detailsPage.ts') },
     outdir,
     bundle: true,
     platform: 'browser',

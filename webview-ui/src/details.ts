@@ -3,8 +3,10 @@
  * result), and the actions a person can take on the task. It re-fetches when an event touches the
  * task it shows, and ignores answers to questions it no longer asks.
  */
-import type { DashboardRequest, DashboardResults, TaskDetails } from '../../src/protocol/dashboard';
-import { actionButton, ago, clock, h, priorityName, toast } from './dom';
+import type { DashboardRequest, DashboardResults, RunDigest, TaskDetails } from '../../src/protocol/dashboard';
+import type { RunUsage } from '../../src/core/runs/model';
+import { plural } from '../../src/protocol/names';
+import { actionButton, ago, clock, count, h, priorityName, toast } from './dom';
 import type { BoardModel } from './model';
 
 type Request = <A extends DashboardRequest['action']>(r: Extract<DashboardRequest, { action: A }>) => Promise<DashboardResults[A]>;
@@ -13,8 +15,8 @@ export interface DetailsHooks {
   request: Request;
   /** Select another task (a dependency, a subtask). */
   open(taskId: string): void;
-  /** Close the pane and give the keyboard back to the board. */
-  close(): void;
+  /** Close the pane and give the keyboard back to the board (absent: the pane is the whole page, as in the editor's details view). */
+  close?(): void;
 }
 
 export class DetailsPane {
@@ -30,7 +32,7 @@ export class DetailsPane {
     this.body = h('div', { class: 'details-body' });
     this.el = h('aside', { class: 'details', 'aria-label': 'Task details' }, this.body);
     this.el.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Escape') {
+      if (ev.key === 'Escape' && this.hooks.close) {
         ev.preventDefault();
         this.hooks.close();
       }
@@ -76,8 +78,12 @@ export class DetailsPane {
     const t = d.task;
     const hadFocus = this.el.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.key : undefined;
     const title = h('h2', { class: 'details-title', tabindex: '-1', 'data-for': t.id }, t.title);
-    const close = h('button', { type: 'button', class: 'icon', 'aria-label': 'Close details (Escape)', title: 'Close details (Escape)', 'data-key': 'close' }, '×');
-    close.addEventListener('click', () => this.hooks.close());
+    const head = h('div', { class: 'details-head' }, title);
+    if (this.hooks.close) {
+      const close = h('button', { type: 'button', class: 'icon', 'aria-label': 'Close details (Escape)', title: 'Close details (Escape)', 'data-key': 'close' }, '×');
+      close.addEventListener('click', () => this.hooks.close?.());
+      head.append(close);
+    }
     const owner = this.model.agentName(t.assignee);
     const facts: [string, string][] = [
       ['Status', t.status],
@@ -86,29 +92,50 @@ export class DetailsPane {
       ['Assignee', owner || 'nobody'],
       ['Attempts', `${t.attempts} of ${t.maxAttempts}`],
       ...(t.lease ? ([['Lease', `expires ${clock(t.lease.expiresAt)}`]] as [string, string][]) : []),
-      ['Created', `${clock(t.createdAt)} by ${t.createdBy}`],
+      ['Created', `${clock(t.createdAt)} by ${this.model.who(t.createdBy)}`],
       ['Updated', ago(t.updatedAt)],
       ...(t.tags.length ? ([['Tags', t.tags.join(', ')]] as [string, string][]) : []),
+      ...(d.usage?.runs ? ([['Tokens & cost', usageLine(d.usage)]] as [string, string][]) : []),
       ['Id', t.id],
     ];
     const dl = h('dl', { class: 'facts' });
     for (const [k, v] of facts) dl.append(h('dt', {}, k), h('dd', {}, v));
 
-    const parts: Node[] = [h('div', { class: 'details-head' }, title, close), dl, this.actions(d)];
+    const parts: Node[] = [head, dl, this.actions(d)];
     if (t.description) parts.push(h('h3', {}, 'Description'), h('p', { class: 'prose' }, t.description));
     if (t.resultSummary) parts.push(h('h3', {}, 'Result'), h('p', { class: 'prose' }, t.resultSummary));
     if (t.evidence.length) {
-      parts.push(h('h3', {}, 'Evidence'), h('ul', { class: 'evidence' }, ...t.evidence.map((e) => h('li', {}, h('span', { class: 'pill' }, e.kind), ` ${e.summary}`))));
+      parts.push(h('h3', {}, 'Evidence'), h('ul', { class: 'evidence' }, ...t.evidence.map((e) => h('li', {}, h('span', { class: 'pill' }, e.kind), ` ${this.model.named(e.summary)}`))));
     }
+    if (d.runs?.length) parts.push(this.runs(d.runs));
     parts.push(this.links('Depends on', t.dependsOn), this.links('Needed by', d.dependents), this.links('Subtasks', d.subtasks));
     const history = h('ol', { class: 'history', 'aria-label': 'History, newest first' });
     for (const e of [...d.history].reverse()) {
-      history.append(h('li', {}, h('time', {}, clock(e.at)), ` ${e.from ?? 'new'} → ${e.to} `, h('span', { class: 'muted' }, `by ${e.actor}${e.reason ? ` — ${e.reason}` : ''}`)));
+      history.append(h('li', {}, h('time', {}, clock(e.at)), ` ${e.from ?? 'new'} → ${e.to} `, h('span', { class: 'muted' }, `by ${this.model.who(e.actor)}${e.reason ? ` — ${this.model.named(e.reason)}` : ''}`)));
     }
     parts.push(h('h3', {}, 'History'), history);
     this.body.replaceChildren(...parts);
     if (focus) this.focusTitle();
     else if (hadFocus) this.body.querySelector<HTMLElement>(`[data-key="${hadFocus}"]`)?.focus();
+  }
+
+  /** The task's runs: who ran it, how it ended, its tokens and cost, and the newest run's transcript. */
+  private runs(runs: RunDigest[]): Node {
+    const list = h('ol', { class: 'runs', 'aria-label': 'Runs, newest first' });
+    for (const r of runs) {
+      const ended = r.endedAt ? `, ${r.status} at ${clock(r.endedAt)}` : `, ${r.status}`;
+      const li = h('li', {}, h('strong', {}, `Run ${r.run}`), ` by ${this.model.who(r.agentId)} from ${clock(r.startedAt)}${ended}`, h('div', { class: 'muted small' }, usageLine(r, false)));
+      if (r.error) li.append(h('div', { class: 'error small' }, this.model.named(r.error)));
+      if (r.transcript) {
+        const lines = r.transcript.length ? r.transcript : ['(no events recorded)'];
+        const pre = h('pre', { class: 'transcript', tabindex: '0', 'aria-label': `Transcript of run ${r.run}` }, lines.join('\n'));
+        const open = r === runs[0];
+        const box = h('details', { class: 'transcript-box', ...(open ? { open: '' } : {}) }, h('summary', {}, `Transcript (${plural(lines.length, 'line')}${r.dropped ? `, ${r.dropped} earlier left out` : ''})`), pre);
+        li.append(box);
+      }
+      list.append(li);
+    }
+    return h('div', {}, h('h3', {}, 'Runs'), list);
   }
 
   private links(label: string, ids: string[]): Node {
@@ -164,4 +191,11 @@ export class DetailsPane {
     if (reserve.childElementCount) bar.append(reserve);
     return bar;
   }
+}
+
+/** "1,200 in / 340 out tokens, $0.0123 (estimate)": the webview's own, without the core's zod import. */
+function usageLine(u: RunUsage, runs = true): string {
+  const n = (x: number) => count(x);
+  const cost = u.costUsd > 0 ? `, $${u.costUsd.toFixed(u.costUsd < 0.01 ? 6 : 4)}${u.costEstimated ? ' (estimate)' : ''}` : '';
+  return `${runs ? `${plural(u.runs, 'run')}, ` : ''}${n(u.inputTokens)} in / ${n(u.outputTokens)} out tokens${u.cachedTokens ? ` (${n(u.cachedTokens)} cached)` : ''}${cost}`;
 }

@@ -5,13 +5,15 @@
  * and every other region is small enough to re-render whole, so the bundle stays a few KB.
  */
 import type { BoardEvent } from '../../src/core/events/events';
-import type { DashboardRequest, DashboardResults, HostToClient, PROTOCOL_VERSION } from '../../src/protocol/dashboard';
+import type { HostToClient, PROTOCOL_VERSION } from '../../src/protocol/dashboard';
 import { BoardView, type BoardMemory } from './board';
+import { Channel } from './channel';
 import { DetailsPane } from './details';
 import { count, h, PRIORITIES, toast } from './dom';
 import { BoardModel, type Health } from './model';
 import { HealthPanel, renderAgents, renderTimeline } from './panels';
 import { createTransport, type LinkStatus } from './transport';
+import { plural } from '../../src/protocol/names';
 import './styles.css';
 
 /** What survives hiding the panel, a reload, or a reconnect (the board itself is re-sent). */
@@ -42,34 +44,8 @@ let selected = saved.selected;
 let revealWhenSeen: string | undefined;
 
 // ---- requests, answered by id
-let nextRequest = 1;
-/** Requests made before the first connection, sent once it is up. */
-const whenOpen: (() => void)[] = [];
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
-function request<A extends DashboardRequest['action']>(r: Extract<DashboardRequest, { action: A }>): Promise<DashboardResults[A]> {
-  const requestId = nextRequest++;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      pending.delete(requestId);
-      reject(new Error('The board did not answer within 30 s. Check that the hub is running, then try again.'));
-    }, 30_000);
-    pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject, timer });
-    const send = () => {
-      if (!pending.has(requestId)) return; // gave up already
-      try {
-        transport.send({ type: 'request', requestId, request: r });
-      } catch (e) {
-        clearTimeout(timer);
-        pending.delete(requestId);
-        reject(e as Error);
-      }
-    };
-    // The board can be on screen before the channel is up (a browser tab's first state comes over HTTP).
-    if (link === 'open') send();
-    else if (link === 'connecting') whenOpen.push(send);
-    else send(); // closed: fails now, with the transport's explanation
-  });
-}
+const channel = new Channel(transport);
+const request = channel.request;
 
 // ---- layout
 const app = document.getElementById('app')!;
@@ -170,9 +146,11 @@ function afterPaint(fn: () => void): void {
 }
 function renderHeader(): void {
   const running = count(model.columns[1]?.length ?? 0);
-  summary.textContent = `${count(model.tasks.size)} tasks · ${running} in progress · ${model.agents.length} agents${model.boardDir ? ` · ${model.boardDir}` : ''}`;
-  statusPill.textContent = link === 'open' ? '● live' : link === 'connecting' ? 'connecting…' : 'reconnecting…';
-  statusPill.className = `link-status ${link}`;
+  summary.textContent = `${plural(model.tasks.size, 'task', 'tasks', count)} · ${running} in progress · ${plural(model.agents.length, 'agent')}${model.boardDir ? ` · ${model.boardDir}` : ''}`;
+  // "live" only with a board behind the channel: a webview's channel is always open, its board may not be.
+  const live = link === 'open' && model.role !== 'closed';
+  statusPill.textContent = live ? '● live' : link === 'open' ? (firstState ? 'connecting…' : 'not connected') : link === 'connecting' ? 'connecting…' : 'reconnecting…';
+  statusPill.className = `link-status ${live ? 'open' : link === 'open' ? 'closed' : link}`;
   health.update(link);
 }
 setInterval(() => health.update(link), 1000);
@@ -226,15 +204,9 @@ function receive(m: HostToClient): void {
       if (revealWhenSeen && model.tasks.has(revealWhenSeen)) showCreated();
       break;
     }
-    case 'response': {
-      const p = pending.get(m.requestId);
-      if (!p) return;
-      pending.delete(m.requestId);
-      clearTimeout(p.timer);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(new Error(m.error.message));
+    case 'response':
+      channel.answer(m);
       break;
-    }
     case 'error':
       toast(m.error.message, 'error');
       // The board could not be read yet (no hub, still starting): ask again shortly.
@@ -259,18 +231,8 @@ function sayReady(): void {
 transport.onStatus((s) => {
   link = s;
   if (s === 'open' && firstState) performance.mark('dreamos:connected');
-  if (s === 'open') {
-    whenOpen.splice(0).forEach((send) => send());
-    void initial.then(sayReady);
-  }
-  if (s === 'closed') {
-    whenOpen.length = 0; // their requests are rejected just below
-    for (const [id, p] of pending) {
-      clearTimeout(p.timer);
-      p.reject(new Error('The connection to the board was lost; reconnecting. Try again in a moment.'));
-      pending.delete(id);
-    }
-  }
+  channel.status(s);
+  if (s === 'open') void initial.then(sayReady);
   renderHeader();
 });
 performance.mark('dreamos:script-end');

@@ -7,6 +7,7 @@ import type { Agent, TaskStatus } from '../../src/core/board/model';
 import type { BoardEvent } from '../../src/core/events/events';
 import type { DashboardState, DeltaMessage, HubRole, TaskCard } from '../../src/protocol/dashboard';
 import { decodeCards } from './cards';
+import { actorName, nameLookup, namesIn } from '../../src/protocol/names';
 
 export interface ColumnDef {
   title: string;
@@ -156,6 +157,22 @@ export class BoardModel {
 
   agentName(id: string | null): string {
     if (!id) return '';
-    return this.agents.find((a) => a.id === id)?.name ?? id;
+    return this.lookup()(id) ?? id;
+  }
+
+  /** Who did something, for a person (src/protocol/names): an agent's name, "you", "the swarm on vm". */
+  who(actor: string | null | undefined): string {
+    return actorName(actor, this.lookup());
+  }
+
+  /** A sentence with agent and swarm ids replaced by names. */
+  named(text: string): string {
+    return namesIn(text, this.lookup());
+  }
+
+  private names: { agents: Agent[]; lookup: (id: string) => string | undefined } | undefined;
+  private lookup(): (id: string) => string | undefined {
+    if (this.names?.agents !== this.agents) this.names = { agents: this.agents, lookup: nameLookup(this.agents) };
+    return this.names.lookup;
   }
 }

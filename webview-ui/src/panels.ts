@@ -8,6 +8,7 @@ import type { DashboardRequest, DashboardResults } from '../../src/protocol/dash
 import type { LinkStatus } from './transport';
 import { actionButton, ago, clock, count, h } from './dom';
 import type { BoardModel } from './model';
+import { plural } from '../../src/protocol/names';
 
 type Request = <A extends DashboardRequest['action']>(r: Extract<DashboardRequest, { action: A }>) => Promise<DashboardResults[A]>;
 
@@ -38,7 +39,7 @@ function agentCard(a: Agent, model: BoardModel, request: Request, openTask: (id:
     b.addEventListener('click', () => openTask(a.currentTask!));
     card.append(b);
   } else card.append(h('div', { class: 'muted' }, 'no task'));
-  const beat = `heartbeat ${ago(a.lastHeartbeat)}${a.statusReason ? ` · ${a.statusReason}` : ''}`;
+  const beat = `heartbeat ${ago(a.lastHeartbeat)}${a.statusReason ? ` · ${model.named(a.statusReason)}` : ''}`;
   card.append(h('div', { class: 'muted small', title: beat }, beat));
   // Start/Stop start or stop the agent's loop where the board's swarm runs it (the host sends swarm.agent); with no swarm, Start says what to do.
   const stop = a.status === 'idle' || a.status === 'busy' || a.status === 'stalled';
@@ -80,7 +81,8 @@ export class HealthPanel {
       if (el.textContent !== v) el.textContent = v;
       el.classList.toggle('warn', warn);
     };
-    set('link', link === 'open' ? 'live' : link === 'connecting' ? 'connecting…' : 'reconnecting…', link !== 'open');
+    const live = link === 'open' && m.role !== 'closed';
+    set('link', live ? 'live' : link === 'open' ? 'no board' : link === 'connecting' ? 'connecting…' : 'reconnecting…', !live);
     set('role', m.role === 'closed' ? 'not connected' : `the ${m.role}`, m.role === 'closed');
     set('rate', m.eventRate().toFixed(1));
     set('seq', count(m.latestSeq));
@@ -121,10 +123,10 @@ const EVENT_WORDS: Record<string, string> = {
 
 function describe(e: BoardEvent, model: BoardModel): string {
   const p = e.payload;
-  if (e.type === 'task.transitioned') return `${String(p.from)} → ${String(p.to)}${p.reason ? ` (${String(p.reason)})` : ''}`;
-  if (e.type === 'task.claimed') return `by ${model.agentName(String(p.agentId))}`;
-  if (e.type === 'board.imported') return `${String(p.count)} tasks`;
-  if (typeof p.reason === 'string' && p.reason) return p.reason;
+  if (e.type === 'task.transitioned') return `${String(p.from)} → ${String(p.to)}${p.reason ? ` (${model.named(String(p.reason))})` : ''}`;
+  if (e.type === 'task.claimed') return `by ${model.who(String(p.agentId))}`;
+  if (e.type === 'board.imported') return plural(Number(p.count), 'task');
+  if (typeof p.reason === 'string' && p.reason) return model.named(p.reason);
   return '';
 }
 
@@ -139,7 +141,7 @@ export function renderTimeline(list: HTMLElement, model: BoardModel, openTask: (
         const agent = e.type.startsWith('agent.') ? model.agentName(e.subject) : '';
         const what: Node | string = task ? h('button', { type: 'button', class: 'link', 'data-key': `ev-${e.seq}` }, task.title) : agent || e.subject;
         if (task) (what as HTMLElement).addEventListener('click', () => openTask(task.id));
-        return h('li', { class: `ev ev-${e.type.replace('.', '-')}` }, h('time', { datetime: new Date(e.at).toISOString() }, clock(e.at)), ' ', h('span', { class: 'ev-type' }, EVENT_WORDS[e.type] ?? e.type), ' ', what, ' ', h('span', { class: 'muted' }, `${describe(e, model)} · ${e.actor}`));
+        return h('li', { class: `ev ev-${e.type.replace('.', '-')}` }, h('time', { datetime: new Date(e.at).toISOString() }, clock(e.at)), ' ', h('span', { class: 'ev-type' }, EVENT_WORDS[e.type] ?? e.type), ' ', what, ' ', h('span', { class: 'muted' }, [describe(e, model), model.who(e.actor)].filter(Boolean).join(' · ')));
       }),
     );
   });

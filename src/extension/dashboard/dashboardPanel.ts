@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { DashboardHost, type DashboardClient } from '../../integrations/http/dashboardHost';
 import type { HostToClient } from '../../protocol/dashboard';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
+import { webviewHtml } from './webviewHtml';
 
 /**
  * The live dashboard in an editor tab. The protocol work (ready handshake, full state on every
@@ -51,31 +51,10 @@ export class DashboardPanel extends Disposable {
     this.host.warm(); // reads the board while the webview loads
     this.client = this.host.attach((m: HostToClient) => void panel.webview.postMessage(m));
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'dreamos.svg');
-    panel.webview.html = this.html(panel.webview, extensionUri);
+    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'dashboard', 'Dream.OS Dashboard');
     this._register(panel.onDidDispose(() => this.dispose()));
     this._register(panel.webview.onDidReceiveMessage((m: unknown) => void this.client.receive(m)));
     this._register(panel.onDidChangeViewState(() => panel.visible || this.client.setHidden()));
-  }
-
-  private html(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'dashboard.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'dashboard.css'));
-    const csp = [`default-src 'none'`, `style-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Dream.OS Dashboard</title>
-</head>
-<body>
-<div id="app" role="main" aria-busy="true">Loading the board…</div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
   }
 
   override dispose(): void {

@@ -17,6 +17,7 @@ import type { BoardPort } from '../../core/port';
 import { DreamError } from '../../core/errors';
 import type { BoardEvent } from '../../core/events/events';
 import { controlAgent } from '../../core/loop/swarm';
+import { describeEvent, type RunRecord } from '../../core/runs/model';
 import {
   claimOrder,
   decodeClientMessage,
@@ -29,6 +30,7 @@ import {
   type HostToClient,
   type HubRole,
   type ParsedClientMessage,
+  type RunDigest,
   type StateMessage,
   type TaskCard,
 } from '../../protocol/dashboard';
@@ -83,10 +85,10 @@ const card = async (p: Promise<unknown>) => toTaskCard((await p) as Task);
 /** One small handler per request; each is one board command. */
 const HANDLERS: { [A in DashboardRequest['action']]: Handler<A> } = {
   'task.show': async (l, r) => {
-    const d = await l.call({ type: 'task.show', taskId: r.taskId });
+    const [d, runs] = await Promise.all([l.call({ type: 'task.show', taskId: r.taskId }), taskRuns(l, r.taskId)]);
     // The fencing token stays with the agent that owns the lease.
     const actions = actionsFor(d.task.status).map((action) => ({ action, label: actionLabel(action, d.task.status) }));
-    return { ...d, task: { ...d.task, lease: d.task.lease ? { expiresAt: d.task.lease.expiresAt } : null }, actions };
+    return { ...d, task: { ...d.task, lease: d.task.lease ? { expiresAt: d.task.lease.expiresAt } : null }, actions, runs };
   },
   'task.create': (l, r) => card(l.call({ type: 'task.add', title: r.title, priority: r.priority, ...(r.kind ? { kind: r.kind } : {}), ...(r.description ? { description: r.description } : {}) })),
   'task.done': (l, r) => card(l.call({ type: 'task.done', taskId: r.taskId, summary: r.summary })),
@@ -103,6 +105,24 @@ const HANDLERS: { [A in DashboardRequest['action']]: Handler<A> } = {
     return await l.call({ type: 'agent.show', agent: r.agentId });
   },
 };
+
+/** How many of a task's runs the details list, and how many transcript lines the newest shows. */
+const RUNS_SHOWN = 5;
+const TRANSCRIPT_LINES = 300;
+
+/** The task's newest runs, the newest with its transcript as lines a person reads. */
+async function taskRuns(l: BoardLink, taskId: string): Promise<RunDigest[]> {
+  const list = await l.call({ type: 'run.list', taskId, limit: RUNS_SHOWN });
+  const digest = (r: RunRecord): RunDigest => {
+    const { events, taskId: _t, protocol: _p, sessionId: _s, resumed: _r, ...rest } = r;
+    if (!events) return rest;
+    const lines = events.map(describeEvent).filter(Boolean);
+    return { ...rest, transcript: lines.slice(-TRANSCRIPT_LINES), dropped: r.dropped + Math.max(0, lines.length - TRANSCRIPT_LINES) };
+  };
+  if (!list[0]) return [];
+  const newest = await l.call({ type: 'run.show', runId: list[0].id });
+  return [digest(newest), ...list.slice(1).map(digest)];
+}
 
 /** Past this many touched tasks in one change (an import, a mass retry) a full state is cheaper for the client. */
 const FULL_STATE_AFTER = 300;
