@@ -5,6 +5,7 @@ import type { Agent, Message, Task } from '../core/board/model';
 import type { PriorityName } from '../core/board/model';
 import { TASK_TYPES } from '../core/board/vocabulary';
 import { DreamError } from '../core/errors';
+import { plural } from '../protocol/names';
 import type { BoardSession } from './boardSession';
 import type { DiscordConnection } from './discord';
 import type { SwarmControl } from './swarmControl';
@@ -119,7 +120,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
   'dreamos.showBoardInfo': async (ctx) => {
     const info = await ctx.session.call({ type: 'board.info' });
     const parts = Object.entries(info.byStatus).map(([s, n]) => `${n} ${s}`);
-    const text = `Dream.OS board ${vscode.Uri.file(ctx.session.boardDir).fsPath}: ${info.tasks} tasks${parts.length ? ` (${parts.join(', ')})` : ''}, ${info.agents} agents. This window is the ${ctx.session.role}.`;
+    const text = `Dream.OS board ${vscode.Uri.file(ctx.session.boardDir).fsPath}: ${plural(info.tasks, 'task')}${parts.length ? ` (${parts.join(', ')})` : ''}, ${plural(info.agents, 'agent')}. This window is the ${ctx.session.role}.`;
     void vscode.window.showInformationMessage(text);
     return info;
   },
@@ -142,7 +143,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
         throw new DreamError('invalid_input', `${uri.fsPath} is not valid JSON (${(err as Error).message}). Nothing was imported.`);
       }
       const r = await ctx.session.call({ type: 'board.import', file });
-      void vscode.window.showInformationMessage(`Dream.OS: imported ${r.created.length} tasks from ${vscode.workspace.asRelativePath(uri)}.`);
+      void vscode.window.showInformationMessage(`Dream.OS: imported ${plural(r.created.length, 'task')} from ${vscode.workspace.asRelativePath(uri)}.`);
       return r;
     });
   },
@@ -266,7 +267,10 @@ export const COMMANDS: Record<string, CommandHandler> = {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Dream.OS: starting the swarm…' }, () => ctx.swarm.start());
   },
   'dreamos.swarm.stop': async (ctx) => {
+    const here = ctx.swarm.running;
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Dream.OS: stopping the swarm and releasing its tasks…' }, () => ctx.swarm.stop());
+    // Feedback either way: this window's swarm stopped, or the board's swarm (elsewhere) was asked to stop.
+    void vscode.window.showInformationMessage(here ? 'Dream.OS: the swarm stopped; the tasks it held went back to ready.' : 'Dream.OS: asked the board\'s swarm to stop; wherever it runs, it stops its agents and gives their tasks back.');
   },
   'dreamos.swarm.status': async (ctx) => ctx.swarm.status(),
   'dreamos.desktop.calibrate': async (ctx, arg) => {
