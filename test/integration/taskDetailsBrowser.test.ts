@@ -64,11 +64,12 @@ describe('task details in Chromium', { skip: existsSync(CHROMIUM) ? false : `no 
       const url = new URL(route.request().url());
       if (url.pathname !== '/') return route.fulfill({ path: path.join(assets, path.basename(url.pathname)) });
       const theme = THEMES[url.searchParams.get('theme') === 'dark' ? 'dark' : 'light'];
+      const bundle = url.searchParams.get('page') === 'dashboard' ? 'dashboard' : 'details';
       return route.fulfill({
         contentType: 'text/html',
-        body: `<!DOCTYPE html><html lang="en" style="${theme}"><head><link rel="stylesheet" href="/details.css"></head><body><div id="app" data-task="${url.searchParams.get('task')}" data-at="1"></div>
+        body: `<!DOCTYPE html><html lang="en" style="${theme}"><head><link rel="stylesheet" href="/${bundle}.css"></head><body><div id="app" data-task="${url.searchParams.get('task')}" data-at="1"></div>
 <script>window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__toHost(m), getState: () => null, setState: () => undefined });</script>
-<script src="/details.js"></script></body></html>`,
+<script src="/${bundle}.js"></script></body></html>`,
       });
     });
   });
@@ -120,5 +121,18 @@ describe('task details in Chromium', { skip: existsSync(CHROMIUM) ? false : `no 
     await page.locator('.details .links button').first().click();
     await page.waitForFunction((id) => document.querySelector('.details [data-for]')?.getAttribute('data-for') !== id, tasks[0]!.id);
     assert.match(await text('.details'), /Needed by/);
+  });
+
+  it('the dashboard at 300 tasks names agents, not ids, in light and dark', async () => {
+    for (const theme of ['light', 'dark'] as const) {
+      await page.setViewportSize({ width: 1440, height: 900 });
+      await page.goto(`http://webview.test/?page=dashboard&theme=${theme}`);
+      await page.waitForSelector('.card');
+      await page.waitForSelector('.timeline li button');
+      assert.match(await text('.summary'), /300 tasks/);
+      assert.doesNotMatch(await text('.timeline'), /agt_[0-9a-f]{12}/, 'the activity feed names agents');
+      assert.doesNotMatch(await text('.agents'), /agt_[0-9a-f]{12}|loop_/, 'agent cards name agents and swarms');
+      await page.screenshot({ path: path.join(shots, `dashboard-300-${theme}.png`) });
+    }
   });
 });
