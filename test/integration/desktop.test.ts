@@ -156,7 +156,13 @@ describe('desktop automation under Xvfb + openbox', { timeout: 150_000 }, () => 
     // Without the send chord the text waits in the input: the picture shows what arrived.
     const held = await desktop.sendToAgent('beta', NASTY, never(), { send: false });
     assert.ok(held.ok && held.detail?.ok && !held.detail.sent);
-    assert.equal(await beta.draft(), NASTY);
+    // X11 paste is asynchronous (Chromium asks the clipboard's owner for the text): look once it has settled.
+    let draft = await beta.draft();
+    for (let i = 0; i < 50 && draft !== NASTY; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      draft = await beta.draft();
+    }
+    assert.equal(draft, NASTY, 'the pasted text waits in the input, exactly');
     assert.deepEqual(await beta.sent(), []);
     await screenshot('delivered');
     await beta.page.evaluate(() => void ((document.getElementById('input') as HTMLTextAreaElement).value = ''));
