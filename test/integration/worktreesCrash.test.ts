@@ -45,7 +45,11 @@ test('kill -9 of the swarm host mid-run: the worktree and its uncommitted work s
   hosts.push(second);
   const p = await waitFor(
     'the resumed run’s proposal',
-    async () => (await board.call({ type: 'proposal.list' })).find((x) => x.taskId === t.id),
+    async () => {
+      // The proposal is made, then the task moves to review: two board calls, so wait for both.
+      const found = (await board.call({ type: 'proposal.list' })).find((x) => x.taskId === t.id);
+      return found && (await board.call({ type: 'task.show', taskId: t.id })).task.status === 'review' ? found : undefined;
+    },
     60_000,
   );
   const again = (await board.call({ type: 'worktree.show', taskId: t.id }))!;
