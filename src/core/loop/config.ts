@@ -13,7 +13,13 @@ import { DEFAULT_COMMAND, ModelName, NOT_YET_PRESETS, PresetSpec, PRESETS, Price
 export const AGENTS_FILE = 'agents.json';
 
 const Tag = z.string().trim().min(1).max(64).regex(/^[\w.:/-]+$/, 'capabilities are letters, digits and . : / - _');
-const AgentName = z.string().trim().min(1).max(56).regex(/^[\w.-]+$/, 'agent names are letters, digits, . - _');
+const AgentName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(56)
+  .regex(/^[\w.-]+$/, 'agent names are letters, digits, . - _')
+  .describe('The agent\'s name on the board (letters, digits, . - _); unique in this file.');
 
 /** Placeholders a command agent's args may use; the loop fills them per run. */
 export const ARG_PLACEHOLDERS = ['taskId', 'agentId', 'agentName', 'promptFile', 'boardDir', 'workspace', 'cwd'] as const;
@@ -31,58 +37,67 @@ const Arg = z
 
 const Check = z
   .object({
-    name: z.string().trim().min(1).max(80),
-    command: z.string().trim().min(1, 'give the program to run, e.g. "npm"'),
-    args: z.array(Arg).max(100).default([]),
-    timeoutMs: z.number().int().min(1_000).max(6 * 3_600_000).default(300_000),
+    name: z.string().trim().min(1).max(80).describe('What the check is called in evidence, e.g. "tests".'),
+    command: z.string().trim().min(1, 'give the program to run, e.g. "npm"').describe('The program to run (no shell), e.g. "npm".'),
+    args: z.array(Arg).max(100).default([]).describe('Its arguments, e.g. ["test"]; {{cwd}} and the other placeholders are filled per run.'),
+    timeoutMs: z.number().int().min(1_000).max(6 * 3_600_000).default(300_000).describe('Stopped (and failed) after this many milliseconds.'),
   })
-  .strict();
+  .strict()
+  .describe('A check run after the agent exits 0: passing is evidence, failing fails the run.');
 
 const Timeouts = z
   .object({
     /** A whole run of the driver (then it is stopped and the failure classified). */
-    taskMs: z.number().int().min(1_000).max(24 * 3_600_000).default(30 * 60_000),
+    taskMs: z.number().int().min(1_000).max(24 * 3_600_000).default(30 * 60_000).describe('A whole run, in milliseconds; then it is stopped and the failure classified.'),
     /** No output for this long counts as a stall (command agents). */
-    noOutputMs: z.number().int().min(500).max(24 * 3_600_000).default(5 * 60_000),
+    noOutputMs: z.number().int().min(500).max(24 * 3_600_000).default(5 * 60_000).describe('No output for this many milliseconds counts as a stall (command agents).'),
     /** The lease taken on a claim; renewed by heartbeats every third of it. */
-    leaseMs: z.number().int().min(1_000).max(24 * 3_600_000).default(60_000),
+    leaseMs: z.number().int().min(1_000).max(24 * 3_600_000).default(60_000).describe('The lease taken on a claim, in milliseconds; heartbeats renew it every third of it.'),
   })
-  .strict();
+  .strict()
+  .describe('Time limits of a run.');
 
 const common = {
   name: AgentName,
-  capabilities: z.array(Tag).max(64).default([]),
+  capabilities: z.array(Tag).max(64).default([]).describe('What the agent can do, e.g. ["ts", "docs"]; a task that requires a capability goes only to agents that have it.'),
   /** Instances of this agent run side by side: name, name-2, name-3, ... each its own board agent. */
-  maxConcurrent: z.number().int().min(1).max(16).default(1),
+  maxConcurrent: z.number().int().min(1).max(16).default(1).describe('Instances run side by side: name, name-2, name-3, … each its own board agent.'),
   timeouts: Timeouts.default(Timeouts.parse({})),
   /** Run after the agent exits 0; a passing check is evidence, a failing one fails the run. */
-  checks: z.array(Check).max(20).default([]),
+  checks: z.array(Check).max(20).default([]).describe('Run after the agent exits 0; a passing check is evidence, a failing one fails the run.'),
   /** A template in .dreamos/prompts/<prompt>.md; the built-in one when absent. */
-  prompt: z.string().regex(/^[\w.-]+$/, 'a template name such as "default" (the file .dreamos/prompts/default.md)').optional(),
-  maxPromptChars: z.number().int().min(1_000).max(1_000_000).default(24_000),
+  prompt: z
+    .string()
+    .regex(/^[\w.-]+$/, 'a template name such as "default" (the file .dreamos/prompts/default.md)')
+    .optional()
+    .describe('A prompt template: the file .dreamos/prompts/<prompt>.md (the built-in one when absent).'),
+  maxPromptChars: z.number().int().min(1_000).max(1_000_000).default(24_000).describe('The prompt is cut to this many characters.'),
   /** How often a transient failure is retried on the same agent before moving on. */
-  maxBackoffRetries: z.number().int().min(0).max(10).default(2),
-  enabled: z.boolean().default(true),
+  maxBackoffRetries: z.number().int().min(0).max(10).default(2).describe('How often a transient failure is retried on the same agent before moving on.'),
+  enabled: z.boolean().default(true).describe('false: the swarm does not start this agent.'),
   /** What this agent may spend per task and per UTC day (./budget); over the swarm's "budget". */
-  budget: AgentBudget.optional(),
+  budget: AgentBudget.optional().describe('What this agent may spend: {"task": {"usd": 0.5}, "day": {"usd": 10, "tokens": 5000000}}; before the swarm\'s "budget".'),
 };
 
 const CommandAgent = z
   .object({
     ...common,
-    driver: z.literal('command'),
-    command: z.string().trim().min(1, 'give the program to run, e.g. "claude" or "node"'),
-    args: z.array(Arg).max(200).default([]),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string().max(10_000)).default({}),
+    driver: z.literal('command').describe('"command": runs a program with the task on stdin and in the environment.'),
+    command: z.string().trim().min(1, 'give the program to run, e.g. "claude" or "node"').describe('The program to run: a name on PATH or a full path (no shell).'),
+    args: z.array(Arg).max(200).default([]).describe(`Its arguments; placeholders: ${ARG_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}.`),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string().max(10_000))
+      .default({})
+      .describe('Extra environment variables for the program, e.g. {"ANTHROPIC_API_KEY": "…"}.'),
     /** Folder to run in, relative to the workspace; a task tag dir:<folder> overrides it. */
-    cwd: z.string().default('.'),
+    cwd: z.string().default('.').describe('Folder to run in, relative to the workspace; a task tag dir:<folder> overrides it.'),
     /** 'prompt': the prompt goes to stdin; 'none': stdin is closed (use {{promptFile}} in args). */
-    stdin: z.enum(['prompt', 'none']).default('prompt'),
+    stdin: z.enum(['prompt', 'none']).default('prompt').describe('"prompt": the prompt goes to stdin; "none": stdin is closed (use {{promptFile}} in args).'),
     /**
      * 'bwrap': run the agent under bubblewrap (Linux) with the board folder out of its reach — it
      * sees its own credential and the hub's socket, never hub.json, the database or the journal.
      */
-    sandbox: z.enum(['none', 'bwrap']).default('none'),
+    sandbox: z.enum(['none', 'bwrap']).default('none').describe('"bwrap": run under bubblewrap (Linux) with the board folder out of the agent\'s reach.'),
     /** Set when the entry came from a preset ("preset": "claude"): the driver builds the CLI's command line per run. */
     preset: PresetSpec.optional(),
   })
@@ -96,19 +111,19 @@ const CommandAgent = z
 const PresetEntry = z
   .object({
     ...common,
-    preset: z.enum(PRESETS),
-    model: PresetSpec.shape.model,
-    command: z.string().trim().min(1, 'the CLI to run, e.g. "claude" or a full path').optional(),
-    args: z.array(Arg).max(200).default([]),
+    preset: z.enum(PRESETS).describe('An agent CLI run headless and unattended, its JSON stream read into a live transcript: ' + PRESETS.join(', ') + ' ("command" for a plain command agent).'),
+    model: PresetSpec.shape.model.describe('The model the CLI uses, e.g. "sonnet" or "gpt-5-codex" (the CLI\'s default when absent).'),
+    command: z.string().trim().min(1, 'the CLI to run, e.g. "claude" or a full path').optional().describe('Overrides the CLI\'s program (a full path); the preset\'s own name on PATH when absent.'),
+    args: z.array(Arg).max(200).default([]).describe('Extra arguments after the preset\'s own.'),
     env: CommandAgent.shape.env,
-    cwd: z.string().default('.'),
-    sandbox: z.enum(['none', 'bwrap']).default('none'),
+    cwd: CommandAgent.shape.cwd,
+    sandbox: CommandAgent.shape.sandbox,
     permissionMode: PresetSpec.shape.permissionMode,
     allowedTools: PresetSpec.shape.allowedTools,
     codexSandbox: PresetSpec.shape.codexSandbox,
     codexConfig: PresetSpec.shape.codexConfig,
     mcp: PresetSpec.shape.mcp,
-    price: Price.optional(),
+    price: Price.optional().describe('USD per million tokens for this agent\'s cost estimate: {"input": 3, "output": 15}.'),
   })
   .strict()
   .superRefine((e, ctx) => {
@@ -130,16 +145,20 @@ function expandPreset(e: z.infer<typeof PresetEntry>): Record<string, unknown> {
 const LanguageModelAgent = z
   .object({
     ...common,
-    driver: z.literal('language-model'),
-    model: z.object({ vendor: z.string().optional(), family: z.string().optional(), id: z.string().optional() }).strict().default({}),
-    maxTurns: z.number().int().min(1).max(100).default(12),
+    driver: z.literal('language-model').describe('"language-model": works through the editor\'s language model (vscode.lm) with file and check tools.'),
+    model: z
+      .object({ vendor: z.string().optional(), family: z.string().optional(), id: z.string().optional() })
+      .strict()
+      .default({})
+      .describe('Which of the editor\'s models, e.g. {"vendor": "copilot"} or {"family": "gpt-4o"}.'),
+    maxTurns: z.number().int().min(1).max(100).default(12).describe('At most this many model turns per run.'),
   })
   .strict();
 
 const ChatWindowAgent = z
   .object({
     ...common,
-    driver: z.literal('chat-window'),
+    driver: z.literal('chat-window').describe('"chat-window": puts the prompt into the editor\'s chat (desktop automation in Cursor).'),
     /** Command ids per editor, tried in order; the prompt is passed as the query where the command takes one. */
     commands: z
       .object({
@@ -147,9 +166,10 @@ const ChatWindowAgent = z
         cursor: z.array(z.string().min(1)).max(10).optional(),
       })
       .strict()
-      .default({}),
+      .default({})
+      .describe('Chat command ids per editor, tried in order: {"vscode": [...], "cursor": [...]}.'),
     /** Window title for the desktop-automation fallback. */
-    windowTitle: z.string().max(200).optional(),
+    windowTitle: z.string().max(200).optional().describe('Window title for the desktop-automation fallback.'),
   })
   .strict();
 
@@ -162,32 +182,47 @@ export type ChatWindowAgentConfig = z.infer<typeof ChatWindowAgent>;
 const Pressure = z
   .object({
     /** Hold back new claims while the 1-minute load average per CPU is above this. */
-    maxLoadPerCpu: z.number().positive().max(100).default(2),
+    maxLoadPerCpu: z.number().positive().max(100).default(2).describe('Hold back new claims while the 1-minute load average per CPU is above this.'),
     /** Hold back new claims while free memory is below this. */
-    minFreeMemMb: z.number().int().min(0).max(1_000_000).default(256),
+    minFreeMemMb: z.number().int().min(0).max(1_000_000).default(256).describe('Hold back new claims while free memory (MB) is below this.'),
   })
-  .strict();
+  .strict()
+  .describe('Back-pressure: when the machine is busy, agents wait.');
 
 export const SwarmConfig = z
   .object({
-    $schema: z.string().optional(),
-    version: z.literal(1).default(1),
+    $schema: z.string().optional().describe('The JSON schema of this file (editors validate without it too).'),
+    version: z.literal(1).default(1).describe('The file format version: 1.'),
     /** How many agents may work on tasks at the same time, across the swarm. */
-    maxConcurrent: z.number().int().min(1).max(64).default(4),
+    maxConcurrent: z.number().int().min(1).max(64).default(4).describe('How many agents may work on tasks at the same time, across the swarm.'),
     pressure: Pressure.default(Pressure.parse({})),
     /** How often an idle agent looks for work when no board event wakes it. */
-    idlePollMs: z.number().int().min(100).max(600_000).default(2_000),
+    idlePollMs: z.number().int().min(100).max(600_000).default(2_000).describe('How often (ms) an idle agent looks for work when no board event wakes it.'),
     /** Spending limits (./budget): per task and per agent-day by default, and the whole swarm per UTC day. */
-    budget: SwarmBudget.optional(),
+    budget: SwarmBudget.optional().describe('Spending limits in "usd" and/or "tokens": {"task": …, "agentDay": …, "swarmDay": …} (days are UTC).'),
     /**
      * USD per million tokens by model prefix ("gpt-5": {"input": 1.25, "output": 10}), for a cost
      * estimate when the CLI reports none; before the built-in table, after an agent's own "price".
      */
-    prices: z.record(ModelName, Price).optional(),
-    agents: z.array(AgentConfig).max(100),
+    prices: z.record(ModelName, Price).optional().describe('USD per million tokens by model prefix, e.g. {"gpt-5": {"input": 1.25, "output": 10}}; before the built-in table.'),
+    agents: z.array(AgentConfig).max(100).describe('The agents the swarm runs.'),
   })
   .strict();
 export type SwarmConfig = z.infer<typeof SwarmConfig>;
+
+/** "preset": "command" is the plain command agent, without "driver". */
+const CommandPresetEntry = CommandAgent.omit({ driver: true, preset: true }).extend({ preset: z.literal('command').describe('"command": a plain command agent (the same as "driver": "command").') });
+
+/**
+ * agents.json as a person writes it (before presets are expanded): what the editor validates and
+ * completes against (schemas/agents.schema.json, generated from this by `npm run gen:schemas`).
+ */
+export const AgentsFile = SwarmConfig.extend({
+  agents: z
+    .array(z.union([PresetEntry, CommandPresetEntry, CommandAgent, LanguageModelAgent, ChatWindowAgent]))
+    .max(100)
+    .describe('The agents the swarm runs: {"name": "claude-1", "preset": "claude", "model": "sonnet"}, or a "driver": "command" | "language-model" | "chat-window" entry.'),
+}).describe('Dream.OS agents (.dreamos/agents.json): the agents `Start Swarm` and `dreamos swarm start` run.');
 
 /** The board agents an entry stands for: "tester", "tester-2", ... */
 export function instanceNames(agent: Pick<AgentConfig, 'name' | 'maxConcurrent'>): string[] {

@@ -8,11 +8,12 @@ import type { CheckResult } from './model';
 /** A check is a program and its arguments — never a shell string, so nothing in it is interpreted. */
 export const CheckSpec = z
   .object({
-    name: z.string().trim().min(1).max(80),
-    command: z.array(z.string().min(1)).min(1).max(100),
-    timeoutSeconds: z.number().int().min(1).max(3_600).default(600),
+    name: z.string().trim().min(1).max(80).describe('What the check is called, e.g. "tests".'),
+    command: z.array(z.string().min(1)).min(1).max(100).describe('The program and its arguments, never a shell string: ["npm", "test"].'),
+    timeoutSeconds: z.number().int().min(1).max(3_600).default(600).describe('Stopped (and failed) after this many seconds.'),
   })
-  .strict();
+  .strict()
+  .describe('A check: { "name": "tests", "command": ["npm", "test"] }.');
 export type CheckSpec = z.infer<typeof CheckSpec>;
 export const CheckList = z.array(CheckSpec).max(20);
 
@@ -67,7 +68,15 @@ export async function runChecks(cwd: string, specs: CheckSpec[], opts: { signal?
  * or `{ "checks": [...], "postApply": [...] }`, where postApply checks run in the workspace right
  * after applying and a failure rolls the change back.
  */
-const CheckFileObject = z.object({ checks: CheckList.default([]), postApply: CheckList.default([]) }).strict();
+const CheckFileObject = z
+  .object({
+    $schema: z.string().optional().describe('The JSON schema of this file (editors validate without it too).'),
+    checks: CheckList.default([]).describe('Run against the proposed tree (a scratch copy, or the merged result in the merge queue) before a change lands; a failure stops it.'),
+    postApply: CheckList.default([]).describe('Run in the workspace right after applying; a failure rolls the change back.'),
+  })
+  .strict();
+/** The file as written: `{ "checks": [...], "postApply": [...] }` or a bare list of checks (schemas/checks.schema.json). */
+export const CheckFile = z.union([CheckFileObject, CheckList]).describe('Dream.OS checks (.dreamos/checks.json): what must pass before an agent\'s change lands.');
 export interface CheckConfig {
   /** Run against the proposed tree (a scratch copy) before approving. */
   checks: CheckSpec[];

@@ -15,17 +15,30 @@ import type { CommandRunner } from './port';
 const Rel = z.string().trim().min(1).max(500);
 export const WorktreeSetup = z
   .object({
+    $schema: z.string().optional().describe('The JSON schema of this file (editors validate without it too).'),
     /** Files or folders copied from the workspace (missing ones are skipped). */
-    copy: z.array(Rel).max(100).default([]),
+    copy: z.array(Rel).max(100).default([]).describe('Files or folders copied from the workspace into each new worktree, e.g. [".env"] (missing ones are skipped).'),
     /** Folders linked to the workspace's own (symlinks; a junction on Windows). */
-    link: z.array(Rel).max(100).default([]),
+    link: z.array(Rel).max(100).default([]).describe('Folders linked to the workspace\'s own, e.g. ["node_modules"] (symlinks; a junction on Windows).'),
     /** Commands run in the worktree, in order, each an argument array: [["npm", "ci"]]. */
-    run: z.array(z.array(z.string().min(1)).min(1).max(100)).max(20).default([]),
+    run: z
+      .array(z.array(z.string().min(1)).min(1).max(100))
+      .max(20)
+      .default([])
+      .describe('Commands run in each new worktree, in order, each a program and its arguments (no shell): [["npm", "ci"]]. A failure puts the task in Needs You.'),
     /** A block of `size` ports per worktree from `base`: DREAMOS_PORT_BASE is its first. */
-    ports: z.object({ base: z.number().int().min(1_024).max(65_000), size: z.number().int().min(1).max(1_000).default(10) }).strict().optional(),
-    timeoutSeconds: z.number().int().min(1).max(7_200).default(900),
+    ports: z
+      .object({
+        base: z.number().int().min(1_024).max(65_000).describe('The first port of the first worktree\'s block.'),
+        size: z.number().int().min(1).max(1_000).default(10).describe('Ports per worktree.'),
+      })
+      .strict()
+      .optional()
+      .describe('A block of ports per worktree, so parallel dev servers do not collide: the agent gets DREAMOS_PORT_BASE.'),
+    timeoutSeconds: z.number().int().min(1).max(7_200).default(900).describe('Each setup command is stopped after this many seconds.'),
   })
-  .strict();
+  .strict()
+  .describe('Dream.OS worktree setup (.dreamos/worktrees.json): what every new task worktree needs before an agent works in it.');
 export type WorktreeSetup = z.infer<typeof WorktreeSetup>;
 
 export const SETUP_FILE = 'worktrees.json';

@@ -52,19 +52,21 @@ export const DEFAULT_RULES: z.input<typeof Rule>[] = [
 
 export const DiscordConfig = z
   .object({
-    applicationId: Snowflake,
-    guildId: Snowflake,
+    $schema: z.string().optional().describe('The JSON schema of this file (editors validate without it too).'),
+    applicationId: Snowflake.describe('The application id (Developer Portal → General Information).'),
+    guildId: Snowflake.describe('The server (guild) id: right-click the server with Developer Mode on → Copy Server ID.'),
     /** The application's public key (hex), needed by the HTTP interactions endpoint. */
     publicKey: z
       .string()
       .trim()
       .regex(/^[0-9a-fA-F]{64}$/, 'expected the 64-character hex Public Key from the Developer Portal (General Information)')
-      .optional(),
+      .optional()
+      .describe('The application\'s public key (hex), needed by the HTTP interactions endpoint.'),
     /** gateway: a bot connection (needs the token); interactions: an HTTP endpoint Discord calls. */
-    transport: z.enum(['gateway', 'interactions']).default('gateway'),
-    categoryName: z.string().trim().min(1).max(100).default('Dream.OS'),
+    transport: z.enum(['gateway', 'interactions']).default('gateway').describe('"gateway": a bot connection (needs the token); "interactions": an HTTP endpoint Discord calls.'),
+    categoryName: z.string().trim().min(1).max(100).default('Dream.OS').describe('The channel category Dream.OS creates its channels under.'),
     /** The channel under the category that holds a thread per task and per agent. */
-    workChannel: ChannelName.default('work'),
+    workChannel: ChannelName.default('work').describe('The channel that holds a thread per task and per agent.'),
     interactions: z
       .object({
         host: z.string().min(1).default('127.0.0.1'),
@@ -72,7 +74,8 @@ export const DiscordConfig = z
         path: z.string().regex(/^\/[\w./-]*$/, 'a path such as /interactions').default('/interactions'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Where the HTTP interactions endpoint listens (transport "interactions").'),
     permissions: z
       .object({
         /** May run everything. */
@@ -83,7 +86,8 @@ export const DiscordConfig = z
         readForEveryone: z.boolean().default(true),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Who may run what: "admins" run everything; "commands" names the roles and users per action.'),
     notifications: z
       .object({
         rules: z.array(Rule).max(50).prefault(DEFAULT_RULES),
@@ -93,7 +97,8 @@ export const DiscordConfig = z
         agentThreads: z.boolean().default(true),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Which board events are posted to which channel ("rules"), coalesced into digests.'),
     /** Per person: a burst of `burst` commands, then `perMinute` a minute. */
     rateLimit: z
       .object({
@@ -101,11 +106,12 @@ export const DiscordConfig = z
         perMinute: z.number().int().min(1).max(600).default(20),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Per person: a burst of "burst" commands, then "perMinute" a minute.'),
     /** A command not answered within this is deferred and finished by a follow-up (Discord allows 3 s). */
-    deferAfterMs: z.number().int().min(0).max(2_500).default(1_500),
+    deferAfterMs: z.number().int().min(0).max(2_500).default(1_500).describe('A command not answered within this many ms is deferred and finished by a follow-up.'),
     /** Discord's API; a proxy or a test server may stand in. */
-    apiBaseUrl: z.url({ protocol: /^https?$/ }).default('https://discord.com/api'),
+    apiBaseUrl: z.url({ protocol: /^https?$/ }).default('https://discord.com/api').describe('Discord\'s API; a proxy or a test server may stand in.'),
   })
   .strict()
   .superRefine((c, ctx) => {
