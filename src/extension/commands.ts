@@ -217,7 +217,8 @@ export const COMMANDS: Record<string, CommandHandler> = {
     return ctx.session.call({ type: 'task.assign', taskId: id, agentId: pick.id });
   },
   'dreamos.tasks.filter': async (ctx) => {
-    const text = await vscode.window.showInputBox({ prompt: 'Show tasks whose title, id, tag or status contains…', value: ctx.tasksView.filter });
+    // The same query as the dashboard's search box (src/protocol/taskFilter), and shared with it.
+    const text = await vscode.window.showInputBox({ title: 'Filter tasks (the dashboard follows)', prompt: 'Words in the title, or tag:x owner:name status:ready — e.g. "tag:ui owner:claude parser". Empty shows all.', placeHolder: 'tag:ui owner:claude-1 status:ready login', value: ctx.tasksView.filter });
     if (text !== undefined) ctx.tasksView.setFilter(text);
   },
   'dreamos.tasks.clearFilter': async (ctx) => {

@@ -101,6 +101,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
     tasksView.description = tasks.filter ? `filter: ${tasks.filter}` : undefined;
   };
   session.onDidChange(updateBadge, undefined, context.subscriptions);
+  tasks.onDidChangeFilter(updateBadge, undefined, context.subscriptions); // also when the dashboard sets it
   context.subscriptions.push(tasks, agents, inbox, tasksView, agentsView, inboxView, new StatusBar(session));
 
   // Desktop automation (nut-js) loads nothing until a chat-window agent or a desktop command needs it.

@@ -3,6 +3,7 @@ import type { Task, TaskStatus } from '../../core/board/model';
 import { priorityName } from '../../core/board/vocabulary';
 import { actionTo, commandForAction, taskContextValue } from '../../core/board/actions';
 import { compareTasks, type MirrorChange } from '../../core/mirror/boardMirror';
+import { normalizeQuery, taskMatcher } from '../../protocol/taskFilter';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 
@@ -58,6 +59,27 @@ export function commandForDrop(task: Task, to: TaskStatus) {
 }
 
 /**
+ * Moves tasks to a status as a drop does, in the tree and on the dashboard: each by the action that
+ * makes that move (commandForDrop), as the person. Tasks already there, or that no action moves
+ * there, are skipped; failures are the board's own messages.
+ */
+export async function moveTasks(session: BoardSession, ids: readonly string[], to: TaskStatus): Promise<{ moved: Task[]; failures: string[] }> {
+  const byId = new Map(session.current.tasks.map((t) => [t.id, t]));
+  const moved: Task[] = [];
+  const failures: string[] = [];
+  for (const id of ids) {
+    const task = byId.get(id);
+    const command = task && commandForDrop(task, to);
+    if (!command) continue;
+    await session.call(command).then(
+      (t) => moved.push(t as Task),
+      (err: Error) => failures.push(err.message),
+    );
+  }
+  return { moved, failures };
+}
+
+/**
  * Tasks grouped by status. The data lives in the session's board mirror; this class only maps it to
  * tree items. A change refreshes only what it touched: the task's own node when it stays in its
  * group and place, else the groups it left and joined; the whole tree only after a full read of the
@@ -70,6 +92,9 @@ export class TasksTreeProvider extends Disposable implements vscode.TreeDataProv
   readonly dragMimeTypes = [TASK_IDS_MIME];
   readonly dropMimeTypes = [TASK_IDS_MIME];
   private filterText = '';
+  private readonly filterChanged = this._register(new vscode.EventEmitter<string>());
+  /** The query changed (here or from the dashboard, which shares it): its new text. */
+  readonly onDidChangeFilter = this.filterChanged.event;
   private readonly groups = new Map<TaskStatus, GroupNode>();
   private readonly nodes = new Map<string, TaskItemNode>();
   /** Tree items of tasks without a lease (a lease's remaining time is computed when drawn). */
@@ -79,16 +104,19 @@ export class TasksTreeProvider extends Disposable implements vscode.TreeDataProv
     return this.filterText;
   }
 
+  /** One query for the tree and the dashboard (src/protocol/taskFilter): `tag:x owner:name status:s words`. */
   setFilter(text: string): void {
-    this.filterText = text.trim().toLowerCase();
-    void vscode.commands.executeCommand('setContext', 'dreamos.tasksFiltered', this.filterText.length > 0);
+    const q = normalizeQuery(text);
+    if (q === this.filterText) return;
+    this.filterText = q;
+    void vscode.commands.executeCommand('setContext', 'dreamos.tasksFiltered', q.length > 0);
     this.changed.fire(undefined);
+    this.filterChanged.fire(q);
   }
 
   private visible(): Task[] {
-    const f = this.filterText;
-    if (!f) return this.session.current.tasks;
-    return this.session.current.tasks.filter((t) => t.title.toLowerCase().includes(f) || t.id.includes(f) || t.tags.some((g) => g.toLowerCase().includes(f)) || t.status === f);
+    const match = this.filterText ? taskMatcher(this.filterText, (id) => this.session.mirror?.agent(id)?.name) : undefined;
+    return match ? this.session.current.tasks.filter(match) : this.session.current.tasks;
   }
 
   handleDrag(source: readonly TaskNode[], data: vscode.DataTransfer): void {
@@ -100,15 +128,7 @@ export class TasksTreeProvider extends Disposable implements vscode.TreeDataProv
     const raw = await data.get(TASK_IDS_MIME)?.asString();
     if (!raw || !target) return;
     const to = target.kind === 'group' ? target.status : target.task.status;
-    const ids = parseIds(raw);
-    const byId = new Map(this.session.current.tasks.map((t) => [t.id, t]));
-    const failures: string[] = [];
-    for (const id of ids) {
-      const task = byId.get(id);
-      const command = task && commandForDrop(task, to);
-      if (!command) continue;
-      await this.session.call(command).catch((err: Error) => failures.push(err.message));
-    }
+    const { failures } = await moveTasks(this.session, parseIds(raw), to);
     if (failures.length) void vscode.window.showWarningMessage(`Dream.OS: ${failures.length} task(s) could not move: ${failures[0]}`);
   }
 
