@@ -12,6 +12,7 @@ import type { SwarmControl } from './swarmControl';
 import type { DesktopOrchestrator } from '../integrations/desktop';
 import type { ReviewContext } from './proposals/review';
 import type { ProposalNode } from './proposals/proposalsView';
+import { openNeedsYouMessage } from './views/needsYouActions';
 
 /*
  * What a command runs (proposal review, the dashboard panel, desktop calibration) loads when the
@@ -53,7 +54,8 @@ function taskIdOf(arg: unknown): string | undefined {
   if (typeof arg === 'string') return arg;
   if (arg && typeof arg === 'object') {
     const a = arg as { kind?: string; task?: Task; id?: string };
-    if (a.kind === 'task' && a.task) return a.task.id;
+    // A task node, or a Needs You message about a task.
+    if ((a.kind === 'task' || a.kind === 'message') && a.task) return a.task.id;
     if (typeof a.id === 'string') return a.id;
   }
   return undefined;
@@ -232,6 +234,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
     await ctx.session.call({ type: 'mail.send', from: 'human', to: { kind: 'agent', id: m.from }, subject: `Re: ${m.subject}`.slice(0, 200), body, replyTo: m.id });
     return ctx.session.call({ type: 'mail.ack', messageId: m.id, recipient: 'human' });
   },
+  'dreamos.inbox.open': async (_ctx, arg) => openNeedsYouMessage(arg),
   'dreamos.inbox.ack': async (ctx, arg) => {
     const m = (arg as { message?: Message } | undefined)?.message;
     return m && ctx.session.call({ type: 'mail.ack', messageId: m.id, recipient: 'human' });

@@ -23,6 +23,7 @@ import { WorktreesTreeProvider } from './worktrees/worktreesView';
 import { ProposalStatusContext, ProposalsTreeProvider } from './proposals/proposalsView';
 import { SCHEME } from './proposals/proposalUri';
 import { TasksTreeProvider } from './views/tasksView';
+import { Notifications } from './notifications';
 
 /** What activate() returns: other extensions and the extension-host tests read the board through it. */
 export interface DreamOsApi {
@@ -30,6 +31,8 @@ export interface DreamOsApi {
   /** Failures of Dream.OS commands (each was also shown to the person), newest last. */
   readonly commandFailures: CommandFailures;
   readonly views: { readonly tasks: TasksTreeProvider; readonly agents: AgentsTreeProvider; readonly inbox: InboxTreeProvider; readonly proposals: ProposalsTreeProvider; readonly worktrees: WorktreesTreeProvider };
+  /** The notifications shown (text and actions), newest last. */
+  readonly notifications: Notifications;
 }
 
 /**
@@ -93,16 +96,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
   context.subscriptions.push(worktrees, vscode.window.createTreeView('dreamos.worktrees', { treeDataProvider: worktrees }));
   const checksOutput = vscode.window.createOutputChannel('Dream.OS Checks');
   context.subscriptions.push(proposals, proposalsView, proposalDocs, checksOutput, new ProposalStatusContext(session), vscode.workspace.registerTextDocumentContentProvider(SCHEME, proposalDocs));
+  let needsYouShown = false;
   const updateBadge = () => {
     const n = inbox.getChildren().length;
     const badge = n ? { value: n, tooltip: `${n} things need you: questions from agents, reviews, failed or blocked tasks, stalled agents` } : undefined;
     tasksView.badge = badge;
     inboxView.badge = badge;
+    // Needs You takes the top of the sidebar only while something needs the person.
+    if (n > 0 !== needsYouShown) void vscode.commands.executeCommand('setContext', 'dreamos.needsYou', (needsYouShown = n > 0));
     tasksView.description = tasks.filter ? `filter: ${tasks.filter}` : undefined;
   };
   session.onDidChange(updateBadge, undefined, context.subscriptions);
   tasks.onDidChangeFilter(updateBadge, undefined, context.subscriptions); // also when the dashboard sets it
-  context.subscriptions.push(tasks, agents, inbox, tasksView, agentsView, inboxView, new StatusBar(session));
+  const notifications = new Notifications(session);
+  context.subscriptions.push(tasks, agents, inbox, tasksView, agentsView, inboxView, new StatusBar(session), notifications);
 
   // Desktop automation (nut-js) loads nothing until a chat-window agent or a desktop command needs it.
   const desktopSettings = () => vscode.workspace.getConfiguration('dreamos.desktop');
@@ -160,7 +167,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
       }),
     );
   }
-  return { session, commandFailures, views: { tasks, agents, inbox, proposals, worktrees } };
+  return { session, commandFailures, views: { tasks, agents, inbox, proposals, worktrees }, notifications };
 }
 
 let activeSwarm: SwarmControl | undefined;

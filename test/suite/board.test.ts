@@ -116,3 +116,48 @@ test('the Needs You inbox lists failed tasks and questions from agents', async (
   assert.ok(labels.includes('Suite: which database?'));
   assert.ok(labels.includes('Suite: will fail'));
 });
+
+/** Polls: notifications are shown a moment after the burst that caused them, with no board change after. */
+async function poll<T>(what: string, get: () => T | undefined, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('an agent failing a task or asking about it notifies the person with actions; Needs You shows one entry per task, with its actions, until the task is settled', async () => {
+  const a = await api();
+  const agent = await a.session.call({ type: 'agent.register', name: `notify-agent-${Date.now()}` });
+  const t = await vscode.commands.executeCommand<Task>('dreamos.createTask', { title: 'Suite: notify me' });
+  const claim = await a.session.call({ type: 'task.claim', taskId: t.id, agentId: agent.id }, { actor: agent.id });
+  await a.session.call({ type: 'task.fail', taskId: t.id, token: claim.lease!.token, reason: 'tests red' }, { actor: agent.id });
+  const failed = await poll('the failure notification', () => a.notifications.shown.find((s) => s.notice?.taskId === t.id && s.notice.kind === 'failed'));
+  assert.equal(failed.text, 'Dream.OS: Task "Suite: notify me" failed: tests red');
+  assert.equal(failed.severity, 'error');
+  assert.deepEqual(failed.actions, ['Retry', 'Open']);
+
+  await a.session.call({ type: 'mail.send', from: agent.id, to: { kind: 'human' }, subject: 'Suite: retry with the other fixture?', requiresAck: true, taskId: t.id }, { actor: agent.id });
+  const asked = await poll('the question notification', () => a.notifications.shown.find((s) => s.notice?.kind === 'question' && s.notice.taskId === t.id));
+  assert.equal(asked.text, `Dream.OS: ${agent.name}: Suite: retry with the other fixture?`);
+  assert.deepEqual(asked.actions, ['Reply…', 'Open', 'Show Needs You']);
+
+  // One entry for the task: the question, carrying the task's actions (not the question and the failed task twice).
+  await until(a, () => a.views.inbox.getChildren().some((n) => n.kind === 'message' && n.task?.id === t.id), 'the question in Needs You');
+  const about = a.views.inbox.getChildren().filter((n) => (n.kind === 'message' && n.message.taskId === t.id) || (n.kind === 'task' && n.task.id === t.id));
+  assert.equal(about.length, 1, 'one Needs You entry for the task');
+  const item = a.views.inbox.getTreeItem(about[0]!);
+  assert.match(String(item.contextValue), /^inbox:message:failed:.*;retry;.*/);
+  assert.match(String(item.contextValue), /;cancel;/);
+  assert.equal(item.command?.command, 'dreamos.inbox.open');
+  assert.match(String(item.description), /failed: Suite: notify me/);
+
+  // The person's own actions notify nobody; once the task is cancelled the question leaves Needs You.
+  const before = a.notifications.shown.length;
+  await a.session.call({ type: 'task.cancel', taskId: t.id, reason: 'not needed' });
+  await until(a, () => !a.views.inbox.getChildren().some((n) => (n.kind === 'message' && n.message.taskId === t.id) || (n.kind === 'task' && n.task.id === t.id)), 'the question to leave Needs You');
+  await new Promise((r) => setTimeout(r, 2_000));
+  assert.equal(a.notifications.shown.slice(before).filter((s) => s.notice?.taskId === t.id).length, 0, 'no notification for what the person did');
+});

@@ -4,10 +4,11 @@ import { formatMessage, listOf, need, str, type Sub } from '../kit';
 
 export const commands: Record<string, Sub> = {
   'mail send': {
-    usage: 'mail send --to <agent|human|broadcast> --subject s [--body b] [--from f] [--priority p] [--reply-to id] [--ack]',
-    options: { to: { type: 'string' }, subject: { type: 'string' }, body: { type: 'string' }, from: { type: 'string' }, priority: { type: 'string' }, 'reply-to': { type: 'string' }, ack: { type: 'boolean' } },
+    usage: 'mail send --to <agent|human|broadcast> --subject s [--body b] [--from f] [--priority p] [--reply-to id] [--ack] [--task id]   (an agent’s mail to the person is about its task, DREAMOS_TASK_ID, unless --task says otherwise)',
+    options: { to: { type: 'string' }, subject: { type: 'string' }, body: { type: 'string' }, from: { type: 'string' }, priority: { type: 'string' }, 'reply-to': { type: 'string' }, ack: { type: 'boolean' }, task: { type: 'string' } },
     build: (_p, v, env) => {
       const to = str(v, 'to') ?? need([], 0, '--to');
+      const taskId = str(v, 'task') ?? (to === 'human' ? process.env.DREAMOS_TASK_ID || undefined : undefined);
       return {
         type: 'mail.send',
         from: str(v, 'from') ?? process.env.DREAMOS_AGENT_ID ?? env.actor,
@@ -17,6 +18,7 @@ export const commands: Record<string, Sub> = {
         ...(str(v, 'priority') ? { priority: str(v, 'priority') as 'normal' } : {}),
         ...(str(v, 'reply-to') ? { replyTo: str(v, 'reply-to')! } : {}),
         requiresAck: v.ack === true,
+        ...(taskId ? { taskId } : {}),
       };
     },
     print: (r) => formatMessage(r as Message),

@@ -140,6 +140,8 @@ export const NewMessage = z
     priority: z.enum(['low', 'normal', 'high', 'urgent']).default('normal'),
     replyTo: Id.optional(),
     requiresAck: z.boolean().default(false),
+    /** The task the message is about (a question, a block, a budget stop): Needs You offers its actions. */
+    taskId: Id.optional(),
   })
   .strict();
 
@@ -155,5 +157,7 @@ export interface Message {
   replyTo: string | null;
   requiresAck: boolean;
   ackedAt: number | null;
+  /** The task the message is about, if any. */
+  taskId: string | null;
   createdAt: number;
 }

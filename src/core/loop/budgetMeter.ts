@@ -47,6 +47,7 @@ export class BudgetMeter {
       body: `Task ${task.id} (${this.agent.name}):\nThe run was stopped: ${b.message}.\n\nNothing else was lost: the run's transcript and its session stay, so a retry resumes it. To go on, ${raise}, then unblock or retry the task; or cancel it.`,
       priority: 'high',
       requiresAck: true,
+      taskId: task.id,
     }).catch(() => undefined);
     await this.call({ type: 'run.overBudget', taskId: task.id, token, agentId: this.agent.id, ...(runId ? { runId } : {}), scope: b.scope, unit: b.unit, limit: b.limit, spent: b.spent, message: b.message });
   }

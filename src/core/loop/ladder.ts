@@ -186,7 +186,7 @@ export class RecoveryLadder {
   }
 
   private async mailHuman(task: Task, subject: string, body: string): Promise<void> {
-    await this.x.call({ type: 'mail.send', from: this.x.id, to: { kind: 'human' }, subject: subject.slice(0, 200), body: `Task ${task.id} (${this.x.name}):\n${body}`, priority: 'high', requiresAck: true });
+    await this.x.call({ type: 'mail.send', from: this.x.id, to: { kind: 'human' }, subject: subject.slice(0, 200), body: `Task ${task.id} (${this.x.name}):\n${body}`, priority: 'high', requiresAck: true, taskId: task.id });
   }
 
   /** Swarm stopped or the loop failed: hand the task back so another run can take it. */

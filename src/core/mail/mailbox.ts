@@ -27,6 +27,7 @@ interface MessageRow {
   requires_ack: number;
   created_at: number;
   acked_at: number | null;
+  task_id: string | null;
 }
 
 function toMessage(r: MessageRow): Message {
@@ -43,6 +44,7 @@ function toMessage(r: MessageRow): Message {
     replyTo: r.reply_to,
     requiresAck: r.requires_ack === 1,
     ackedAt: r.acked_at ?? null,
+    taskId: r.task_id ?? null,
     createdAt: r.created_at,
   };
 }
@@ -55,6 +57,7 @@ function mailboxOf(tx: Tx, who: string): string {
 export function sendMessage(ctx: BoardContext, input: z.input<typeof NewMessage>): Message {
   const m = NewMessage.parse(input);
   if (m.to.kind === 'agent') getAgent(ctx.tx, m.to.id);
+  if (m.taskId && !ctx.tx.get('SELECT 1 AS x FROM tasks WHERE id = ?', [m.taskId])) throw new DreamError('not_found', `The message is about task ${m.taskId}, which is not on this board: leave taskId out or name a task from \`dreamos task list\`.`, { field: 'taskId', taskId: m.taskId });
   let threadId: string;
   const id = newId('msg');
   if (m.replyTo) {
@@ -63,16 +66,16 @@ export function sendMessage(ctx: BoardContext, input: z.input<typeof NewMessage>
     threadId = parent.thread_id;
   } else threadId = id;
   ctx.tx.run(
-    `INSERT INTO messages (id, from_id, to_kind, to_id, subject, body, body_type, priority, thread_id, reply_to, requires_ack, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [id, m.from, m.to.kind, m.to.kind === 'agent' ? m.to.id : null, m.subject, m.body, m.bodyType, m.priority, threadId, m.replyTo ?? null, m.requiresAck ? 1 : 0, ctx.now],
+    `INSERT INTO messages (id, from_id, to_kind, to_id, subject, body, body_type, priority, thread_id, reply_to, requires_ack, created_at, task_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [id, m.from, m.to.kind, m.to.kind === 'agent' ? m.to.id : null, m.subject, m.body, m.bodyType, m.priority, threadId, m.replyTo ?? null, m.requiresAck ? 1 : 0, ctx.now, m.taskId ?? null],
   );
   emitEvent(ctx.tx, {
     type: 'mail.sent',
     at: ctx.now,
     actor: ctx.actor,
     subject: id,
-    payload: { from: m.from, to: m.to, subject: m.subject, priority: m.priority, requiresAck: m.requiresAck },
+    payload: { from: m.from, to: m.to, subject: m.subject, priority: m.priority, requiresAck: m.requiresAck, ...(m.taskId ? { taskId: m.taskId } : {}) },
   });
   return getMessage(ctx.tx, id, m.to.kind === 'agent' ? m.to.id : m.to.kind === 'human' ? 'human' : undefined);
 }

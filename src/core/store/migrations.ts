@@ -287,6 +287,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX credentials_agent ON credentials(agent_id);
   CREATE UNIQUE INDEX credentials_live_name ON credentials(name) WHERE name IS NOT NULL AND revoked_at IS NULL;
   `,
+  // MESSAGE-TASK: the task a message is about (a question, a block, a budget stop), so Needs You offers that task's actions and drops the message once the task is settled
+  `
+  ALTER TABLE messages ADD COLUMN task_id TEXT;
+  CREATE INDEX messages_task ON messages(task_id) WHERE task_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -118,5 +118,5 @@ export function sendBackToAgent(ctx: BoardContext, p: Proposal, why: string): vo
 
 /** Tells the person a branch proposal needs them (a conflict they chose to resolve themselves). */
 export function tellPerson(ctx: BoardContext, p: Proposal, subject: string, body: string): void {
-  sendMessage(ctx, { from: 'merge-queue', to: { kind: 'human' }, subject: subject.slice(0, 200), body: `${body}\n\nProposal ${p.id}${p.taskId ? `, task ${p.taskId}` : ''}.`, priority: 'high', requiresAck: true });
+  sendMessage(ctx, { from: 'merge-queue', to: { kind: 'human' }, subject: subject.slice(0, 200), body: `${body}\n\nProposal ${p.id}${p.taskId ? `, task ${p.taskId}` : ''}.`, priority: 'high', requiresAck: true, ...(p.taskId ? { taskId: p.taskId } : {}) });
 }

@@ -44,7 +44,7 @@ export class LanguageModelDriver implements AgentDriver {
     const board = this.services.board;
     if (!board) throw new Error('no board to ask through');
     const subject = `${job.agentName} asks about task ${job.taskId}`;
-    await board.call({ type: 'mail.send', from: job.agentId, to: { kind: 'human' }, subject, body: question, priority: 'high', requiresAck: true }, { actor: job.agentId });
+    await board.call({ type: 'mail.send', from: job.agentId, to: { kind: 'human' }, subject, body: question, priority: 'high', requiresAck: true, taskId: job.taskId }, { actor: job.agentId });
     await board.call({ type: 'task.block', taskId: job.taskId, token: job.leaseToken, reason: `waiting for the person's answer: ${question.slice(0, 1_500)}` }, { actor: job.agentId });
   }
 

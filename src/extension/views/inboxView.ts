@@ -7,15 +7,31 @@ import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 import { escapeMd } from './tasksView';
 
-/** Everything that waits for the person, newest first within each kind. */
-export type InboxNode = { kind: 'message'; message: Message } | { kind: 'proposal'; proposal: ProposalSummary } | { kind: 'task'; task: Task } | { kind: 'agent'; agent: Agent };
+/**
+ * Everything that waits for the person, newest first within each kind. A message about a task
+ * carries that task (its actions are offered with the reply), stands in for the task's own entry
+ * (one entry per task, not two), and leaves once the task is done or cancelled.
+ */
+export type InboxNode = { kind: 'message'; message: Message; task?: Task } | { kind: 'proposal'; proposal: ProposalSummary } | { kind: 'task'; task: Task } | { kind: 'agent'; agent: Agent };
+
+const SETTLED = new Set<string>(['done', 'cancelled']);
 
 export function needsYou(s: { tasks: Task[]; agents: Agent[]; humanInbox: Message[]; proposals: ProposalSummary[] }): InboxNode[] {
+  const byId = new Map(s.tasks.map((t) => [t.id, t]));
+  const messages: InboxNode[] = [];
+  const spoken = new Set<string>();
+  for (const message of s.humanInbox) {
+    const task = message.taskId ? byId.get(message.taskId) : undefined;
+    if (task && SETTLED.has(task.status)) continue;
+    if (task) spoken.add(task.id);
+    messages.push(task ? { kind: 'message', message, task } : { kind: 'message', message });
+  }
+  const tasks = (keep: (t: Task) => boolean) => s.tasks.filter((t) => keep(t) && !spoken.has(t.id)).map((task) => ({ kind: 'task', task }) as const);
   return [
-    ...s.humanInbox.map((message) => ({ kind: 'message', message }) as const),
+    ...messages,
     ...s.proposals.filter((p) => p.status === 'pending' || p.status === 'conflicted').map((proposal) => ({ kind: 'proposal', proposal }) as const),
-    ...s.tasks.filter((t) => t.status === 'review').map((task) => ({ kind: 'task', task }) as const),
-    ...s.tasks.filter((t) => t.status === 'failed' || t.status === 'blocked').map((task) => ({ kind: 'task', task }) as const),
+    ...tasks((t) => t.status === 'review'),
+    ...tasks((t) => t.status === 'failed' || t.status === 'blocked'),
     ...s.agents.filter((a) => a.status === 'stalled' || a.status === 'error').map((agent) => ({ kind: 'agent', agent }) as const),
   ];
 }
@@ -26,7 +42,11 @@ const AGENT_NEEDS_YOU = new Set<string>(['stalled', 'error']);
 /** Whether a change of the board can change what needs the person (so Needs You is redrawn only then). */
 export function touchesNeedsYou(c: MirrorChange): boolean {
   if (c.full || c.inbox || c.proposals.size) return true;
-  for (const { before, after } of c.tasks.values()) if (TASK_NEEDS_YOU.has(before?.status ?? '') || TASK_NEEDS_YOU.has(after?.status ?? '')) return true;
+  for (const { before, after } of c.tasks.values()) {
+    if (TASK_NEEDS_YOU.has(before?.status ?? '') || TASK_NEEDS_YOU.has(after?.status ?? '')) return true;
+    // A message about a task leaves once the task is settled, whatever it was before.
+    if (after && before?.status !== after.status && SETTLED.has(after.status)) return true;
+  }
   for (const { before, after } of c.agents.values()) if (AGENT_NEEDS_YOU.has(before?.status ?? '') || AGENT_NEEDS_YOU.has(after?.status ?? '') || (before && after && before.name !== after.name)) return true;
   return false;
 }
@@ -51,11 +71,13 @@ export class InboxTreeProvider extends Disposable implements vscode.TreeDataProv
         const agent = this.session.current.agents.find((a) => a.id === m.from);
         const item = new vscode.TreeItem(m.subject);
         item.id = `msg:${m.id}`;
-        item.description = `from ${agent?.name ?? m.from}${m.requiresAck ? ' · needs an answer' : ''}`;
+        const about = node.task ? ` · ${node.task.status}: ${node.task.title}` : '';
+        item.description = `from ${agent?.name ?? m.from}${m.requiresAck ? ' · needs an answer' : ''}${about}`;
         item.iconPath = new vscode.ThemeIcon(m.priority === 'urgent' || m.priority === 'high' ? 'mail-read' : 'mail', m.priority === 'urgent' ? new vscode.ThemeColor('errorForeground') : undefined);
         item.tooltip = new vscode.MarkdownString(`**${escapeMd(m.subject)}**\n\n${escapeMd(m.body.slice(0, 1_000))}`);
-        item.contextValue = 'inbox:message';
-        item.command = { command: 'dreamos.inbox.reply', title: 'Reply', arguments: [node] };
+        // A message about a task offers the task's actions too (menus match ';retry;' etc.).
+        item.contextValue = node.task ? taskContextValue('inbox:message', node.task.status) : 'inbox:message';
+        item.command = { command: 'dreamos.inbox.open', title: 'Open', arguments: [node] };
         return item;
       }
       case 'proposal': {
