@@ -16,6 +16,7 @@ import { commands as discord } from './commands/discord';
 import { commands as events } from './commands/events';
 import { commands as hub } from './commands/hub';
 import { commands as mail } from './commands/mail';
+import { commands as mcp } from './commands/mcp';
 import { commands as proposal } from './commands/proposal';
 import { commands as swarm } from './commands/swarm';
 import { commands as task } from './commands/task';
@@ -27,7 +28,7 @@ import { str, withClient, type Env, type Io, type Options, type Sub, type Values
  * lists them in this order. Command files import only types and ./kit up front and load what they
  * need (the swarm, the dashboard, Discord, proposals) on first use, so `dreamos info` stays small.
  */
-const GROUPS: Record<string, Sub>[] = [board, hub, task, credential, agent, agentAdd, mail, proposal, worktree, swarm, dashboard, discord, events];
+const GROUPS: Record<string, Sub>[] = [board, hub, task, credential, agent, agentAdd, mail, proposal, worktree, swarm, dashboard, discord, events, mcp];
 const SUBS: Record<string, Sub> = Object.assign({}, ...GROUPS);
 
 /** Exit codes scripts can rely on. */
