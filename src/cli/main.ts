@@ -29,7 +29,8 @@ import { str, withClient, type Env, type Io, type Options, type Sub, type Values
  * need (the swarm, the dashboard, Discord, proposals) on first use, so `dreamos info` stays small.
  */
 const GROUPS: Record<string, Sub>[] = [board, hub, task, credential, agent, agentAdd, mail, proposal, worktree, swarm, dashboard, discord, events, mcp];
-const SUBS: Record<string, Sub> = Object.assign({}, ...GROUPS);
+/** Every subcommand by name (also what docs/reference/cli.md is generated from). */
+export const SUBS: Record<string, Sub> = Object.assign({}, ...GROUPS);
 
 /** Exit codes scripts can rely on. */
 export const EXIT: Record<ErrorCode | 'ok' | 'usage', number> = {
