@@ -24,6 +24,7 @@ import { LOOP_COMMANDS, LOOP_HANDLERS, LOOP_READ_ONLY } from './loop/boardComman
 import { ackMessage, inbox, pruneMessages, searchMessages, sendMessage, thread } from './mail/mailbox';
 import { PROPOSAL_COMMANDS, PROPOSAL_HANDLERS, PROPOSAL_READ_ONLY } from './proposals/boardCommands';
 import { RUN_COMMANDS, RUN_HANDLERS, RUN_READ_ONLY, usageSummary } from './runs/boardCommands';
+import { WEBHOOK_COMMANDS, WEBHOOK_HANDLERS, WEBHOOK_READ_ONLY } from './webhooks/boardCommands';
 import { WORKTREE_COMMANDS, WORKTREE_HANDLERS, WORKTREE_READ_ONLY } from './worktrees/boardCommands';
 import { holdsWork } from './worktrees/store';
 import type { Tx } from './store/sqlite';
@@ -97,6 +98,7 @@ export const Command = z.discriminatedUnion('type', [
   ...PROPOSAL_COMMANDS,
   ...RUN_COMMANDS,
   ...WORKTREE_COMMANDS,
+  ...WEBHOOK_COMMANDS,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;
@@ -122,6 +124,7 @@ export const READ_ONLY: ReadonlySet<CommandType> = new Set<CommandType>([
   ...PROPOSAL_READ_ONLY,
   ...RUN_READ_ONLY,
   ...WORKTREE_READ_ONLY,
+  ...WEBHOOK_READ_ONLY,
 ]);
 
 export function parseCommand(raw: unknown): Command {
@@ -205,6 +208,7 @@ const HANDLERS = {
   ...PROPOSAL_HANDLERS,
   ...RUN_HANDLERS,
   ...WORKTREE_HANDLERS,
+  ...WEBHOOK_HANDLERS,
 } satisfies Handlers;
 
 /** What a command answers, as it arrives over the wire (a handler's undefined becomes null). */

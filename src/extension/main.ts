@@ -20,6 +20,7 @@ import { AgentsTreeProvider } from './views/agentsView';
 import { InboxTreeProvider } from './views/inboxView';
 import { ProposalDocuments } from './proposals/proposalDocuments';
 import { WorktreesTreeProvider } from './worktrees/worktreesView';
+import { fetchWebhookSender } from '../integrations/webhooks/fetchSender';
 import { ProposalStatusContext, ProposalsTreeProvider } from './proposals/proposalsView';
 import { SCHEME } from './proposals/proposalUri';
 import { TasksTreeProvider } from './views/tasksView';
@@ -75,6 +76,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
       // What a person does in the editor is done as the person (who may override an agent's lease).
       actor: 'human',
       hubMode: 'in-process',
+      // When this window is the board's hub, it delivers the board's webhooks (src/core/webhooks).
+      engine: { webhooks: { sender: fetchWebhookSender() } },
       // durability, leaseSeconds and stallSeconds are the board's own (board.config, kept in step
       // with the editor's settings by syncBoardSettings), so they apply wherever the hub runs.
     });

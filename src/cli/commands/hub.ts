@@ -9,6 +9,8 @@ const standalone = lazy(() => require('../../core/hub/standalone') as typeof imp
 type Standalone = typeof import('../../core/hub/standalone');
 const runHub: Standalone['runHub'] = (...a) => standalone().runHub(...a);
 const stopHub: Standalone['stopHub'] = (...a) => standalone().stopHub(...a);
+/* eslint-disable-next-line @typescript-eslint/no-require-imports -- a module of this bundle, evaluated on first use */
+const webhookSender = () => (require('../../integrations/webhooks/fetchSender') as typeof import('../../integrations/webhooks/fetchSender')).fetchWebhookSender();
 
 export const commands: Record<string, Sub> = {
   hub: {
@@ -16,7 +18,8 @@ export const commands: Record<string, Sub> = {
     options: { 'idle-minutes': { type: 'string' } },
     run: async (_p, v, env) => {
       const idle = int(v, 'idle-minutes');
-      await runHub(env.dir, { ...(idle !== undefined ? { idleMs: idle * 60_000 } : {}) });
+      // This process owns the board, so it delivers the board's webhooks (src/core/webhooks).
+      await runHub(env.dir, { ...(idle !== undefined ? { idleMs: idle * 60_000 } : {}), webhooks: { sender: webhookSender() } });
       return 0;
     },
   },

@@ -87,6 +87,15 @@ export const ADMIN_COMMANDS: ReadonlySet<string> = new Set([
   'board.config.set',
   'board.prune',
   'board.retain',
+  // Webhooks hold signing secrets and send the board's news elsewhere (src/core/webhooks).
+  'webhook.add',
+  'webhook.list',
+  'webhook.remove',
+  'webhook.test',
+  'webhook.deliveries',
+  'webhook.fanout',
+  'webhook.due',
+  'webhook.attempt',
 ]);
 
 type TokenPrincipal = Extract<Principal, { kind: 'token' }>;

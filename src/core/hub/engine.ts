@@ -18,6 +18,7 @@ import { executeCommand, type CommandContext } from '../commands';
 import { DreamError } from '../errors';
 import { latestSeq, readEventsSince, type BoardEvent } from '../events/events';
 import type { Tx } from '../store/sqlite';
+import type { DispatcherOptions, WebhookSender } from '../webhooks/dispatcher';
 import { atomicWriteFile } from './fsutil';
 import type { HubTx } from './hubtx';
 import { deleteSegments, encodeRecord, JournalSegment, segmentFile, type Durability, type Segment, type Write } from './journal';
@@ -65,6 +66,11 @@ export interface EngineOptions {
    * over stops instead of acknowledging writes into a journal its successor may delete.
    */
   lock?: { isHeld(): boolean };
+  /**
+   * Webhooks (src/core/webhooks): when the host gives an HTTP sender, the hub this engine runs in
+   * delivers the board's webhooks (HubRuntime starts the dispatcher). Core has no HTTP of its own.
+   */
+  webhooks?: DispatcherOptions & { sender: WebhookSender };
 }
 
 export interface CallOptions {

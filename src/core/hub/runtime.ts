@@ -8,6 +8,7 @@ import { descriptorPath, newToken, removeDescriptor, socketPathFor, writeDescrip
 import { HubEngine, type EngineOptions } from './engine';
 import type { HubLock } from './lock';
 import { HubServer } from './server';
+import type { WebhookDispatcher } from '../webhooks/dispatcher';
 import { PROTOCOL_VERSION } from './wire';
 
 export type HubRuntimeOptions = EngineOptions & {
@@ -21,6 +22,7 @@ export class HubRuntime {
   private readonly watch: NodeJS.Timeout;
   private readonly stoppedListeners = new Set<(reason: unknown) => void>();
   private stopped = false;
+  private webhooks: WebhookDispatcher | undefined;
 
   private constructor(
     readonly dir: string,
@@ -56,7 +58,14 @@ export class HubRuntime {
       const server = await HubServer.listen(engine, { socketPath, token, startedAt, log, ...(opts.onConnections ? { onConnections: opts.onConnections } : {}) });
       await writeDescriptor(dir, { pid: process.pid, socketPath, token, protocolVersion: PROTOCOL_VERSION, startedAt, ...(opts.standalone ? { standalone: true } : {}) });
       log(`hub for ${dir} listening on ${socketPath} (pid ${process.pid})`);
-      return new HubRuntime(dir, engine, server, lock, token, log, opts.lockWatchMs);
+      const rt = new HubRuntime(dir, engine, server, lock, token, log, opts.lockWatchMs);
+      // The hub sees every event once it is durable, and whoever is the hub runs this: webhooks follow takeovers.
+      if (opts.webhooks) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by a hub that delivers webhooks
+        const { WebhookDispatcher } = require('../webhooks/dispatcher') as typeof import('../webhooks/dispatcher');
+        rt.webhooks = new WebhookDispatcher(engine, opts.webhooks.sender, { log, ...opts.webhooks });
+      }
+      return rt;
     } catch (err) {
       engine?.abort('start failed');
       lock.release();
@@ -83,6 +92,7 @@ export class HubRuntime {
     clearInterval(this.watch);
     this.server.stopListening();
     try {
+      await this.webhooks?.stop();
       await this.engine.close();
     } finally {
       await removeDescriptor(this.dir, this.token);
@@ -96,6 +106,7 @@ export class HubRuntime {
     this.stopped = true;
     clearInterval(this.watch);
     this.log(`hub stopped: ${(reason as Error)?.message ?? String(reason)}`);
+    void this.webhooks?.stop();
     this.engine.abort(String((reason as Error)?.message ?? reason));
     this.server.stopListening();
     this.server.dropAll();

@@ -292,6 +292,47 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE messages ADD COLUMN task_id TEXT;
   CREATE INDEX messages_task ON messages(task_id) WHERE task_id IS NOT NULL;
   `,
+  // WEBHOOKS: outbound notifications (src/core/webhooks): each webhook's URL, kinds, format, signing secret and cursor; the delivery queue and its log of attempts
+  `
+  CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    format TEXT NOT NULL DEFAULT 'json',
+    description TEXT NOT NULL DEFAULT '',
+    secret TEXT NOT NULL,
+    cursor INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    removed_at INTEGER
+  );
+  CREATE TABLE webhook_deliveries (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    webhook_id TEXT NOT NULL REFERENCES webhooks(id),
+    url TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    seq INTEGER,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    next_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_queue ON webhook_deliveries(status, url, n);
+  CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, n);
+  CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries(webhook_id, seq) WHERE seq IS NOT NULL;
+  CREATE TABLE webhook_attempts (
+    delivery_n INTEGER NOT NULL REFERENCES webhook_deliveries(n),
+    attempt INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    status INTEGER,
+    error TEXT,
+    duration_ms INTEGER NOT NULL,
+    retry_at INTEGER,
+    PRIMARY KEY (delivery_n, attempt)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
