@@ -18,7 +18,7 @@ import { BOARD_CONFIG_COMMANDS, BOARD_CONFIG_HANDLERS, BOARD_CONFIG_READ_ONLY, d
 import { RETENTION_COMMANDS, RETENTION_HANDLERS } from './board/retention';
 import { addDependency, addTask, findTask, listTasks, removeDependency, showTask, updateTask, type BoardContext } from './board/tasks';
 import type { TransitionHook } from './board/transitions';
-import { DreamError } from './errors';
+import { invalidInput } from './errors';
 import { latestSeq, pruneEvents, readEventsSince } from './events/events';
 import { LOOP_COMMANDS, LOOP_HANDLERS, LOOP_READ_ONLY } from './loop/boardCommands';
 import { ackMessage, inbox, pruneMessages, searchMessages, sendMessage, thread } from './mail/mailbox';
@@ -130,7 +130,7 @@ export const READ_ONLY: ReadonlySet<CommandType> = new Set<CommandType>([
 export function parseCommand(raw: unknown): Command {
   const parsed = Command.safeParse(raw);
   if (!parsed.success) {
-    throw new DreamError('invalid_input', `Invalid request: ${z.prettifyError(parsed.error)}`, parsed.error.issues);
+    throw invalidInput('Invalid request', parsed.error.issues);
   }
   return parsed.data;
 }
@@ -227,7 +227,7 @@ export function executeCommand(ctx: CommandContext, raw: unknown): unknown {
     return handler(ctx, c) ?? null;
   } catch (err) {
     // Schemas parsed deeper inside a handler (e.g. import items) also become clear input errors.
-    if (err instanceof z.ZodError) throw new DreamError('invalid_input', `Invalid request: ${z.prettifyError(err)}`, err.issues);
+    if (err instanceof z.ZodError) throw invalidInput('Invalid request', err.issues);
     throw err;
   }
 }

@@ -54,6 +54,64 @@ export function parseJson(text: string, maxDepth = MAX_JSON_DEPTH): JsonParse {
     const pos = /position (\d+)/.exec(message);
     if (!pos) return { ok: false, problem: message };
     const at = lineAndColumn(text, Number(pos[1]));
-    return { ok: false, problem: `${message.replace(/\s*\(line \d+ column \d+\)/, '')} — line ${at.line}, column ${at.column}`, ...at };
+    return { ok: false, problem: `${message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/( in JSON)? at position \d+/, '')} — line ${at.line}, column ${at.column}`, ...at };
   }
+}
+
+/**
+ * Where the value at `path` starts in JSON `text` (already known to parse), as line and column; the
+ * nearest enclosing value that exists when the path goes further than the text (a missing field is
+ * shown at its object). So an error about `agents[1].stdin` can open the file at that place.
+ */
+export function locateJsonPath(text: string, path: readonly PropertyKey[]): { line: number; column: number } | undefined {
+  let i = 0;
+  let best = -1;
+  const ws = () => {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+  };
+  const skipString = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+  };
+  // Walks one value; `depth` is how much of the path it matched (-1: off the path).
+  const value = (depth: number): void => {
+    ws();
+    if (depth >= 0) best = i;
+    const want = depth >= 0 && depth < path.length ? path[depth] : undefined;
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      for (;;) {
+        ws();
+        if (text[i] === '}') return void i++;
+        const start = i;
+        skipString();
+        const key = JSON.parse(text.slice(start, i)) as string;
+        ws();
+        i++; // :
+        value(want !== undefined && key === String(want) ? depth + 1 : -1);
+        ws();
+        if (text[i] === ',') i++;
+      }
+    } else if (c === '[') {
+      i++;
+      for (let n = 0; ; n++) {
+        ws();
+        if (text[i] === ']') return void i++;
+        value(want !== undefined && n === want ? depth + 1 : -1);
+        ws();
+        if (text[i] === ',') i++;
+      }
+    } else if (c === '"') skipString();
+    else while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++;
+    if (depth === path.length) throw new Found();
+  };
+  class Found {}
+  try {
+    value(0);
+  } catch (e) {
+    if (!(e instanceof Found)) throw e;
+  }
+  return best >= 0 ? lineAndColumn(text, best) : undefined;
 }

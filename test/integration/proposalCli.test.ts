@@ -77,7 +77,7 @@ describe('dreamos proposals from the CLI', () => {
     const p = JSON.parse(propose('other.txt', 'x\n').out) as { id: string };
     const r = dreamos(['proposal', 'approve', p.id]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /checks\.json is not a valid check file:.*post[\s\S]*"postApply"/);
+    assert.match(r.err, /checks\.json is not a valid check file:[\s\S]*post[\s\S]*"postApply"/);
     rmSync(path.join(ws, '.dreamos', 'checks.json'));
   });
 

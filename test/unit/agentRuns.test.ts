@@ -60,7 +60,7 @@ describe('presets in agents.json', () => {
     assert.match(msg, /agents\[0\] \(g\)\.codexSandbox: codexSandbox is for the codex preset; remove it from this gemini agent/);
     assert.match(msg, /agents\[1\] \(c\)\.permissionMode: permissionMode is for the claude preset; remove it from this codex agent/);
     assert.match(msg, /agents\[2\] \(d\)\.driver: a preset entry has no driver \(the preset sets it\)/);
-    assert.match(msg, /agents\[3\] \(e\): Unrecognized key: "modle"; a claude preset entry takes .*model/);
+    assert.match(msg, /agents\[3\] \(e\)\.modle: is not a field here: remove it or check its spelling; a claude preset entry takes .*model/);
     assert.match(msg, /agents\[4\] \(f\)\.preset: must be "claude", "codex", "gemini", "opencode", "cursor-agent", "aider", "command", not "clade"/);
     assert.match(msg, /agents\[5\] \(h\)\.model: a model name such as "sonnet"/);
   });

@@ -43,7 +43,7 @@ describe('budgets in agents.json', () => {
     assert.match(msg, /agents\[0\] \(claude-1\)\.budget\.task\.usd: usd must be above 0, e\.g\. 2\.5/);
     assert.match(msg, /agents\[1\] \(sh\)\.budget\.day\.tokens: .*whole number|agents\[1\] \(sh\)\.budget\.day\.tokens: .*integer/i);
     assert.match(msg, /budget\.swarmDay: give "usd" \(dollars, e\.g\. 2\.5\) or "tokens" \(e\.g\. 500000\), or both/);
-    assert.match(msg, /budget: .*perDay/);
+    assert.match(msg, /budget\.perDay: is not a field here/);
   });
 
   it('a price table in agents.json reaches the preset agents and goes before the built-in one', () => {

@@ -218,7 +218,7 @@ describe('settings', () => {
     assert.equal(c.interactions.port, 8975);
     assert.throws(
       () => parseDiscordConfig({ applicationId: 'abc', guildId: GUILD, transport: 'interactions', notifications: { rules: [{ on: 'task.exploded', channel: 'Alerts!' }] } }),
-      (e: unknown) => e instanceof DreamError && /applicationId: expected a Discord id/.test(e.message) && /notifications\.rules\.0\.on/.test(e.message) && /rules\.0\.channel/.test(e.message),
+      (e: unknown) => e instanceof DreamError && /applicationId: expected a Discord id/.test(e.message) && /notifications\.rules\[0\]\.on: must be one of task\.failed, /.test(e.message) && /rules\[0\]\.channel/.test(e.message),
     );
     assert.throws(() => parseDiscordConfig({ applicationId: APP, guildId: GUILD, transport: 'interactions' }), /publicKey: the interactions transport verifies every request/);
     assert.throws(() => parseDiscordConfig({ applicationId: APP, guildId: GUILD, surprise: 1 }), /surprise|Unrecognized/);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listAgents } from '../agents/registry';
-import { DreamError } from '../errors';
+import { DreamError, formatIssues } from '../errors';
 import { emitEvent } from '../events/events';
 import { newId } from '../ids';
 import { SCHEMA_VERSION } from '../store/migrations';
@@ -19,13 +19,6 @@ const ImportItem = NewTask.extend({
   parent: z.union([Id, Key]).optional(),
 }).omit({ parentId: true });
 export const TaskFile = z.object({ version: z.literal(1).optional(), tasks: z.array(ImportItem).max(10_000) }).strip();
-
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((i) => {
-    const at = i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : `${n ? '.' : ''}${String(p)}`)).join('');
-    return `${at || '(top level)'}: ${i.message}`;
-  });
-}
 
 export function importTasks(ctx: BoardContext, raw: unknown): { created: Task[] } {
   // A bare array is accepted as the task list; normalising first keeps error paths precise.

@@ -5,8 +5,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DreamError } from '../errors';
-import { parseJson } from '../json';
+import { DreamError, issueProblems } from '../errors';
+import { locateJsonPath, parseJson } from '../json';
 import { AgentBudget, SwarmBudget } from './budget';
 import { DEFAULT_COMMAND, ModelName, NOT_YET_PRESETS, PresetSpec, PRESETS, Price, STDIN_OF } from './presets';
 
@@ -229,31 +229,40 @@ export function instanceNames(agent: Pick<AgentConfig, 'name' | 'maxConcurrent'>
   return Array.from({ length: agent.maxConcurrent }, (_, i) => (i === 0 ? agent.name : `${agent.name}-${i + 1}`));
 }
 
-/** "agents[2] (tester).command: ..." — where the error is, in the person's words. */
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown, places: readonly number[]): string {
-  const p = issue.path;
-  let where = '';
+/** "agents[2] (tester).command: ..." — where each problem is, in the person's words (core's issueProblems words them). */
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown, places: readonly number[]): { text: string; path: PropertyKey[] }[] {
+  const inFile = (p: readonly PropertyKey[]) => p.map((seg, i) => (i === 1 && p[0] === 'agents' && typeof seg === 'number' ? (places[seg] ?? seg) : seg));
+  if (issue.code === 'invalid_union' && issue.path.length === 2 && issue.path[0] === 'agents') {
+    return [{ text: `${where(issue.path, raw, places)}: driver must be "command", "language-model" or "chat-window" (or give "preset": "claude" or "codex" instead of a driver)`, path: [...inFile(issue.path), 'driver'] }];
+  }
+  return issueProblems(issue).map((p) => ({ text: `${where(p.path, raw, places) || '(top level)'}: ${p.message}`, path: inFile(p.path) }));
+}
+
+function where(p: readonly PropertyKey[], raw: unknown, places: readonly number[]): string {
+  let out = '';
   p.forEach((seg0, i) => {
     // Entries refused during preset expansion are left out of what SwarmConfig saw: name the file's own place.
     const seg = i === 1 && p[0] === 'agents' && typeof seg0 === 'number' ? (places[seg0] ?? seg0) : seg0;
-    where += typeof seg === 'number' ? `[${seg}]` : `${i ? '.' : ''}${String(seg)}`;
+    out += typeof seg === 'number' ? `[${seg}]` : `${i ? '.' : ''}${String(seg)}`;
     if (i === 1 && p[0] === 'agents' && typeof seg === 'number') {
       const name = (raw as { agents?: { name?: unknown }[] })?.agents?.[seg]?.name;
-      if (typeof name === 'string' && name) where += ` (${name})`;
+      if (typeof name === 'string' && name) out += ` (${name})`;
     }
   });
-  let message = issue.message;
-  if (issue.code === 'invalid_union' && p.length === 2 && p[0] === 'agents') message = 'driver must be "command", "language-model" or "chat-window" (or give "preset": "claude" or "codex" instead of a driver)';
-  return `${where || '(top level)'}: ${message}`;
+  return out;
 }
 
 /** Validates the parsed JSON of agents.json. `file` is only for messages. */
 export function parseSwarmConfig(raw: unknown, file = AGENTS_FILE): SwarmConfig {
   const presetErrors: string[] = [];
+  // Where each problem is in the file (the first one is where the editor opens it).
+  const paths: PropertyKey[][] = [];
   const places: number[] = [];
-  const expanded = expandPresets(raw, presetErrors, places);
+  const expanded = expandPresets(raw, presetErrors, places, paths);
   const parsed = SwarmConfig.safeParse(expanded);
-  const errors = [...presetErrors, ...(parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, raw, places)))];
+  const problems = parsed.success ? [] : parsed.error.issues.flatMap((i) => describeIssue(i, raw, places));
+  paths.push(...problems.map((p) => p.path));
+  const errors = [...presetErrors, ...problems.map((p) => p.text)];
   if (parsed.success) {
     const seen = new Map<string, string>();
     parsed.data.agents.forEach((a, j) => {
@@ -261,6 +270,7 @@ export function parseSwarmConfig(raw: unknown, file = AGENTS_FILE): SwarmConfig 
       for (const n of instanceNames(a)) {
         const prev = seen.get(n);
         if (prev) errors.push(`agents[${i}] (${a.name}).name: "${n}" is already used by ${prev}; agent names must be unique`);
+        if (prev) paths.push(['agents', i, 'name']);
         seen.set(n, `agents[${i}] (${a.name})`);
       }
     });
@@ -268,7 +278,7 @@ export function parseSwarmConfig(raw: unknown, file = AGENTS_FILE): SwarmConfig 
   const prices = parsed.success ? parsed.data.prices : undefined;
   if (prices) for (const a of parsed.data!.agents) if (a.driver === 'command' && a.preset) a.preset.prices = prices;
   if (errors.length) {
-    throw new DreamError('invalid_input', `${file} is not valid, so no agent was started:\n${errors.slice(0, 20).map((e) => `  ${e}`).join('\n')}\nFix the file and start the swarm again.`, { errors });
+    throw new DreamError('invalid_input', `${file} is not valid, so no agent was started:\n${errors.slice(0, 20).map((e) => `  ${e}`).join('\n')}\nFix the file and start the swarm again.`, { errors, ...(paths[0] ? { path: paths[0] } : {}) });
   }
   return parsed.data!;
 }
@@ -278,7 +288,7 @@ export function parseSwarmConfig(raw: unknown, file = AGENTS_FILE): SwarmConfig 
  * the entry's place and name. Entries that do not validate are dropped from what SwarmConfig sees
  * (their errors are already said), so the rest is still checked.
  */
-function expandPresets(raw: unknown, errors: string[], places: number[]): unknown {
+function expandPresets(raw: unknown, errors: string[], places: number[], paths: PropertyKey[][]): unknown {
   const agents = (raw as { agents?: unknown })?.agents;
   if (!raw || typeof raw !== 'object' || !Array.isArray(agents)) return raw;
   const out: unknown[] = [];
@@ -296,9 +306,10 @@ function expandPresets(raw: unknown, errors: string[], places: number[]): unknow
       const { preset: _p, ...rest } = entry;
       return keep({ driver: 'command', ...rest }, i);
     }
-    if ('driver' in entry) return void errors.push(`${where}.driver: a preset entry has no driver (the preset sets it); remove "driver", or remove "preset" and give "command" and "args"`);
+    if ('driver' in entry) return void (paths.push(['agents', i, 'driver']), errors.push(`${where}.driver: a preset entry has no driver (the preset sets it); remove "driver", or remove "preset" and give "command" and "args"`));
     if (typeof preset !== 'string' || !(PRESETS as readonly string[]).includes(preset)) {
       const later = (NOT_YET_PRESETS as readonly string[]).includes(String(preset));
+      paths.push(['agents', i, 'preset']);
       return void errors.push(
         `${where}.preset: ${later ? `"${String(preset)}" is not a preset yet; run it as a command agent: {"name": "...", "driver": "command", "command": "${String(preset)}", "args": [...]}` : `must be ${[...PRESETS, 'command'].map((k) => `"${k}"`).join(', ')}, not ${JSON.stringify(preset)}`}`,
       );
@@ -306,9 +317,12 @@ function expandPresets(raw: unknown, errors: string[], places: number[]): unknow
     const parsed = PresetEntry.safeParse(entry);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
-        const field = issue.path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('');
-        const msg = issue.code === 'unrecognized_keys' ? `${issue.message}; a ${preset} preset entry takes ${Object.keys(PresetEntry.shape).join(', ')}` : issue.message;
-        errors.push(`${where}${field}: ${msg}`);
+        for (const p of issueProblems(issue)) {
+          const field = p.path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('');
+          const msg = issue.code === 'unrecognized_keys' ? `${p.message}; a ${preset} preset entry takes ${Object.keys(PresetEntry.shape).join(', ')}` : p.message;
+          errors.push(`${where}${field}: ${msg}`);
+          paths.push(['agents', i, ...p.path]);
+        }
       }
       return;
     }
@@ -331,5 +345,13 @@ export async function loadSwarmConfig(boardDir: string): Promise<SwarmConfig> {
   }
   const json = parseJson(text);
   if (!json.ok) throw new DreamError('invalid_input', `${file} is not valid JSON (${json.problem}), so no agent was started. Fix the file and start again.`, { file, line: json.line, column: json.column });
-  return parseSwarmConfig(json.value, file);
+  try {
+    return parseSwarmConfig(json.value, file);
+  } catch (err) {
+    // The first problem's place in the file, so the editor can open it there.
+    const d = err instanceof DreamError && err.code === 'invalid_input' ? (err.details as { path?: PropertyKey[] } | undefined) : undefined;
+    if (!d) throw err;
+    const at = d.path ? locateJsonPath(text, d.path) : undefined;
+    throw new DreamError('invalid_input', (err as DreamError).message, { ...d, file, ...at });
+  }
 }

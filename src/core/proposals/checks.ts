@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
-import { DreamError } from '../errors';
+import { describeIssues, DreamError, formatIssues } from '../errors';
 import { parseJson } from '../json';
 import type { CheckResult } from './model';
 
@@ -100,6 +100,6 @@ export async function readCheckFile(file: string): Promise<CheckConfig> {
   const raw = json.value;
   // Parsed against the shape the file has, so the error names its fields rather than both shapes'.
   const parsed = Array.isArray(raw) ? CheckList.safeParse(raw) : CheckFileObject.safeParse(raw);
-  if (!parsed.success) throw new DreamError('invalid_input', `${file} is not a valid check file: ${z.prettifyError(parsed.error)}. It should be ${CHECK_FILE_SHAPE}.`);
+  if (!parsed.success) throw new DreamError('invalid_input', `${describeIssues(`${file} is not a valid check file`, parsed.error.issues)}\nIt should be ${CHECK_FILE_SHAPE}.`, { file, errors: formatIssues(parsed.error.issues) });
   return Array.isArray(parsed.data) ? { checks: parsed.data, postApply: [] } : parsed.data;
 }

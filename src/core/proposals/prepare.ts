@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { applyPatch, diffLines, parsePatch } from 'diff';
 import { z } from 'zod';
-import { DreamError } from '../errors';
+import { DreamError, invalidInput } from '../errors';
 import { MAX_FILES, type ProposalFile } from './model';
 import { checkContent, looksBinary, resolveInside } from './safety';
 
@@ -67,7 +67,7 @@ function stripPrefix(name: string | undefined): string | null {
 
 export async function prepareSubmission(root: string, raw: unknown): Promise<ProposalFile[]> {
   const parsed = Submission.safeParse(raw);
-  if (!parsed.success) throw new DreamError('invalid_input', `Invalid proposal: ${z.prettifyError(parsed.error)}`, parsed.error.issues);
+  if (!parsed.success) throw invalidInput('Invalid proposal', parsed.error.issues);
   const out: ProposalFile[] = [];
   for (const f of parsed.data.files) out.push(await fileFor(root, f.path, 'content' in f ? f.content : null));
   if (parsed.data.diff) {

@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DreamError } from '../errors';
+import { describeIssues, DreamError, formatIssues } from '../errors';
 import { parseJson } from '../json';
 import { resolveInside } from '../proposals/safety';
 import type { CommandRunner } from './port';
@@ -54,9 +54,9 @@ export async function readSetup(boardDir: string): Promise<WorktreeSetup> {
     throw new DreamError('invalid_input', `${file} could not be read (${(err as Error).message}).`);
   }
   const json = parseJson(text);
-  if (!json.ok) throw new DreamError('invalid_input', `${file} is not valid JSON (${json.problem}). It should look like ${SHAPE}.`, { file });
+  if (!json.ok) throw new DreamError('invalid_input', `${file} is not valid JSON (${json.problem}). It should look like ${SHAPE}.`, { file, line: json.line, column: json.column });
   const parsed = WorktreeSetup.safeParse(json.value);
-  if (!parsed.success) throw new DreamError('invalid_input', `${file} is not a valid worktree setup: ${z.prettifyError(parsed.error)}. It should look like ${SHAPE}.`, { file });
+  if (!parsed.success) throw new DreamError('invalid_input', `${describeIssues(`${file} is not a valid worktree setup`, parsed.error.issues)}\nIt should look like ${SHAPE}.`, { file, errors: formatIssues(parsed.error.issues) });
   return parsed.data;
 }
 

@@ -3,7 +3,7 @@
  * ids, which transport, who may run what, which events go to which channel, and the limits.
  */
 import { z } from 'zod';
-import { DreamError } from '../../core/errors';
+import { DreamError, formatIssues } from '../../core/errors';
 import { Snowflake } from './payloads';
 import { READ_ONLY, SLASH_NAMES, type SlashName } from './slashCommands';
 
@@ -126,6 +126,6 @@ export type DiscordConfigInput = z.input<typeof DiscordConfig>;
 export function parseDiscordConfig(raw: unknown, source = 'the Discord settings'): DiscordConfig {
   const r = DiscordConfig.safeParse(raw);
   if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'settings'}: ${i.message}`);
+  const problems = formatIssues(r.error.issues, 'settings');
   throw new DreamError('invalid_input', `Dream.OS cannot use ${source}: ${problems.join('; ')}. Fix them and connect again.`, r.error.issues);
 }

@@ -4,6 +4,7 @@
  * bounded: sizes and nesting are capped so a hostile or garbled payload costs little and never throws.
  */
 import { z } from 'zod';
+import { formatIssues } from '../../core/errors';
 
 /** A Discord id. */
 export const Snowflake = z.string().regex(/^\d{15,21}$/, 'expected a Discord id (a long number; turn on Developer Mode and use "Copy ID")');
@@ -74,8 +75,9 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: stri
 
 /** Turns zod issues into one line a person can act on. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], max = 5): string {
-  const parts = issues.slice(0, max).map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message));
-  if (issues.length > max) parts.push(`and ${issues.length - max} more`);
+  const lines = formatIssues(issues, 'input');
+  const parts = lines.slice(0, max);
+  if (lines.length > max) parts.push(`and ${lines.length - max} more`);
   return parts.join('; ');
 }
 
