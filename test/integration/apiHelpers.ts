@@ -30,7 +30,7 @@ export function send(port: number, method: string, pathname: string, o: SendOpts
   const body = o.rawBody ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
   const headers: Record<string, string> = {
     Host: `127.0.0.1:${port}`,
-    ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    ...(body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}),
     ...(o.token ? { Authorization: `Bearer ${o.token}` } : {}),
     ...o.headers,
   };

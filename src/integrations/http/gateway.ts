@@ -213,8 +213,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     dashboard.upgrade(req, socket, head);
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  // A request node's parser cannot read (a bad request line, a body without its length): one problem, then close.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (socket.writable && err.code !== 'ECONNRESET') {
+      const body = JSON.stringify(httpProblem('invalid_input', `This is not an HTTP request the server can read (${err.code ?? err.message}). Send a Content-Length with a body.`));
+      return void socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    }
     socket.destroy();
   });
 
