@@ -40,7 +40,8 @@ export interface CommandContext {
   readonly extensionUri: vscode.Uri;
   readonly session: BoardSession;
   readonly log: vscode.LogOutputChannel;
-  readonly tasksView: { filter: string; setFilter(text: string): void };
+  /** The Tasks tree's filter; the dashboard's search box shares it. */
+  readonly tasksView: { filter: string; setFilter(text: string): void; onDidChangeFilter?: vscode.Event<string> };
   readonly review: ReviewContext;
   readonly discord: DiscordConnection;
   readonly swarm: SwarmControl;
@@ -128,7 +129,7 @@ export const COMMANDS: Record<string, CommandHandler> = {
   },
 
   'dreamos.openDashboard': async (ctx) => {
-    DashboardPanel.show(ctx.extensionUri, ctx.session, ctx.log);
+    DashboardPanel.show(ctx.extensionUri, ctx.session, ctx.log, ctx.tasksView);
   },
 
   // One concept of an agent: an entry in agents.json the swarm runs (Register Agent made a board identity no swarm could run).

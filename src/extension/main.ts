@@ -152,6 +152,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
           tasks.setFilter(text);
           updateBadge();
         },
+        onDidChangeFilter: tasks.onDidChangeFilter,
       },
     }, commandFailures),
   );

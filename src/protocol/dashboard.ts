@@ -24,9 +24,11 @@ import type { TaskActionName } from '../core/board/actions';
 import type { Agent, Task, TaskHistoryEntry, TaskStatus, TaskType } from '../core/board/model';
 import type { BoardEvent } from '../core/events/events';
 import type { RunStatus, RunUsage } from '../core/runs/model';
+import { COLUMNS, type DropRules } from './boardColumns';
+import { MAX_FILTER_LENGTH } from './taskFilter';
 
-/** 2: cards lost tags, dependencies and lease (details carry them), and `state` sends a CardTable. */
-export const PROTOCOL_VERSION = 2;
+/** 2: cards lost tags, dependencies and lease (details carry them), and `state` sends a CardTable. 3: cards carry tags again (chips, search). */
+export const PROTOCOL_VERSION = 3;
 /** Client messages are small; anything larger is refused before it is parsed. */
 export const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
 
@@ -72,10 +74,12 @@ export const ClientToHost = z.discriminatedUnion('type', [
 export type ClientToHost = z.input<typeof ClientToHost>;
 export type ParsedClientMessage = z.output<typeof ClientToHost>;
 
-/** A task as a board card shows it: no description, tags, evidence or lease (details fetch those). */
+/** A task as a board card shows it: no description, evidence or lease (details fetch those). */
 export interface TaskCard {
   id: string;
   title: string;
+  /** Shown as chips and searched (tag:x). */
+  tags: string[];
   status: TaskStatus;
   priority: number;
   kind: TaskType;
@@ -90,6 +94,7 @@ export function toTaskCard(t: Task): TaskCard {
   return {
     id: t.id,
     title: t.title,
+    tags: t.tags,
     status: t.status,
     priority: t.priority,
     kind: t.kind,
@@ -110,6 +115,9 @@ export function toTaskCard(t: Task): TaskCard {
 export interface CardTable {
   ids: string[];
   titles: string[];
+  /** Every tag once; `tags[i]` holds card i's tags as indexes into it. */
+  tagNames: string[];
+  tags: number[][];
   statuses: TaskStatus[];
   status: number[];
   kinds: TaskType[];
@@ -135,6 +143,8 @@ export function encodeCards(cards: readonly TaskCard[]): CardTable {
   const t: CardTable = {
     ids: new Array<string>(n),
     titles: new Array<string>(n),
+    tagNames: [],
+    tags: new Array<number[]>(n),
     statuses: [],
     status: new Array<number>(n),
     kinds: [],
@@ -159,6 +169,7 @@ export function encodeCards(cards: readonly TaskCard[]): CardTable {
   const status = codes(t.statuses);
   const kind = codes(t.kinds);
   const person = codes(t.people);
+  const tag = codes(t.tagNames);
   let epoch = Infinity;
   for (const c of cards) epoch = Math.min(epoch, c.createdAt, c.updatedAt);
   t.epoch = n ? epoch : 0;
@@ -166,6 +177,7 @@ export function encodeCards(cards: readonly TaskCard[]): CardTable {
     const c = cards[i]!;
     t.ids[i] = c.id;
     t.titles[i] = c.title;
+    t.tags[i] = c.tags.length ? c.tags.map(tag) : [];
     t.status[i] = status(c.status);
     t.kind[i] = kind(c.kind);
     t.assignee[i] = c.assignee === null ? -1 : person(c.assignee);
@@ -257,7 +269,26 @@ export interface ErrorMessage {
   type: 'error';
   error: DashboardError;
 }
-export type HostToClient = StateMessage | DeltaMessage | ResponseMessage | ErrorMessage;
+/**
+ * The editor panel's own messages (src/extension/dashboard/dashboardPanel.ts), beside the shared
+ * protocol: the filter shared with the Tasks tree, the drop rules for drag and drop, and what a
+ * move did. The browser dashboard's server sends none of them, so there the UI has no drag and drop.
+ */
+export interface FilterMessage {
+  type: 'filter';
+  query: string;
+}
+export interface DropRulesMessage {
+  type: 'dropRules';
+  rules: DropRules;
+}
+export interface NoticeMessage {
+  type: 'notice';
+  level: 'info' | 'error';
+  text: string;
+}
+export type PanelToClient = FilterMessage | DropRulesMessage | NoticeMessage;
+export type HostToClient = StateMessage | DeltaMessage | ResponseMessage | ErrorMessage | PanelToClient;
 
 // ---- Schemas of what the host sends. Not used at runtime by the UI; the contract tests parse every
 // message a real host sends with them, so the types above cannot drift from what goes on the wire.
@@ -266,6 +297,7 @@ export const TaskCardSchema = z
   .object({
     id: TaskId,
     title: z.string(),
+    tags: z.array(z.string()),
     status: TaskStatusSchema,
     priority: z.number().int().min(0).max(3),
     kind: Kind,
@@ -281,6 +313,8 @@ export const CardTableSchema = z
   .object({
     ids: z.array(TaskId),
     titles: z.array(z.string()),
+    tagNames: z.array(z.string()),
+    tags: z.array(Ints),
     statuses: z.array(TaskStatusSchema),
     status: Ints,
     kinds: z.array(Kind),
@@ -297,7 +331,7 @@ export const CardTableSchema = z
   .strict()
   .superRefine((t, ctx) => {
     const n = t.ids.length;
-    const columns = ['titles', 'status', 'kind', 'assignee', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt'] as const;
+    const columns = ['titles', 'tags', 'status', 'kind', 'assignee', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt'] as const;
     for (const c of columns) if (t[c].length !== n) ctx.addIssue({ code: 'custom', path: [c], message: `${c} has ${t[c].length} entries for ${n} cards` });
     const inRange = (c: 'status' | 'kind' | 'assignee', size: number, min: number) => {
       if (t[c].some((i) => i < min || i >= size)) ctx.addIssue({ code: 'custom', path: [c], message: `${c} points outside its dictionary` });
@@ -305,6 +339,7 @@ export const CardTableSchema = z
     inRange('status', t.statuses.length, 0);
     inRange('kind', t.kinds.length, 0);
     inRange('assignee', t.people.length, -1);
+    if (t.tags.some((list) => list.some((i) => i < 0 || i >= t.tagNames.length))) ctx.addIssue({ code: 'custom', path: ['tags'], message: 'tags points outside its dictionary' });
   });
 const AgentSchema = z.looseObject({ id: AgentId, name: z.string(), status: z.string(), driver: z.string(), currentTask: z.string().nullable() });
 const EventSchema = z.object({ seq: z.number().int().positive(), type: z.string(), at: z.number(), actor: z.string(), subject: z.string(), payload: z.record(z.string(), z.unknown()) }).strict();
@@ -316,7 +351,29 @@ export const HostToClientSchema = z.union([
   z.object({ type: z.literal('response'), requestId: RequestId, ok: z.literal(true), result: z.unknown() }).strict(),
   z.object({ type: z.literal('response'), requestId: RequestId, ok: z.literal(false), error: ErrorSchema }).strict(),
   z.object({ type: z.literal('error'), error: ErrorSchema }).strict(),
+  z.object({ type: z.literal('filter'), query: z.string().max(MAX_FILTER_LENGTH) }).strict(),
+  z.object({ type: z.literal('dropRules'), rules: z.partialRecord(TaskStatusSchema, z.array(z.union([z.object({ ok: z.literal(true), label: z.string() }).strict(), z.object({ ok: z.literal(false), why: z.string().min(1) }).strict()])).length(COLUMNS.length)) }).strict(),
+  z.object({ type: z.literal('notice'), level: z.enum(['info', 'error']), text: z.string().min(1) }).strict(),
 ]);
+
+/**
+ * What the dashboard says to the editor panel itself (not to the shared DashboardHost): the search
+ * query, to share with the Tasks tree, and a card dropped on a column. Checked by the panel before
+ * anything else sees them; `decodePanelMessage` answers undefined for every other message.
+ */
+export const ClientToPanel = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('filter'), query: z.string().max(MAX_FILTER_LENGTH * 4, 'a search is at most a few hundred characters') }).strict(),
+  z.object({ type: z.literal('task.move'), taskId: TaskId, column: z.number().int().min(0).max(COLUMNS.length - 1) }).strict(),
+]);
+export type ClientToPanel = z.input<typeof ClientToPanel>;
+
+export function decodePanelMessage(raw: unknown): { ok: true; message: z.output<typeof ClientToPanel> } | { ok: false; error: DashboardError } | undefined {
+  const type = raw !== null && typeof raw === 'object' ? (raw as { type?: unknown }).type : undefined;
+  if (type !== 'filter' && type !== 'task.move') return undefined;
+  const parsed = ClientToPanel.safeParse(raw);
+  if (parsed.success) return { ok: true, message: parsed.data };
+  return invalid(z.prettifyError(parsed.error).slice(0, 600));
+}
 
 export type DecodeResult = { ok: true; message: ParsedClientMessage } | { ok: false; requestId?: number; error: DashboardError };
 

@@ -208,7 +208,7 @@ describe('dashboard server (real HTTP, real WebSocket, real board)', () => {
 
     // Nothing happened since: the socket's answer to `ready` is an empty delta, not the state again.
     const a = (await upgrade(server.port, { Cookie: cookie, Origin: origin })).client!;
-    a.send({ type: 'ready', protocol: 2, seq: state.latestSeq });
+    a.send({ type: 'ready', protocol: 3, seq: state.latestSeq });
     const none = await a.next(isDelta);
     assert.deepEqual(none.events, []);
     assert.equal(none.latestSeq, state.latestSeq);

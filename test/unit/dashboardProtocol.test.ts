@@ -118,9 +118,9 @@ describe('dashboard protocol: what the host sends', () => {
     updatedAt: 1_500,
   };
 
-  it('cards carry what a card shows, never the description, tags or lease', () => {
+  it('cards carry what a card shows (tags for chips and search), never the description or lease', () => {
     const card = toTaskCard(task);
-    assert.deepEqual(Object.keys(card).sort(), ['assignee', 'attempts', 'createdAt', 'id', 'kind', 'maxAttempts', 'priority', 'status', 'title', 'updatedAt']);
+    assert.deepEqual(Object.keys(card).sort(), ['assignee', 'attempts', 'createdAt', 'id', 'kind', 'maxAttempts', 'priority', 'status', 'tags', 'title', 'updatedAt']);
     assert.ok(!JSON.stringify(card).includes('77'));
   });
 
@@ -129,6 +129,7 @@ describe('dashboard protocol: what the host sends', () => {
     const cards: TaskCard[] = Array.from({ length: 500 }, (_, i) => ({
       id: `tsk_${i.toString(16).padStart(12, '0')}`,
       title: i % 7 ? `Task “${i}” \n with "quotes"` : '',
+      tags: i % 4 ? [] : i % 8 ? ['ui'] : ['ui', `scope:src/${i % 3}`],
       status: statuses[i % statuses.length]!,
       priority: i % 4,
       kind: i % 3 ? 'bug' : 'feature',
@@ -154,6 +155,8 @@ describe('dashboard protocol: what the host sends', () => {
     assert.equal(CardTableSchema.safeParse({ ...table, titles: [] }).success, false);
     assert.equal(CardTableSchema.safeParse({ ...table, status: [5] }).success, false);
     assert.equal(CardTableSchema.safeParse({ ...table, assignee: [-2] }).success, false);
+    assert.equal(CardTableSchema.safeParse({ ...table, tags: [[1]] }).success, false, 'a tag index outside tagNames');
+    assert.equal(CardTableSchema.safeParse({ ...table, tags: [] }).success, false, 'tags ragged');
     assert.equal(CardTableSchema.safeParse({ ...table, ids: ['nope'] }).success, false);
     assert.equal(CardTableSchema.safeParse({ ...table, description: ['leak'] }).success, false);
   });
@@ -166,6 +169,9 @@ describe('dashboard protocol: what the host sends', () => {
       { type: 'response', requestId: 1, ok: true, result: card },
       { type: 'response', requestId: 2, ok: false, error: { code: 'not_found', message: 'No such task.' } },
       { type: 'error', error: { code: 'invalid_input', message: 'Invalid dashboard message: x' } },
+      { type: 'filter', query: 'tag:ui owner:claude' },
+      { type: 'notice', level: 'error', text: 'A done task cannot go to Review.' },
+      { type: 'dropRules', rules: { ready: [{ ok: false, why: 'already there' }, { ok: false, why: 'agents claim tasks' }, { ok: false, why: 'x' }, { ok: true, label: 'Block' }, { ok: true, label: 'Mark Done' }] } },
     ];
     for (const m of ok) assert.ok(HostToClientSchema.safeParse(m).success, JSON.stringify(m));
     assert.equal(HostToClientSchema.safeParse({ type: 'delta', events: [], tasks: [{ ...card, description: 'leak' }], latestSeq: 1, role: 'hub' }).success, false);

@@ -1,9 +1,13 @@
 /**
  * The board: one virtualised column per status group, and the keyboard model across them.
  * Arrow keys move between cards (left/right keep the same height on screen), Page Up/Down and
- * Home/End jump, Enter or Space opens the details. Only one card is in the Tab order at a time.
+ * Home/End jump, Enter or Space opens the details, M (or the context menu key) opens the card's
+ * Move menu. Only one card is in the Tab order at a time. The search (src/protocol/taskFilter)
+ * narrows every column; empty columns collapse to a strip.
  */
 import type { TaskCard } from '../../src/protocol/dashboard';
+import type { DropRules } from '../../src/protocol/boardColumns';
+import { BoardMoves } from './boardMoves';
 import { h, priorityName } from './dom';
 import { COLUMNS, type BoardModel } from './model';
 import { ROW_HEIGHT, VirtualColumn } from './virtualColumn';
@@ -12,7 +16,12 @@ export interface BoardHooks {
   open(taskId: string, viaKeyboard: boolean): void;
   selected(): string | undefined;
   changed(): void;
+  /** A card dropped on a column (or moved with its menu) whose drop rule allows it. */
+  move(taskId: string, column: number): void;
 }
+
+/** At most this many chips on a card; the rest are "+n". */
+const CHIPS = 3;
 
 export interface BoardMemory {
   focusCol: number;
@@ -24,6 +33,8 @@ export class BoardView {
   readonly el: HTMLElement;
   readonly columns: VirtualColumn[];
   focusCol = 0;
+  private match: ((t: TaskCard) => boolean) | undefined;
+  private readonly moves: BoardMoves;
 
   constructor(
     private readonly model: BoardModel,
@@ -37,9 +48,15 @@ export class BoardView {
           isSelected: (id) => this.hooks.selected() === id,
           onActivate: (index) => this.activate(i, index, false),
           onScroll: () => this.hooks.changed(),
+          onToggle: () => this.layout(),
         }),
     );
-    this.el = h('div', { class: 'board', 'aria-label': 'Board. Arrow keys move between tasks, Enter opens one.' }, ...this.columns.map((c) => c.el));
+    this.el = h('div', { class: 'board', 'aria-label': 'Board. Arrow keys move between tasks, Enter opens one, M moves one to another column.' }, ...this.columns.map((c) => c.el));
+    this.moves = new BoardMoves(this.el, this.columns, {
+      task: (id) => this.model.tasks.get(id),
+      move: (id, col) => this.hooks.move(id, col),
+      focusCard: (id) => this.reveal(id, true),
+    });
     this.el.addEventListener('keydown', (ev) => this.onKey(ev));
     this.el.addEventListener('focusin', (ev) => {
       const col = (ev.target as HTMLElement).closest<HTMLElement>('[data-column]');
@@ -49,12 +66,48 @@ export class BoardView {
 
   private fill(el: HTMLElement, t: TaskCard): void {
     const owner = this.model.agentName(t.assignee);
-    el.className = `card status-${t.status} prio-${t.priority}`;
+    el.className = `card status-${t.status} prio-${t.priority}${t.tags.length ? ' has-tags' : ''}`;
     el.dataset.taskId = t.id;
     el.title = t.title;
-    el.setAttribute('aria-label', `${t.title}. ${t.status}, ${priorityName(t.priority)} priority${owner ? `, assigned to ${owner}` : ''}`);
+    el.draggable = this.moves.enabled;
+    el.setAttribute('aria-label', `${t.title}. ${t.status}, ${priorityName(t.priority)} priority${owner ? `, assigned to ${owner}` : ''}${t.tags.length ? `, tags ${t.tags.join(', ')}` : ''}`);
     const meta = [owner && `@${owner}`, priorityName(t.priority), t.kind, t.attempts ? `try ${t.attempts}/${t.maxAttempts}` : ''].filter(Boolean).join(' · ');
-    el.replaceChildren(h('div', { class: 'card-title' }, t.title), h('div', { class: 'card-meta' }, h('span', { class: `pill s-${t.status}` }, t.status), ` ${meta}`));
+    const parts: HTMLElement[] = [h('div', { class: 'card-title' }, t.title)];
+    if (t.tags.length) {
+      const chips = t.tags.slice(0, CHIPS).map((g) => h('span', { class: 'chip' }, g));
+      if (t.tags.length > CHIPS) chips.push(h('span', { class: 'chip more' }, `+${t.tags.length - CHIPS}`));
+      parts.push(h('div', { class: 'card-tags' }, ...chips));
+    }
+    parts.push(h('div', { class: 'card-meta' }, h('span', { class: `pill s-${t.status}` }, t.status), ` ${meta}`));
+    el.replaceChildren(...parts);
+  }
+
+  /** The search's predicate (undefined: show everything); every column is re-read. */
+  setFilter(match: ((t: TaskCard) => boolean) | undefined): void {
+    this.match = match;
+    this.refresh(this.columns.map((_c, i) => i));
+  }
+
+  get filtered(): boolean {
+    return this.match !== undefined;
+  }
+
+  /** Cards shown, over all columns. */
+  shownCount(): number {
+    return this.columns.reduce((n, c) => n + c.ids.length, 0);
+  }
+
+  /** The editor panel's drop rules: drag and drop and the Move menu work from then on. */
+  setDropRules(rules: DropRules): void {
+    this.moves.setRules(rules);
+    this.renderAll(new Set(this.model.tasks.keys()));
+  }
+
+  /** Collapsed columns are a narrow strip; the others share the width. */
+  private layout(changedTasks?: ReadonlySet<string>): void {
+    const template = this.columns.map((c) => (c.collapsed ? 'var(--collapsed-width)' : 'minmax(var(--column-min), 1fr)')).join(' ');
+    if (this.el.style.gridTemplateColumns !== template) this.el.style.gridTemplateColumns = template;
+    this.renderAll(changedTasks);
   }
 
   /** Re-reads column membership from the model, keeping each column's active card on the same task. */
@@ -63,7 +116,9 @@ export class BoardView {
     this.columns.forEach((col, i) => {
       if (dirtySet.has(i)) {
         const activeId = col.ids[col.activeIndex];
-        const ids = this.model.columns[i]!;
+        const all = this.model.columns[i]!;
+        const match = this.match;
+        const ids = match ? all.filter((id) => match(this.model.tasks.get(id)!)) : all;
         col.setIds(ids);
         if (activeId !== undefined) {
           const at = ids.indexOf(activeId);
@@ -71,7 +126,7 @@ export class BoardView {
         }
       }
     });
-    this.renderAll(changedTasks);
+    this.layout(changedTasks);
   }
 
   /** All reads (one layout), then all writes. */
@@ -150,6 +205,15 @@ export class BoardView {
         ev.preventDefault();
         this.activate(ci, i, true);
         return;
+      case 'm':
+      case 'M':
+      case 'ContextMenu':
+      case 'F10':
+        if (ev.key === 'F10' && !ev.shiftKey) return;
+        if (!this.moves.enabled) return;
+        ev.preventDefault();
+        this.moves.openMenu(card);
+        return;
       default:
         return;
     }
@@ -168,7 +232,7 @@ export class BoardView {
     const offset = i * ROW_HEIGHT - from.viewport.scrollTop;
     for (let c = ci + dir; c >= 0 && c < this.columns.length; c += dir) {
       const to = this.columns[c]!;
-      if (!to.ids.length) continue;
+      if (!to.ids.length || to.collapsed) continue;
       const row = Math.floor((to.viewport.scrollTop + offset + ROW_HEIGHT / 2) / ROW_HEIGHT);
       return [c, Math.max(0, Math.min(row, to.ids.length - 1))];
     }

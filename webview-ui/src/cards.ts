@@ -8,12 +8,14 @@ import type { CardTable, TaskCard } from '../../src/protocol/dashboard';
 export function decodeCards(t: CardTable): TaskCard[] {
   const n = t.ids.length;
   const cards = new Array<TaskCard>(n);
-  const { statuses, kinds, people, epoch } = t;
+  const { statuses, kinds, people, tagNames, epoch } = t;
+  const none: string[] = [];
   for (let i = 0; i < n; i++) {
     const who = t.assignee[i]!;
     cards[i] = {
       id: t.ids[i]!,
       title: t.titles[i]!,
+      tags: t.tags[i]!.length ? t.tags[i]!.map((k) => tagNames[k]!) : none,
       status: statuses[t.status[i]!]!,
       priority: t.priority[i]!,
       kind: kinds[t.kind[i]!]!,

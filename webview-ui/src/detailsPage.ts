@@ -19,7 +19,7 @@ interface PageMemory {
   at?: string;
 }
 
-const PROTOCOL: typeof PROTOCOL_VERSION = 2;
+const PROTOCOL: typeof PROTOCOL_VERSION = 3;
 const transport = createTransport();
 const channel = new Channel(transport);
 const model = new BoardModel();

@@ -14,6 +14,7 @@ import { BoardModel, type Health } from './model';
 import { HealthPanel, renderAgents, renderTimeline } from './panels';
 import { createTransport, type LinkStatus } from './transport';
 import { plural } from '../../src/protocol/names';
+import { normalizeQuery, taskMatcher } from '../../src/protocol/taskFilter';
 import './styles.css';
 
 /** What survives hiding the panel, a reload, or a reconnect (the board itself is re-sent). */
@@ -24,6 +25,8 @@ interface UiMemory {
   timeline?: BoardEvent[];
   health?: Health;
   draft?: string;
+  /** The search (in VS Code the Tasks tree's filter wins: the panel sends it on every load). */
+  filter?: string;
 }
 
 // Marks for the bench's breakdown of a load: script start → connected → state → in the DOM → painted.
@@ -31,7 +34,7 @@ performance.mark('dreamos:script-start');
 // First thing: in a browser tab this opens the WebSocket, whose handshake overlaps building the page.
 const transport = createTransport();
 /** The host refuses another version; the type makes this fail to compile when it changes. */
-const PROTOCOL: typeof PROTOCOL_VERSION = 2;
+const PROTOCOL: typeof PROTOCOL_VERSION = 3;
 const saved = ((): UiMemory => {
   const s = transport.loadState() as Partial<UiMemory> | null | undefined;
   return s && s.v === 1 ? (s as UiMemory) : { v: 1 };
@@ -63,7 +66,77 @@ const details = new DetailsPane(model, {
     board.focusActive();
   },
 });
-const board = new BoardView(model, { open: (id, kb) => select(id, kb, false), selected: () => selected, changed: () => remember() });
+const board = new BoardView(model, {
+  open: (id, kb) => select(id, kb, false),
+  selected: () => selected,
+  changed: () => remember(),
+  // Only the editor panel sends drop rules, so only it is asked to move a task.
+  move: (taskId, column) => transport.send({ type: 'task.move', taskId, column }),
+});
+
+// ---- search: the same query as the Tasks tree's filter (src/protocol/taskFilter), shared both ways in VS Code
+const search = h('input', {
+  type: 'search',
+  class: 'search',
+  name: 'search',
+  placeholder: 'Search tasks: words, tag:ui owner:claude status:ready   ( / )',
+  'aria-label': 'Search tasks: words, or tag:, owner:, status:. Slash focuses it, Escape clears it.',
+  'aria-keyshortcuts': '/',
+  autocomplete: 'off',
+  spellcheck: 'false',
+  maxlength: '200',
+});
+let query = '';
+let sentQuery = '';
+let sendTimer: ReturnType<typeof setTimeout> | undefined;
+function applyFilter(text: string, share: boolean): void {
+  const q = normalizeQuery(text);
+  if (q !== query) {
+    query = q;
+    board.setFilter(taskMatcher(q, model.ownerName));
+    renderHeader();
+    remember();
+  }
+  if (!share || transport.kind !== 'vscode') return;
+  clearTimeout(sendTimer);
+  // Typing sends once it pauses; the tree filters the same way a moment later.
+  sendTimer = setTimeout(() => {
+    sendTimer = undefined;
+    if (query === sentQuery) return;
+    sentQuery = query;
+    transport.send({ type: 'filter', query });
+  }, 250);
+}
+search.addEventListener('input', () => applyFilter(search.value, true));
+search.addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Escape') return;
+  ev.preventDefault();
+  ev.stopPropagation();
+  if (search.value) {
+    search.value = '';
+    applyFilter('', true);
+  } else board.focusActive();
+});
+document.addEventListener('keydown', (ev) => {
+  if (ev.key !== '/' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const t = ev.target as HTMLElement;
+  if (t.closest('input, textarea, select, [contenteditable="true"]')) return;
+  ev.preventDefault();
+  search.focus();
+  search.select();
+});
+/** The tree's filter changed (or the panel loaded): show it, unless it is our own query coming back or the person is typing. */
+function filterFromHost(q: string): void {
+  if (sendTimer !== undefined || q === query) return;
+  sentQuery = q;
+  search.value = q;
+  applyFilter(q, false);
+}
+if (saved.filter) {
+  // (before the first state: nothing to render or remember yet)
+  search.value = query = normalizeQuery(saved.filter);
+  board.setFilter(taskMatcher(query, model.ownerName));
+}
 
 const title = h('input', { type: 'text', name: 'title', placeholder: 'What needs doing?', 'aria-label': 'New task title', maxlength: '200', required: '', autocomplete: 'off' });
 title.value = saved.draft ?? '';
@@ -86,7 +159,7 @@ form.addEventListener('submit', (ev) => {
 title.addEventListener('input', () => remember());
 
 app.replaceChildren(
-  h('header', { class: 'topbar' }, h('h1', {}, 'Dream.OS'), statusPill, summary),
+  h('header', { class: 'topbar' }, h('h1', {}, 'Dream.OS'), statusPill, summary, h('div', { class: 'search-box', role: 'search' }, search)),
   h(
     'div',
     { class: 'overview' },
@@ -146,7 +219,8 @@ function afterPaint(fn: () => void): void {
 }
 function renderHeader(): void {
   const running = count(model.columns[1]?.length ?? 0);
-  summary.textContent = `${plural(model.tasks.size, 'task', 'tasks', count)} · ${running} in progress · ${plural(model.agents.length, 'agent')}${model.boardDir ? ` · ${model.boardDir}` : ''}`;
+  const shown = board.filtered ? `${count(board.shownCount())} of ${plural(model.tasks.size, 'task', 'tasks', count)} match` : plural(model.tasks.size, 'task', 'tasks', count);
+  summary.textContent = `${shown} · ${running} in progress · ${plural(model.agents.length, 'agent')}${model.boardDir ? ` · ${model.boardDir}` : ''}`;
   // "live" only with a board behind the channel: a webview's channel is always open, its board may not be.
   const live = link === 'open' && model.role !== 'closed';
   statusPill.textContent = live ? '● live' : link === 'open' ? (firstState ? 'connecting…' : 'not connected') : link === 'connecting' ? 'connecting…' : 'reconnecting…';
@@ -157,7 +231,7 @@ setInterval(() => health.update(link), 1000);
 
 // ---- memory across hide/show and reload
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
-const saveNow = () => transport.saveState({ v: 1, selected, board: board.memory(), timeline: model.timeline.slice(-100), health: model.health, draft: title.value } satisfies UiMemory);
+const saveNow = () => transport.saveState({ v: 1, selected, board: board.memory(), timeline: model.timeline.slice(-100), health: model.health, draft: title.value, filter: query } satisfies UiMemory);
 /** Scrolling and typing save a moment later (a hidden webview is discarded without warning). */
 function remember(): void {
   saveTimer ??= setTimeout(() => {
@@ -206,6 +280,15 @@ function receive(m: HostToClient): void {
     }
     case 'response':
       channel.answer(m);
+      break;
+    case 'filter':
+      filterFromHost(m.query);
+      break;
+    case 'dropRules':
+      board.setDropRules(m.rules);
+      break;
+    case 'notice':
+      toast(m.text, m.level);
       break;
     case 'error':
       toast(m.error.message, 'error');

@@ -8,21 +8,9 @@ import type { BoardEvent } from '../../src/core/events/events';
 import type { DashboardState, DeltaMessage, HubRole, TaskCard } from '../../src/protocol/dashboard';
 import { decodeCards } from './cards';
 import { actorName, nameLookup, namesIn } from '../../src/protocol/names';
+import { COLUMNS, type ColumnDef } from '../../src/protocol/boardColumns';
 
-export interface ColumnDef {
-  title: string;
-  statuses: readonly TaskStatus[];
-  /** Finished work reads newest first; open work by urgency, then age (the board's claim order). */
-  order: 'urgency' | 'recent';
-}
-
-export const COLUMNS: readonly ColumnDef[] = [
-  { title: 'Ready', statuses: ['ready', 'waiting'], order: 'urgency' },
-  { title: 'In progress', statuses: ['claimed', 'running'], order: 'urgency' },
-  { title: 'Review', statuses: ['review'], order: 'urgency' },
-  { title: 'Needs attention', statuses: ['blocked', 'failed'], order: 'recent' },
-  { title: 'Done', statuses: ['done', 'cancelled'], order: 'recent' },
-];
+export { COLUMNS, type ColumnDef } from '../../src/protocol/boardColumns';
 
 const COLUMN_OF = new Map<TaskStatus, number>(COLUMNS.flatMap((c, i) => c.statuses.map((s) => [s, i] as const)));
 const columnOf = (s: TaskStatus) => COLUMN_OF.get(s) ?? -1;
@@ -154,6 +142,9 @@ export class BoardModel {
     const t = this.tasks.get(taskId);
     return t ? columnOf(t.status) : -1;
   }
+
+  /** An agent's name, or undefined when the agent is not known (for the search's owner:). */
+  ownerName = (id: string): string | undefined => this.lookup()(id);
 
   agentName(id: string | null): string {
     if (!id) return '';

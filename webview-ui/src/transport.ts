@@ -3,13 +3,14 @@
  * postMessage channel; in a browser tab it is a WebSocket to the dashboard server, reconnecting
  * with backoff. The rest of the UI cannot tell which one it runs on.
  */
-import type { ClientToHost, HostToClient, StateMessage } from '../../src/protocol/dashboard';
+import type { ClientToHost, ClientToPanel, HostToClient, StateMessage } from '../../src/protocol/dashboard';
 
 export type LinkStatus = 'connecting' | 'open' | 'closed';
 
 export interface Transport {
   readonly kind: 'vscode' | 'browser';
-  send(m: ClientToHost): void;
+  /** Panel messages (ClientToPanel) only in VS Code: the browser dashboard's server does not take them. */
+  send(m: ClientToHost | ClientToPanel): void;
   onMessage(cb: (m: HostToClient) => void): void;
   /** Fires 'open' once at start in VS Code; after every (re)connect in a browser. Say `ready` then. */
   onStatus(cb: (s: LinkStatus) => void): void;

@@ -1,9 +1,20 @@
 import * as vscode from 'vscode';
 import { DashboardHost, type DashboardClient } from '../../integrations/http/dashboardHost';
-import type { HostToClient } from '../../protocol/dashboard';
+import { DreamError } from '../../core/errors';
+import { COLUMNS } from '../../protocol/boardColumns';
+import { decodePanelMessage, type HostToClient, type PanelToClient } from '../../protocol/dashboard';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
+import { moveTasks } from '../views/tasksView';
+import { dropRules, dropTarget } from './dropRules';
 import { webviewHtml } from './webviewHtml';
+
+/** The Tasks tree's filter, which the dashboard's search box shares (both ways). */
+export interface SharedFilter {
+  readonly filter: string;
+  setFilter(text: string): void;
+  readonly onDidChangeFilter?: vscode.Event<string>;
+}
 
 /**
  * The live dashboard in an editor tab. The protocol work (ready handshake, full state on every
@@ -17,7 +28,7 @@ export class DashboardPanel extends Disposable {
   private readonly host: DashboardHost;
   private readonly client: DashboardClient;
 
-  static show(extensionUri: vscode.Uri, session: BoardSession, log: vscode.LogOutputChannel): DashboardPanel {
+  static show(extensionUri: vscode.Uri, session: BoardSession, log: vscode.LogOutputChannel, filter?: SharedFilter): DashboardPanel {
     if (DashboardPanel.current) {
       DashboardPanel.current.panel.reveal();
       return DashboardPanel.current;
@@ -28,7 +39,7 @@ export class DashboardPanel extends Disposable {
       retainContextWhenHidden: false,
       localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
     });
-    DashboardPanel.current = new DashboardPanel(panel, extensionUri, session, log);
+    DashboardPanel.current = new DashboardPanel(panel, extensionUri, session, log, filter);
     return DashboardPanel.current;
   }
 
@@ -37,6 +48,7 @@ export class DashboardPanel extends Disposable {
     extensionUri: vscode.Uri,
     session: BoardSession,
     log: vscode.LogOutputChannel,
+    private readonly filter?: SharedFilter,
   ) {
     super();
     this.host = new DashboardHost({
@@ -53,8 +65,48 @@ export class DashboardPanel extends Disposable {
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'dreamos.svg');
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'dashboard', 'Dream.OS Dashboard');
     this._register(panel.onDidDispose(() => this.dispose()));
-    this._register(panel.webview.onDidReceiveMessage((m: unknown) => void this.client.receive(m)));
+    this._register(panel.webview.onDidReceiveMessage((m: unknown) => void this.receive(m, session, log)));
+    if (filter?.onDidChangeFilter) this._register(filter.onDidChangeFilter((query) => this.post({ type: 'filter', query })));
     this._register(panel.onDidChangeViewState(() => panel.visible || this.client.setHidden()));
+  }
+
+  private post(m: PanelToClient): void {
+    if (this.panel.visible) void this.panel.webview.postMessage(m);
+  }
+
+  /** The panel's own messages (search, drag and drop); everything else goes to the shared DashboardHost. */
+  private async receive(raw: unknown, session: BoardSession, log: vscode.LogOutputChannel): Promise<void> {
+    const decoded = decodePanelMessage(raw);
+    if (!decoded) {
+      await this.client.receive(raw);
+      // A (re)loaded dashboard gets the drop rules and the tree's filter along with its state.
+      if ((raw as { type?: unknown }).type === 'ready') {
+        this.post({ type: 'dropRules', rules: dropRules() });
+        if (this.filter) this.post({ type: 'filter', query: this.filter.filter });
+      }
+      return;
+    }
+    if (!decoded.ok) {
+      log.warn(decoded.error.message);
+      return this.post({ type: 'notice', level: 'error', text: decoded.error.message });
+    }
+    const m = decoded.message;
+    if (m.type === 'filter') return this.filter?.setFilter(m.query);
+    // A card dropped on a column: the same path as a drop in the Tasks tree (moveTasks → the action's command).
+    const task = session.current.tasks.find((t) => t.id === m.taskId);
+    if (!task) return this.post({ type: 'notice', level: 'error', text: 'That task is no longer on the board. It may have been removed; the board is up to date now.' });
+    const target = dropTarget(task.status, m.column);
+    if (!target) {
+      const rule = dropRules()[task.status]?.[m.column];
+      return this.post({ type: 'notice', level: 'error', text: rule && !rule.ok ? rule.why : `“${task.title}” cannot be moved there.` });
+    }
+    try {
+      const { moved, failures } = await moveTasks(session, [task.id], target.to);
+      if (failures.length || !moved.length) throw new DreamError('conflict', failures[0] ?? `“${task.title}” did not move.`);
+      this.post({ type: 'notice', level: 'info', text: `${target.label}: “${task.title}” is now in ${COLUMNS[m.column]!.title}.` });
+    } catch (err) {
+      this.post({ type: 'notice', level: 'error', text: `“${task.title}” could not move to ${COLUMNS[m.column]!.title}: ${DreamError.from(err).message}` });
+    }
   }
 
   override dispose(): void {
