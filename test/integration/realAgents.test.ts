@@ -165,6 +165,9 @@ describe('real agent CLIs (Claude Code, Codex) against a scripted model on loopb
     swarm = testSwarm(ws, board, { agents: [claudeAgent()] });
     await swarm.start();
     const [run] = await waitFor('the run to end', () => ended(t.id, 1), 240_000);
+    // The run's record closes first, then the loop fails the task: wait for that before stopping,
+    // or the stop would hand the still-running task back itself.
+    await waitFor('the loop to fail the task', async () => ((await show(t.id)).history.some((e) => e.to === 'failed') ? true : undefined), 60_000);
     // Stop the agent before it takes the task again, so the queue can be looked at.
     await swarm.stop();
     swarm = undefined;

@@ -29,7 +29,8 @@ import { RunRecorder } from '../runs/recorder';
 import type { Breach, Budget } from './budget';
 import { BudgetMeter } from './budgetMeter';
 import { outOfScope, taskScope } from './scope';
-import { OutputWatch, tailOf, type IncidentKind, type Rung } from './watch';
+import { BudgetGuard, RunWatch, type Incident } from './runWatch';
+import { tailOf, type IncidentKind } from './watch';
 import type { WorktreeManager } from '../worktrees/manager';
 import { TaskSeat } from '../worktrees/seat';
 
@@ -97,7 +98,7 @@ interface CpData {
 interface ExecResult {
   outcome: DriverOutcome;
   stop?: 'stop' | 'lost';
-  incident?: { kind: IncidentKind; rung: Rung; reason: string };
+  incident?: Incident;
   /** The run did not start, or was stopped, because a budget was reached. */
   budget?: { breach: Breach; runId?: number | undefined };
 }
@@ -532,41 +533,7 @@ export class AgentLoop {
     outer.signal.addEventListener('abort', forward, { once: true });
     // Stopped while this run was being set up: the abort came before the listener, so pass it on now.
     if (outer.signal.aborted) forward();
-    const watch = new OutputWatch(this.now, this.o.repeatLimit ?? 20);
-    // Preset agents: the same tool call on the same target again and again is a loop; a tool call in flight is work, not silence.
-    const toolWatch = new OutputWatch(this.now, this.o.repeatLimit ?? 20);
-    const openTools = new Set<string>();
-    let sawSession = false;
-    let incident: ExecResult['incident'];
-    let checking = false;
-    const noOutputMs = this.cfg.timeouts.noOutputMs;
-    const timer = setInterval(async () => {
-      if (checking || incident || ctrl.signal.aborted) return;
-      const kind: IncidentKind | undefined = watch.repeating || toolWatch.repeating ? 'repeated-output' : watch.silentFor() > noOutputMs && !openTools.size ? 'no-output' : undefined;
-      if (!kind) return;
-      checking = true;
-      try {
-        const rung = await this.ladder.nextRung(task.id);
-        const reason =
-          kind === 'repeated-output' && toolWatch.repeating
-            ? `${this.name} made the same tool call ${toolWatch.maxRepeats} times in a row: ${toolWatch.repeatedLine.slice(0, 120)}`
-            : kind === 'repeated-output'
-            ? `${this.name} printed the same line ${watch.maxRepeats} times in a row: "${watch.repeatedLine.slice(0, 120)}"`
-            : `${this.name} printed nothing for ${Math.round(watch.silentFor() / 1000)} s`;
-        await this.ladder.recordIncident(task.id, kind, rung, reason);
-        if (rung === 'nudge') {
-          await this.ladder.nudge(task, reason);
-          watch.reset();
-          toolWatch.reset();
-        } else {
-          incident = { kind, rung, reason };
-          ctrl.abort('incident');
-        }
-      } finally {
-        checking = false;
-      }
-    }, Math.min(1_000, Math.max(100, Math.floor(noOutputMs / 4))));
-    timer.unref?.();
+    const watch = new RunWatch({ now: this.now, repeatLimit: this.o.repeatLimit ?? 20, noOutputMs: this.cfg.timeouts.noOutputMs, agentName: this.name, ladder: this.ladder, task, ctrl });
     let outcome: DriverOutcome;
     const t0 = this.now();
     // The agent process reports with a credential of its own, scoped to this agent and this task.
@@ -583,25 +550,9 @@ export class AgentLoop {
       ? new RunRecorder((c) => this.call(c), { taskId: task.id, agentId: this.id, run: data.runs, protocol, resumed: resume }, (l) => this.log(l))
       : undefined;
     // The run's figures, as the board records them, against the budget: crossing it stops the run.
-    let overBudget: Breach | undefined;
-    let metering = false;
-    if (recorder && this.meter.active) {
-      recorder.onUsage = () => {
-        if (metering || overBudget || ctrl.signal.aborted) return;
-        metering = true;
-        void this.meter
-          .breach(task.id)
-          .then((b) => {
-            if (!b || ctrl.signal.aborted) return;
-            overBudget = b;
-            this.log(`task ${task.id}: stopping the run, over budget: ${b.message}`);
-            ctrl.abort('budget');
-          })
-          .catch((err: unknown) => this.log(`budget not checked: ${(err as Error).message}`))
-          .finally(() => (metering = false));
-      };
-    }
+    const budget = new BudgetGuard(this.meter, recorder, task.id, ctrl, (l) => this.log(l));
     if (resume) this.log(`task ${task.id}: resuming ${preset!.kind} session ${resume}`);
+    watch.start();
     try {
       outcome = await this.o.driver.execute(
         {
@@ -624,7 +575,7 @@ export class AgentLoop {
         ctrl.signal,
         {
           output: (text) => {
-            watch.feed(text);
+            watch.output(text);
             this.o.output?.(text);
           },
           note: (line) => this.log(line),
@@ -634,12 +585,7 @@ export class AgentLoop {
           },
           waitForReport: (signal) => this.waitForReport(task.id, token, signal),
           event: (e) => {
-            watch.touch();
-            if (e.t === 'tool') {
-              toolWatch.feed(`${e.name} ${e.target ?? ''}\n`);
-              if (e.id) openTools.add(e.id);
-            } else if (e.t === 'tool_done' && e.id) openTools.delete(e.id);
-            else if (e.t === 'session') sawSession = true;
+            watch.event(e);
             if (e.t === 'session' && e.id !== data.session) {
               data.session = e.id;
               void this.save(task, token, 'executing', data).catch(() => undefined);
@@ -652,7 +598,7 @@ export class AgentLoop {
       // A driver that throws is a broken tool, not a broken task.
       outcome = { status: 'spawn-error', message: (err as Error).message, errno: codeOf(err) ?? 'EDRIVER', tail: '', durationMs: this.now() - t0 };
     } finally {
-      clearInterval(timer);
+      watch.stop();
       outer.signal.removeEventListener('abort', forward);
 
       // If this fails (hub gone), the credential still expires with its ttl.
@@ -660,13 +606,13 @@ export class AgentLoop {
     }
     const succeeded = outcome.status === 'exited' && outcome.exitCode === 0 && !outcome.signal && !outcome.streamError;
     await recorder?.close(ctrl.signal.aborted ? 'stopped' : succeeded ? 'succeeded' : 'failed', outcome.streamError ?? (outcome.status !== 'exited' ? outcome.message : undefined));
-    if (resume && !succeeded && !sawSession) {
+    if (resume && !succeeded && !watch.sawSession) {
       // The session could not be resumed (gone, or the CLI failed before it started): the next run starts afresh.
       this.log(`task ${task.id}: session ${resume} did not resume; the next run starts a new one`);
       delete data.session;
     }
-    if (overBudget) return { outcome, budget: { breach: overBudget, runId: await recorder?.id } };
-    if (incident) return { outcome, incident };
+    if (budget.breach) return { outcome, budget: { breach: budget.breach, runId: await recorder?.id } };
+    if (watch.incident) return { outcome, incident: watch.incident };
     if (outer.signal.aborted) return { outcome, stop: outer.signal.reason === 'lost' ? 'lost' : STOP };
     if (outcome.status === 'timeout') {
       const cls = classifyOutcome(outcome, this.name);
