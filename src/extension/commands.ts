@@ -6,6 +6,7 @@ import type { PriorityName } from '../core/board/model';
 import { TASK_TYPES } from '../core/board/vocabulary';
 import { DreamError } from '../core/errors';
 import { plural } from '../protocol/names';
+import { bulkTaskCommand, confirmDestructive, selectedTasks } from './views/taskBulk';
 import type { BoardSession } from './boardSession';
 import type { DiscordConnection } from './discord';
 import type { SwarmControl } from './swarmControl';
@@ -169,30 +170,48 @@ export const COMMANDS: Record<string, CommandHandler> = {
     ctx.log.show(true);
   },
 
-  'dreamos.task.done': async (ctx, arg) => {
+  // Tree menus pass (clicked item, selected items): with several tasks selected, each command acts on all (views/taskBulk).
+  'dreamos.task.done': async (ctx, arg, selected) => {
+    const many = selectedTasks(ctx.session, arg, selected);
+    if (many) return bulkTaskCommand(ctx.session, 'done', many);
     const id = await pickTask(ctx, arg, 'Which task is done?', (t) => canDo('done', t.status));
     if (!id) return undefined;
     const summary = typeof arg === 'string' ? 'Marked done in the editor' : await vscode.window.showInputBox({ prompt: 'What was done? (kept as the result summary)', value: 'Done by hand', validateInput: (v) => (v.trim() ? undefined : 'Say in a few words what was done.') });
     if (!summary) return undefined;
     return ctx.session.call({ type: 'task.done', taskId: id, summary });
   },
-  'dreamos.task.cancel': async (ctx, arg) => {
+  'dreamos.task.cancel': async (ctx, arg, selected) => {
+    const many = selectedTasks(ctx.session, arg, selected);
+    if (many) return bulkTaskCommand(ctx.session, 'cancel', many);
     const id = await pickTask(ctx, arg, 'Cancel which task?', (t) => canDo('cancel', t.status));
-    return id && ctx.session.call({ type: 'task.cancel', taskId: id, reason: 'cancelled in the editor' });
+    if (!id) return undefined;
+    // A person (tree, palette) confirms and is told; a script passing an id is not asked.
+    const byPerson = typeof arg !== 'string';
+    const task = ctx.session.current.tasks.find((t) => t.id === id);
+    if (byPerson && task && !(await confirmDestructive('cancel', [task]))) return undefined;
+    const done = await ctx.session.call({ type: 'task.cancel', taskId: id, reason: 'cancelled in the editor' });
+    if (byPerson) void vscode.window.showInformationMessage(`Dream.OS: cancelled “${done.title}”.`);
+    return done;
   },
-  'dreamos.task.block': async (ctx, arg) => {
+  'dreamos.task.block': async (ctx, arg, selected) => {
+    const many = selectedTasks(ctx.session, arg, selected);
+    if (many) return bulkTaskCommand(ctx.session, 'block', many);
     const id = await pickTask(ctx, arg, 'Block which task?', (t) => canDo('block', t.status));
     if (!id) return undefined;
     const reason = typeof arg === 'string' ? 'blocked in the editor' : await vscode.window.showInputBox({ prompt: 'What blocks it?', validateInput: (v) => (v.trim() ? undefined : 'Say what blocks the task.') });
     return reason && ctx.session.call({ type: 'task.block', taskId: id, reason });
   },
-  'dreamos.task.retry': async (ctx, arg) => {
+  'dreamos.task.retry': async (ctx, arg, selected) => {
+    const many = selectedTasks(ctx.session, arg, selected);
+    if (many) return bulkTaskCommand(ctx.session, 'retry', many);
     const id = await pickTask(ctx, arg, 'Retry which task?', (t) => canDo('retry', t.status));
     const task = id ? ctx.session.current.tasks.find((t) => t.id === id) : undefined;
     // Unblock, retry or reopen, as the task's status asks (core/board/actions).
     return id && ctx.session.call(task ? commandForAction('retry', task, 'retried in the editor') : { type: 'task.retry', taskId: id, reason: 'retried in the editor' });
   },
-  'dreamos.task.release': async (ctx, arg) => {
+  'dreamos.task.release': async (ctx, arg, selected) => {
+    const many = selectedTasks(ctx.session, arg, selected);
+    if (many) return bulkTaskCommand(ctx.session, 'release', many);
     const id = await pickTask(ctx, arg, 'Release which task back to ready?', (t) => canDo('release', t.status));
     return id && ctx.session.call({ type: 'task.release', taskId: id, reason: 'released in the editor' });
   },
@@ -209,7 +228,9 @@ export const COMMANDS: Record<string, CommandHandler> = {
     if (id) await vscode.env.clipboard.writeText(id);
     return id;
   },
-  'dreamos.task.assign': async (ctx, arg) => {
+  'dreamos.task.assign': async (ctx, arg, selected) => {
+    const many = selectedTasks(ctx.session, arg, selected);
+    if (many) return bulkTaskCommand(ctx.session, 'assign', many);
     const id = await pickTask(ctx, arg, 'Reassign which task?', (t) => canDo('assign', t.status));
     if (!id) return undefined;
     const agents = ctx.session.current.agents.filter((a) => a.status !== 'retired');
