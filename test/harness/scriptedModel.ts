@@ -21,7 +21,8 @@ export interface Usage {
 export type Step =
   | { text: string; usage: Usage }
   /** A tool call the CLI runs: Claude's tool names (Write, Bash, ...), or Codex's (its request lists them). */
-  | { tool: string; input: Record<string, unknown>; usage: Usage; text?: string }
+  /** `namespace`: a tool in one of the Responses API's tool namespaces (Codex lists an MCP server's tools as the namespace mcp__<server>). */
+  | { tool: string; input: Record<string, unknown>; usage: Usage; text?: string; namespace?: string }
   /** The stream stops in the middle of a message, without its end events (the connection closes). */
   | { truncate: true; usage: Usage }
   /** Not the protocol at all: an HTTP 200 whose SSE data is not JSON. */
@@ -149,7 +150,7 @@ export async function startScriptedModel(init: { anthropic?: Step[]; openai?: St
     const output: unknown[] = [];
     const text = 'text' in step ? step.text : undefined;
     if (text) output.push({ type: 'message', id: id('msg'), role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] });
-    if ('tool' in step) output.push({ type: 'function_call', id: id('fc'), call_id: id('call'), name: step.tool, arguments: JSON.stringify(step.input), status: 'completed' });
+    if ('tool' in step) output.push({ type: 'function_call', id: id('fc'), call_id: id('call'), name: step.tool, ...(step.namespace ? { namespace: step.namespace } : {}), arguments: JSON.stringify(step.input), status: 'completed' });
     output.forEach((item, i) => {
       sse(res, 'response.output_item.added', { type: 'response.output_item.added', output_index: i, item });
       sse(res, 'response.output_item.done', { type: 'response.output_item.done', output_index: i, item });
