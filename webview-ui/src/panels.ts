@@ -22,7 +22,7 @@ function keepFocus(container: HTMLElement, render: () => void): void {
 export function renderAgents(list: HTMLElement, model: BoardModel, request: Request, openTask: (id: string) => void): void {
   keepFocus(list, () => {
     const agents = model.agents.filter((a) => a.status !== 'retired');
-    if (!agents.length) return list.replaceChildren(h('p', { class: 'muted' }, 'No agents registered yet. Register one from the Agents view or with "dreamos agent register".'));
+    if (!agents.length) return list.replaceChildren(h('p', { class: 'muted' }, 'No agents yet. Add one with "Dream.OS: Add Agent…" (it finds Claude Code, Codex, Gemini CLI… on your PATH) or `dreamos agent add --preset claude`.'));
     list.replaceChildren(...agents.map((a) => agentCard(a, model, request, openTask)));
   });
 }
