@@ -18,8 +18,10 @@ import { commands as hub } from './commands/hub';
 import { commands as mail } from './commands/mail';
 import { commands as mcp } from './commands/mcp';
 import { commands as proposal } from './commands/proposal';
+import { commands as serve } from './commands/serve';
 import { commands as swarm } from './commands/swarm';
 import { commands as task } from './commands/task';
+import { commands as token } from './commands/token';
 import { commands as webhook } from './commands/webhook';
 import { commands as worktree } from './commands/worktree';
 import { str, withClient, type Env, type Io, type Options, type Sub, type Values } from './kit';
@@ -29,7 +31,7 @@ import { str, withClient, type Env, type Io, type Options, type Sub, type Values
  * lists them in this order. Command files import only types and ./kit up front and load what they
  * need (the swarm, the dashboard, Discord, proposals) on first use, so `dreamos info` stays small.
  */
-const GROUPS: Record<string, Sub>[] = [board, hub, task, credential, agent, agentAdd, mail, proposal, worktree, swarm, dashboard, discord, events, mcp, webhook];
+const GROUPS: Record<string, Sub>[] = [board, hub, task, credential, agent, agentAdd, mail, proposal, worktree, swarm, dashboard, discord, events, mcp, webhook, serve, token];
 /** Every subcommand by name (also what docs/reference/cli.md is generated from). */
 export const SUBS: Record<string, Sub> = Object.assign({}, ...GROUPS);
 
