@@ -14,6 +14,7 @@ import { DiscordConnection } from './discord';
 import { SwarmControl } from './swarmControl';
 import type { DesktopAutomationOptions, DesktopOrchestrator } from '../integrations/desktop';
 import { registerReportTools } from './agents/reportToolRegistry';
+import { registerMcpProvider } from './mcp/mcpProvider';
 import type { ReportBoard } from './agents/reportTools';
 import { StatusBar } from './statusBar';
 import { AgentsTreeProvider } from './views/agentsView';
@@ -129,6 +130,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
     const board: ReportBoard = { call: (command, opts) => session.call(command, opts) };
     context.subscriptions.push(...registerReportTools(vscode, board));
   }
+  // The editor's own chat reaches the board through `dreamos mcp`, where the editor has MCP server definitions (1.101+).
+  const workspaceFolder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const mcpBoard = () => (boardDir && workspaceFolder ? { boardDir, workspace: workspaceFolder } : undefined);
+  context.subscriptions.push(...registerMcpProvider(vscode, { cliPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath, nodePath: process.execPath, board: mcpBoard, version: String((context.extension.packageJSON as { version?: string }).version ?? '') }));
   const discord = new DiscordConnection(session, context.secrets, log, checksOutput);
   context.subscriptions.push(discord);
   if (config().get<boolean>('discord.enabled', false) && vscode.workspace.isTrusted) {
