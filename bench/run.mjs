@@ -4,7 +4,7 @@
 // Informational: timings depend on the machine and its load (printed with the figures), so this
 // exits 0 whatever the figures are; a bench that crashes is reported in the table.
 //
-//   node bench/run.mjs [cli] [board] [dashboard] [mirror] [editor] [retention] [agent] [worktree] [mcp]     (default: all nine, in that order)
+//   node bench/run.mjs [cli] [board] [dashboard] [mirror] [editor] [retention] [agent] [worktree] [mcp] [api]     (default: all ten, in that order)
 //
 // The cli, dashboard, mirror and editor benches write their figures to $BENCH_RESULTS (JSON lines). The board
 // bench prints a table; its 10k-task figures are read from that output.
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BENCHES = { cli: 'bench/cli.bench.ts', board: 'bench/board.bench.ts', dashboard: 'bench/dashboard.bench.ts', mirror: 'bench/mirror.bench.ts', editor: 'bench/editor.bench.ts', retention: 'bench/retention.bench.ts', agent: 'bench/agentOverhead.bench.ts', worktree: 'bench/worktree.bench.ts', mcp: 'bench/mcp.bench.ts' };
+const BENCHES = { cli: 'bench/cli.bench.ts', board: 'bench/board.bench.ts', dashboard: 'bench/dashboard.bench.ts', mirror: 'bench/mirror.bench.ts', editor: 'bench/editor.bench.ts', retention: 'bench/retention.bench.ts', agent: 'bench/agentOverhead.bench.ts', worktree: 'bench/worktree.bench.ts', mcp: 'bench/mcp.bench.ts', api: 'bench/api.bench.ts' };
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = asked.filter((a) => !(a in BENCHES));
 if (unknown.length) {
