@@ -21,6 +21,8 @@ function openStream(port: number, token: string, o: { after?: number; lastEventI
   let status = 0;
   let contentType = '';
   let req!: ClientRequest;
+  let ended!: () => void;
+  const endedP = new Promise<void>((r) => (ended = r));
   const opened = new Promise<void>((resolve, reject) => {
     req = httpRequest(
       {
@@ -34,6 +36,8 @@ function openStream(port: number, token: string, o: { after?: number; lastEventI
         contentType = String(res.headers['content-type']);
         let buf = '';
         res.setEncoding('utf8');
+        res.on('end', () => ended());
+        res.on('close', () => ended());
         res.on('data', (chunk: string) => {
           buf += chunk;
           for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
@@ -58,6 +62,7 @@ function openStream(port: number, token: string, o: { after?: number; lastEventI
   return {
     messages,
     opened,
+    ended: endedP,
     get status() {
       return status;
     },
@@ -129,5 +134,15 @@ describe('REST API: the event stream (SSE) resumes from Last-Event-ID', () => {
     await send(f.port, 'POST', '/api/v1/tasks', { token: f.tokens.operator, body: { title: 'after a quiet spell' } });
     await c.until((m) => m.some((x) => x.event === 'task.created' && x.data.actor === 'token:ops'), 'the event after pings');
     c.close();
+  });
+
+  it('ends the stream of a token that is revoked while it listens', async () => {
+    const { token } = await f.person.call({ type: 'token.create', name: 'listener', scope: 'read' });
+    const d = openStream(f.port, token);
+    await d.opened;
+    assert.equal(d.status, 200);
+    await f.person.call({ type: 'token.revoke', token: 'listener' });
+    await d.ended;
+    assert.equal((await send(f.port, 'GET', '/api/v1/events', { token })).status, 401);
   });
 });

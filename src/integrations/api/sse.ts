@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { BoardClient } from '../../core/hub/connect';
+import { isDeadCredential } from './problem';
 
 /** A client this many events behind is dropped; it reconnects with Last-Event-ID. */
 const MAX_QUEUED = 10_000;
@@ -28,7 +29,12 @@ export function eventStream(c: Context, board: BoardClient, after: number, opts:
       if (++queued > MAX_QUEUED) return stop();
       chain = chain.then(() => stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify(e) })).then(() => void queued--, stop);
     });
+    // Each keep-alive also asks the hub whether the token still lives: a revoked token's stream ends.
     const ping = setInterval(() => {
+      board.call({ type: 'credential.whoami' }).then(
+        () => undefined,
+        (err: unknown) => (isDeadCredential(err) ? stop() : undefined),
+      );
       chain = chain.then(() => stream.write(': ping\n\n')).then(() => undefined, stop);
     }, opts.pingMs);
     stream.onAbort(stop);
