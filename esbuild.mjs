@@ -90,8 +90,8 @@ const configs = [
   { ...node, external: [], entryPoints: { 'vendor/x11': require.resolve('x11') }, outdir },
   {
     ...common,
-    // The dashboard, and the editor's task details view (the dashboard's details pane on its own page).
-    entryPoints: { 'webview/dashboard': 'webview-ui/src/main.ts', 'webview/details': 'webview-ui/src/detailsPage.ts' },
+    // The dashboard, the editor's task details view (the dashboard's details pane on its own page), and the phone page (/phone on the gateway).
+    entryPoints: { 'webview/dashboard': 'webview-ui/src/main.ts', 'webview/details': 'webview-ui/src/detailsPage.ts', 'webview/phone': 'webview-ui/phone/main.ts' },
     outdir,
     platform: 'browser',
     target: ['chrome114'],
