@@ -5,6 +5,7 @@
  * An agent token is its agent (and cannot approve); an operator token approves and the change lands.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { WhoAmI } from '../../src/core/auth/tokens';
 import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
 import { mcpHttpHandler } from '../../src/integrations/mcp/http';
+import { ensureCli } from './fixtures/agents/harness';
 import { agentJourney, callOf, mcpBoard, ok, readResources, refused, type McpBoard } from './helpers/mcpJourney';
 
 describe('MCP over streamable HTTP, with a named token', { timeout: 120_000 }, () => {
@@ -95,5 +97,36 @@ describe('MCP over streamable HTTP, with a named token', { timeout: 120_000 }, (
     assert.equal(get.status, 405);
     assert.equal(get.headers.get('allow'), 'POST');
     assert.equal((await fetch(url, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status, 405);
+  });
+  it('through the real `dreamos serve`: its /mcp, behind its token rules, is this handler', async () => {
+    const { token } = await b.person.call({ type: 'token.create', name: 'rival-mcp', scope: 'agent', agent: 'rival' });
+    const task = await b.person.call({ type: 'task.add', title: 'Served over MCP' });
+    const serve = spawn(process.execPath, [ensureCli(), 'serve', '--port', '0', '--no-dashboard', '--dir', b.dir], { cwd: b.root, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      serve.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      serve.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      const deadline = Date.now() + 60_000;
+      while (!/MCP: +http:\/\/127\.0\.0\.1:\d+\/mcp/.test(out)) {
+        assert.ok(Date.now() < deadline && serve.exitCode === null, `serve did not start: ${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const served = new URL(/MCP: +(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(out)![1]!);
+      const anonymous = new Client({ name: 'no-token', version: '1.0.0' });
+      await assert.rejects(anonymous.connect(new StreamableHTTPClientTransport(served)), /401|nauthori/);
+      const client = new Client({ name: 'served', version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(served, { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      clients.push(client);
+      const call = callOf(client);
+      const claimed = ok(await call('task_claim_next'), 'task_claim_next') as { task: { id: string; assignee: string }; lease: { token: number } };
+      assert.deepEqual([claimed.task.id, claimed.task.assignee], [task.id, b.otherId]);
+      const done = ok(await call('task_done', { taskId: task.id, token: claimed.lease.token, summary: 'served', evidence: [{ kind: 'diff', summary: 'served.txt: +1' }] }), 'task_done') as { task: { status: string } };
+      assert.equal(done.task.status, 'done');
+      const proposal = ok(await call('propose_change', { title: 'Served', rationale: 'over the gateway', files: [{ path: 'served.txt', content: 'served\n' }] }), 'propose_change') as { id: string };
+      refused(await call('proposal_approve', { proposalId: proposal.id }), /Refused: .*person/, 'an agent token approving');
+    } finally {
+      serve.kill('SIGINT');
+      await new Promise((r) => (serve.exitCode !== null ? r(undefined) : serve.once('exit', r)));
+    }
   });
 });

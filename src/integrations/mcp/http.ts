@@ -5,11 +5,10 @@
  * POST gets a fresh server and transport, answered as JSON (no session to keep, no stream left
  * open); a claim's lease token comes back in the result and later reports pass it as "token".
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { WhoAmI } from '../../core/auth/tokens';
-import type { BoardClient } from '../../core/hub/connect';
+import type { ServerResponse } from 'node:http';
+import type { MountHandler } from '../http/gateway';
 
-export type MountHandler = (req: IncomingMessage, res: ServerResponse, ctx: { token: string; board: BoardClient; whoami: WhoAmI }) => Promise<void>;
+export type { MountHandler };
 
 function refuse(res: ServerResponse, status: number, message: string, allow?: string): void {
   res.writeHead(status, { 'content-type': 'application/json', ...(allow ? { allow } : {}) });

@@ -53,6 +53,7 @@ export const INPUT = {
       priority: send.priority,
       replyTo: send.replyTo,
       requiresAck: send.requiresAck,
+      taskId: send.taskId.describe("the task it is about (Needs You offers that task's actions); default for mail to the person: this run's task"),
     })
     .strict(),
   mail_inbox: z.object({ recipient: inbox.recipient.optional().describe("whose inbox; default: this run's agent"), unackedOnly: inbox.unackedOnly, limit: inbox.limit }).strict(),
@@ -79,3 +80,25 @@ export const INPUT = {
 
 export type ToolName = keyof typeof INPUT;
 export type ToolInput<N extends ToolName> = z.output<(typeof INPUT)[N]>;
+
+/** What each tool does, as the MCP client (and the model) is told; the reference docs can render these with INPUT. */
+export const DESCRIPTION: Record<ToolName, string> = {
+  task_claim_next: 'Claim the best ready task you can do. Returns the task and its lease (later reports on it use that lease by default), or no task.',
+  task_show: "A task with its history, dependents, subtasks and usage (default: this run's task).",
+  task_list: 'List tasks, filtered by status, assignee, tag or parent.',
+  task_done: 'Report the task done, with evidence of work (a passing test or check, the diff or files changed). Without such evidence the board refuses.',
+  task_failed: 'Report that the task failed: why, and any evidence (test output, logs).',
+  task_blocked: 'Report that the task is blocked: what blocks it. The person sees it in Needs You.',
+  mail_send: 'Send a message to the person, another agent or everyone.',
+  mail_inbox: "Read your inbox (newest first); messages that need an answer say so.",
+  mail_ack: 'Acknowledge a message you have read and acted on.',
+  ask_person: "Ask the person a question: it waits for them in Needs You. By default the task is blocked on the answer; end your turn after asking.",
+  propose_change: "Propose a change to the person's workspace (whole files or a unified diff) for them to review and approve. Nothing is written until they do.",
+  proposal_approve: "Approve a proposal and apply it to the workspace (checks run first; post-apply checks roll it back). Only the person's credential may.",
+};
+
+/** The resources: the board summary and one task (a URI template). */
+export const RESOURCES = {
+  board: { uri: 'dreamos://board', title: 'The board', description: 'Task counts by status, the agents, and the tasks that are open now.' },
+  task: { uri: 'dreamos://task/{id}', title: 'A task', description: 'One task with its history, dependents, subtasks and usage.' },
+} as const;

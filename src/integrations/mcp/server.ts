@@ -14,7 +14,7 @@ import { DreamError } from '../../core/errors';
 import type { BoardClient } from '../../core/hub/connect';
 import { approveAndApply, boardWorkspace } from '../../core/proposals/approval';
 import { prepareSubmission } from '../../core/proposals/prepare';
-import { INPUT, type ToolInput, type ToolName } from './schemas';
+import { DESCRIPTION, INPUT, RESOURCES, type ToolInput, type ToolName } from './schemas';
 
 /** Who this server acts as; the credential the board connection presents is what the hub believes. */
 export interface McpIdentity {
@@ -56,7 +56,7 @@ export function createMcpServer(opts: McpServerOptions): McpServer {
   const me: McpIdentity = { ...opts.identity };
   const server = new McpServer({ name: 'dreamos', version: opts.version ?? '0.1.0' }, { instructions: instructions(me) });
 
-  const tool = <N extends ToolName>(name: N, description: string, annotations: ToolAnnotations, run: (a: ToolInput<N>) => Promise<Answer>) => {
+  const tool = <N extends ToolName>(name: N, annotations: ToolAnnotations, run: (a: ToolInput<N>) => Promise<Answer>) => {
     // The SDK validates the arguments with the same zod schema before the callback runs.
     const cb = async (args: ToolInput<N>): Promise<CallToolResult> => {
       try {
@@ -66,7 +66,7 @@ export function createMcpServer(opts: McpServerOptions): McpServer {
         return errorResult(err);
       }
     };
-    server.registerTool(name, { description, inputSchema: INPUT[name], annotations }, cb as never);
+    server.registerTool(name, { description: DESCRIPTION[name], inputSchema: INPUT[name], annotations }, cb as never);
   };
 
   const agent = (given: string | undefined, what: string): string => {
@@ -90,68 +90,70 @@ export function createMcpServer(opts: McpServerOptions): McpServer {
   const W = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const;
   const R = { readOnlyHint: true, openWorldHint: false } as const;
 
-  tool('task_claim_next', 'Claim the best ready task you can do. Returns the task and its lease (later reports on it use that lease by default), or no task.', { ...W, idempotentHint: false }, async (a) => {
+  tool('task_claim_next', { ...W, idempotentHint: false }, async (a) => {
     const r = await board.call({ type: 'task.claimNext', agentId: agent(a.agentId, 'claim for'), ...(a.leaseMs !== undefined ? { leaseMs: a.leaseMs } : {}) });
     if (!r) return { text: 'No ready task you can take right now.', data: { task: null, lease: null } };
     me.taskId = r.task.id;
     me.leaseToken = r.lease.token;
     return { text: `Claimed ${r.task.id} "${r.task.title}" (lease token ${r.lease.token}).\n\n${r.task.description}`.trimEnd(), data: r as unknown as Record<string, unknown> };
   });
-  tool('task_show', "A task with its history, dependents, subtasks and usage (default: this run's task).", R, async (a) => {
+  tool('task_show', R, async (a) => {
     const r = await board.call({ type: 'task.show', taskId: task(a.taskId) });
     return { text: json(r), data: r as unknown as Record<string, unknown> };
   });
-  tool('task_list', 'List tasks, filtered by status, assignee, tag or parent.', R, async (a) => {
+  tool('task_list', R, async (a) => {
     const tasks = await board.call({ type: 'task.list', ...a });
     return { text: tasks.length ? tasks.map((t) => `${t.id}  ${t.status.padEnd(9)} ${t.title}${t.assignee ? `  (${t.assignee})` : ''}`).join('\n') : '(no tasks)', data: { tasks } };
   });
-  tool('task_done', 'Report the task done, with evidence of work (a passing test or check, the diff or files changed). Without such evidence the board refuses.', W, async (a) => {
+  tool('task_done', W, async (a) => {
     const id = task(a.taskId);
     return moved('reported done')(await board.call({ type: 'task.done', taskId: id, token: token(id, a.token), summary: a.summary, evidence: a.evidence }));
   });
-  tool('task_failed', 'Report that the task failed: why, and any evidence (test output, logs).', W, async (a) => {
+  tool('task_failed', W, async (a) => {
     const id = task(a.taskId);
     return moved('reported failed')(await board.call({ type: 'task.fail', taskId: id, token: token(id, a.token), reason: a.reason, evidence: a.evidence }));
   });
-  tool('task_blocked', 'Report that the task is blocked: what blocks it. The person sees it in Needs You.', W, async (a) => {
+  tool('task_blocked', W, async (a) => {
     const id = task(a.taskId);
     return moved('reported blocked')(await board.call({ type: 'task.block', taskId: id, token: token(id, a.token), reason: a.reason }));
   });
-  tool('mail_send', 'Send a message to the person, another agent or everyone.', W, async (a) => {
-    const m = await board.call({ type: 'mail.send', ...a, from: agent(a.from, 'send as') });
+  tool('mail_send', W, async (a) => {
+    // Mail to the person is about this run's task unless it says otherwise, as `dreamos mail send` has it.
+    const taskId = a.taskId ?? (a.to.kind === 'human' ? me.taskId : undefined);
+    const m = await board.call({ type: 'mail.send', ...a, from: agent(a.from, 'send as'), ...(taskId ? { taskId } : {}) });
     return { text: `Sent ${m.id} "${m.subject}".`, data: m as unknown as Record<string, unknown> };
   });
-  tool('mail_inbox', "Read your inbox (newest first); messages that need an answer say so.", R, async (a) => {
+  tool('mail_inbox', R, async (a) => {
     const messages = await board.call({ type: 'mail.inbox', recipient: agent(a.recipient, 'read the inbox of'), unackedOnly: a.unackedOnly, ...(a.limit !== undefined ? { limit: a.limit } : {}) });
     return { text: messages.length ? messages.map(line).join('\n\n') : '(no messages)', data: { messages } };
   });
-  tool('mail_ack', 'Acknowledge a message you have read and acted on.', { ...W, idempotentHint: true }, async (a) => {
+  tool('mail_ack', { ...W, idempotentHint: true }, async (a) => {
     const m = await board.call({ type: 'mail.ack', messageId: a.messageId, recipient: agent(a.recipient, 'acknowledge for') });
     return { text: `Acknowledged ${m.id}.`, data: m as unknown as Record<string, unknown> };
   });
-  tool('ask_person', "Ask the person a question: it waits for them in Needs You. By default the task is blocked on the answer; end your turn after asking.", W, async (a) => {
+  tool('ask_person', W, async (a) => {
     const from = agent(undefined, 'ask as');
     const taskId = a.taskId ?? me.taskId;
     const subject = `${me.agentName ?? from} asks${taskId ? ` about task ${taskId}` : ''}`;
-    const message = await board.call({ type: 'mail.send', from, to: { kind: 'human' }, subject, body: a.question, priority: 'high', requiresAck: true });
+    const message = await board.call({ type: 'mail.send', from, to: { kind: 'human' }, subject, body: a.question, priority: 'high', requiresAck: true, ...(taskId ? { taskId } : {}) });
     if (!taskId || !a.block) return { text: `Asked the person (${message.id}); their answer comes to your inbox.`, data: { message, task: null } };
     const r = await board.call({ type: 'task.block', taskId, token: token(taskId, a.token), reason: `waiting for the person's answer: ${a.question.slice(0, 1_500)}` });
     return { text: `Asked the person (${message.id}); task ${taskId} is blocked until they answer. End your turn now.`, data: { message, task: r } };
   });
-  tool('propose_change', "Propose a change to the person's workspace (whole files or a unified diff) for them to review and approve. Nothing is written until they do.", W, async (a) => {
+  tool('propose_change', W, async (a) => {
     const ws = workspace('prepare a proposal');
     const files = await prepareSubmission(ws.root, { files: a.files, ...(a.diff !== undefined ? { diff: a.diff } : {}) });
     const taskId = a.taskId ?? me.taskId;
     const p = await board.call({ type: 'proposal.submit', title: a.title, rationale: a.rationale, ...(taskId ? { taskId } : {}), ...(me.agentId ? { agentId: me.agentId } : {}), files });
     return { text: `Proposed ${p.id} "${p.title}" (${p.files.map((f) => `${f.path} +${f.added} -${f.removed}`).join(', ')}); it waits for the person's review.`, data: p as unknown as Record<string, unknown> };
   });
-  tool('proposal_approve', "Approve a proposal and apply it to the workspace (checks run first; post-apply checks roll it back). Only the person's credential may.", { ...W, destructiveHint: true }, async (a) => {
+  tool('proposal_approve', { ...W, destructiveHint: true }, async (a) => {
     const w = workspace('apply a proposal');
     const r = await approveAndApply(board, await boardWorkspace(w.root, w.boardDir), a.proposalId, { override: a.override, via: 'through MCP' });
     return { text: `${a.proposalId}: ${r.result.replace('_', ' ')}.`, data: r as unknown as Record<string, unknown> };
   });
 
-  server.registerResource('board', 'dreamos://board', { title: 'The board', description: 'Task counts by status, the agents, and the tasks that are open now.', mimeType: MIME }, async (uri) => {
+  server.registerResource('board', RESOURCES.board.uri, { title: RESOURCES.board.title, description: RESOURCES.board.description, mimeType: MIME }, async (uri) => {
     const [info, open, agents] = await Promise.all([
       board.call({ type: 'board.info' }),
       board.call({ type: 'task.list', status: ['ready', 'claimed', 'running', 'review', 'blocked', 'failed'], limit: 200 }),
@@ -160,10 +162,10 @@ export function createMcpServer(opts: McpServerOptions): McpServer {
     const summary = { ...info, you: me, agents: agents.map((g) => ({ id: g.id, name: g.name, status: g.status, currentTask: g.currentTask })), open: open.map(brief) };
     return { contents: [{ uri: uri.href, mimeType: MIME, text: json(summary) }] };
   });
-  const taskTemplate = new ResourceTemplate('dreamos://task/{id}', {
+  const taskTemplate = new ResourceTemplate(RESOURCES.task.uri, {
     list: async () => ({ resources: (await board.call({ type: 'task.list', limit: 200 })).map((t) => ({ uri: `dreamos://task/${t.id}`, name: t.title, mimeType: MIME })) }),
   });
-  server.registerResource('task', taskTemplate, { title: 'A task', description: 'One task with its history, dependents, subtasks and usage.', mimeType: MIME }, async (uri, vars) => {
+  server.registerResource('task', taskTemplate, { title: RESOURCES.task.title, description: RESOURCES.task.description, mimeType: MIME }, async (uri, vars) => {
     const id = String(Array.isArray(vars.id) ? vars.id[0] : vars.id);
     return { contents: [{ uri: uri.href, mimeType: MIME, text: json(await board.call({ type: 'task.show', taskId: id })) }] };
   });

@@ -86,8 +86,9 @@ export async function agentJourney(client: Client, b: McpBoard, o: { passToken: 
   refused(await call('task_done', { ...token, summary: 'added retry', evidence: [{ kind: 'note', summary: 'I did it' }] }), /cannot be marked done on your word alone/, 'done without evidence');
   refused(await call('task_done', { ...token, summary: '' }), /summary|say what was done/i, 'done with an empty summary');
 
-  const sent = ok(await call('mail_send', { to: { kind: 'human' }, subject: 'Retry policy', body: 'Three attempts with backoff.' }), 'mail_send') as { id: string; from: string };
+  const sent = ok(await call('mail_send', { to: { kind: 'human' }, subject: 'Retry policy', body: 'Three attempts with backoff.', ...(o.passToken ? { taskId: b.first.id } : {}) }), 'mail_send') as { id: string; from: string; taskId: string | null };
   assert.equal(sent.from, b.agentId);
+  assert.equal(sent.taskId, b.first.id, "mail to the person is about the agent's task");
   const proposal = ok(
     await call('propose_change', { title: 'Retry', rationale: 'the API is flaky', ...(o.passToken ? { taskId: b.first.id } : {}), files: [{ path: 'src/retry.ts', content: 'export const attempts = 3;\n' }] }),
     'propose_change',
@@ -120,6 +121,7 @@ export async function agentJourney(client: Client, b: McpBoard, o: { passToken: 
   assert.equal(question.body, 'sqlite or postgres?');
   assert.equal(question.requiresAck, true);
   assert.equal(question.from, b.agentId);
+  assert.equal(question.taskId, b.second.id, 'the question is about the task, so Needs You offers its actions');
   assert.ok(human.some((m) => m.id === sent.id), "the mail is in the person's inbox");
 
   // The person answers; the agent reads its inbox and acknowledges.
