@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { main } from '../../src/cli/main';
 import { DreamError } from '../../src/core/errors';
 import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
 import { verify } from '../../src/core/webhooks/rules';
@@ -197,6 +198,37 @@ describe('webhooks', () => {
     assert.equal(a200.length, 1, 'the one delivered before the restart was not sent again');
     assert.equal(ds.every((d) => d.status === 'delivered'), true);
     await board.call({ type: 'webhook.remove', webhookId: hook.id });
+  });
+
+  it('is configured from the CLI: add shows the secret once, test waits for the outcome, deliveries shows each attempt', async () => {
+    const run = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main([...argv, '--dir', dir], { out: (s) => out.push(s), err: (s) => err.push(s) });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const added = await run('webhook', 'add', `${rx.base}/cli`, '--events', 'done, failed', '--format', 'slack', '--description', 'team channel');
+    assert.equal(added.code, 0, added.err);
+    const [, id, secret] = /^(whk_[0-9a-f]{12})\s[\s\S]*secret: (whsec_\S+)/.exec(added.out) ?? [];
+    assert.ok(id && secret, added.out);
+    assert.match(added.out, /done,failed {2}slack {2}team channel/);
+    const listed = await run('webhook', 'list');
+    assert.match(listed.out, new RegExp(`${id}  ${rx.base}/cli  done,failed  slack`));
+    assert.equal(listed.out.includes(secret), false, 'listed without its secret');
+    const tested = await run('webhook', 'test', id);
+    assert.equal(tested.code, 0, tested.err);
+    assert.match(tested.out, /^dlv_[0-9a-f]{12} {2}test {2}delivered/);
+    assert.match(tested.out, /1\. .* {2}200 {2}\d+ ms/);
+    assert.equal(verify(secret, { signature: rx.at('/cli')[0]!.signature, timestamp: rx.at('/cli')[0]!.timestamp }, rx.at('/cli')[0]!.body), true, 'the printed secret signs');
+    const log = await run('webhook', 'deliveries', '--id', id, '--json');
+    assert.deepEqual((JSON.parse(log.out) as { kind: string; status: string }[]).map((d) => [d.kind, d.status]), [['test', 'delivered']]);
+    const bad = await run('webhook', 'add', 'http://example.com/x');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /plain http is allowed only to 127\.0\.0\.1 or localhost/);
+    const badEvents = await run('webhook', 'add', `${rx.base}/cli`, '--events', 'finished');
+    assert.match(badEvents.err, /unknown webhook event "finished"; choose from/);
+    assert.equal((await run('webhook', 'remove', id)).code, 0);
+    assert.match((await run('webhook', 'list', '--all')).out, new RegExp(`${id} .* removed`));
   });
 
   it('refuses bad configuration with a message that says what to do', async () => {
