@@ -35,6 +35,7 @@ const DashboardPanel = { show: (...a: Parameters<typeof import('./dashboard/dash
 const TaskDetailsPanel = { show: (...a: Parameters<typeof import('./details/taskDetailsPanel')['TaskDetailsPanel']['show']>) => (require('./details/taskDetailsPanel') as typeof import('./details/taskDetailsPanel')).TaskDetailsPanel.show(...a) };
 const addAgentFlow: typeof import('./agents/addAgent')['addAgentFlow'] = (...a) => (require('./agents/addAgent') as typeof import('./agents/addAgent')).addAgentFlow(...a);
 const confirmCapture: typeof import('../integrations/desktop')['confirmCapture'] = (...a) => (require('../integrations/desktop/calibrate') as typeof import('../integrations/desktop/calibrate')).confirmCapture(...a);
+const apiServer = () => require('./api/apiServer') as typeof import('./api/apiServer');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export interface CommandContext {
@@ -89,6 +90,12 @@ const validateTitle = (v: string) => (v.trim().length === 0 ? 'A task needs a ti
 
 /** The command table: one small handler per command declared in package.json. */
 export const COMMANDS: Record<string, CommandHandler> = {
+  'dreamos.api.start': async (ctx, arg) => apiServer().startApiServer(ctx.extensionUri, ctx.session, ctx.log, arg),
+  'dreamos.api.stop': async (_ctx, arg) => apiServer().stopApiServer(arg),
+  'dreamos.token.create': async (ctx, arg) => apiServer().createToken(ctx.session, arg),
+  'dreamos.token.list': async (ctx) => apiServer().listTokens(ctx.session),
+  'dreamos.token.revoke': async (ctx, arg) => apiServer().revokeToken(ctx.session, arg),
+
   'dreamos.initBoard': async (ctx) => {
     await ctx.session.open();
     void vscode.window.showInformationMessage(`Dream.OS board ready in ${ctx.session.boardDir}.`);
