@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { main } from '../../src/cli/main';
 import { DreamError } from '../../src/core/errors';
 import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
+import { runHub } from '../../src/core/hub/standalone';
 import { verify } from '../../src/core/webhooks/rules';
 import { fetchWebhookSender } from '../../src/integrations/webhooks/fetchSender';
 import { waitFor } from './helpers/util';
@@ -229,6 +230,30 @@ describe('webhooks', () => {
     assert.match(badEvents.err, /unknown webhook event "finished"; choose from/);
     assert.equal((await run('webhook', 'remove', id)).code, 0);
     assert.match((await run('webhook', 'list', '--all')).out, new RegExp(`${id} .* removed`));
+  });
+
+  it('a background hub does not go idle while a delivery waits for its retry', async () => {
+    const own = path.join(root, 'idle', '.dreamos');
+    rx.script('/idle', { status: 500 }, { status: 500 });
+    // Retries (300 ms, then 600 ms) outlast the idle time (100 ms) after the last client leaves.
+    let stopped = false;
+    const hub = runHub(own, { idleMs: 100, handleSignals: false, webhooks: { ...webhooks(), retry: { maxAttempts: 5, baseMs: 300, capMs: 5_000 } } }).finally(() => (stopped = true));
+    const c = await connectBoard({ dir: own, client: 'idle-test', hubMode: 'never', actor: 'human:test' });
+    const hook = await c.call({ type: 'webhook.add', url: `${rx.base}/idle`, events: ['done'] });
+    const t = await c.call({ type: 'task.add', title: 'Idle hub' });
+    await c.call({ type: 'task.done', taskId: t.id, summary: 'done' });
+    await waitFor('the first failed attempt', () => rx.at('/idle').length >= 1);
+    await c.close();
+    await hub;
+    assert.equal(stopped, true);
+    assert.deepEqual(rx.at('/idle').map((r) => r.event), ['done', 'done', 'done'], 'it stayed for both retries');
+    const after = await connectBoard({ dir: own, client: 'idle-check', hubMode: 'in-process', actor: 'human:test' });
+    try {
+      const [d] = await after.call({ type: 'webhook.deliveries', webhookId: hook.id });
+      assert.deepEqual([d!.status, d!.attempts.map((a) => a.status)], ['delivered', [500, 500, 200]]);
+    } finally {
+      await after.close();
+    }
   });
 
   it('refuses bad configuration with a message that says what to do', async () => {

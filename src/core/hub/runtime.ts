@@ -82,6 +82,11 @@ export class HubRuntime {
     return !this.stopped;
   }
 
+  /** Webhook deliveries wait to be sent or retried (a standalone hub does not go idle then). */
+  get webhooksPending(): boolean {
+    return this.webhooks?.pending ?? false;
+  }
+
   /**
    * Graceful: stop accepting, let every committed command become durable and be answered, fold
    * the journal into the image, then drop the clients (they reconnect to whoever takes over).

@@ -42,7 +42,8 @@ export async function runHub(dir: string, opts: RunHubOptions = {}): Promise<voi
   const stop = () => void rt.close().then(() => finish(), finish);
   const armIdle = (n: number) => {
     clearTimeout(idle);
-    if (n === 0 && idleMs > 0) idle = setTimeout(stop, idleMs);
+    // Idle, but webhook deliveries wait for a retry: stay until they are done (they give up after bounded attempts).
+    if (n === 0 && idleMs > 0) idle = setTimeout(() => (rt.webhooksPending ? armIdle(0) : stop()), idleMs);
   };
   const rt = await loadRuntime().start(dir, lock, { ...engineOptions({ stallMs, engine }), onConnections: armIdle, standalone: true });
   rt.onStopped((reason) => finish(new DreamError('internal', `The hub stopped: ${(reason as Error)?.message ?? String(reason)}`)));

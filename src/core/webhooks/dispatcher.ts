@@ -40,6 +40,7 @@ export class WebhookDispatcher {
   private pumping: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private waiting = false;
   private readonly log: (msg: string) => void;
 
   constructor(
@@ -87,7 +88,9 @@ export class WebhookDispatcher {
   private async pump(): Promise<void> {
     for (let more = true; more && !this.stopped; ) more = (await this.call({ type: 'webhook.fanout' })).more;
     if (this.stopped) return;
-    for (const d of await this.call({ type: 'webhook.due' })) {
+    const heads = await this.call({ type: 'webhook.due' });
+    this.waiting = heads.length > 0;
+    for (const d of heads) {
       if (!d.send || this.inFlight.has(d.url) || this.stopped) continue;
       const abort = new AbortController();
       this.inFlight.set(d.url, abort);
@@ -113,6 +116,11 @@ export class WebhookDispatcher {
       return undefined;
     });
     if (r && r.status === 'failed') this.log(`webhooks: gave up on ${deliveryId} to ${url}: ${r.why ?? ''}`);
+  }
+
+  /** Deliveries were waiting (to be sent, or for a retry) when it last looked. */
+  get pending(): boolean {
+    return this.waiting || this.inFlight.size > 0;
   }
 
   /** Stops sending: requests in flight are abandoned unrecorded (the next hub sends them again). */
