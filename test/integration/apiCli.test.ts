@@ -78,6 +78,8 @@ describe('dreamos token and dreamos serve (real processes)', () => {
     assert.match(out, new RegExp(`dashboard: http://127\\.0\\.0\\.1:${port}/\\?token=`));
     assert.match(out, new RegExp(`reference: http://127\\.0\\.0\\.1:${port}/api/docs`));
     assert.match(out, /MCP: +http:\/\/127\.0\.0\.1:\d+\/mcp/);
+    assert.match(out, /page: +http:\/\/127\.0\.0\.1:\d+\/phone/);
+    assert.equal((await send(port, 'GET', '/phone')).status, 200, 'the phone page is on the same server');
 
     const added = await send(port, 'POST', '/api/v1/tasks', { token, body: { title: 'From serve' } });
     assert.equal(added.status, 201, added.text);

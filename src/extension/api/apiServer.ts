@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import type { CredentialInfo } from '../../core/auth/credentials';
 import { TOKEN_SCOPES, type TokenScope } from '../../core/auth/tokens';
 import { mcpHttpHandler } from '../../integrations/mcp/http';
+import { PHONE_PATH, phonePage } from '../../integrations/phone/phonePage';
 import { startGateway, type Gateway } from '../../integrations/http/gateway';
 import type { BoardSession } from '../boardSession';
 
@@ -42,7 +43,7 @@ export async function startApiServer(extensionUri: vscode.Uri, session: BoardSes
     if (!quiet) void announce(running.gateway, true);
     return info(running.gateway);
   }
-  await stopApiServer();
+  await stopApiServer({ quiet: true });
   const connection = await session.open();
   const port = (arg as { port?: unknown } | undefined)?.port;
   const workspace = path.dirname(session.boardDir);
@@ -53,6 +54,7 @@ export async function startApiServer(extensionUri: vscode.Uri, session: BoardSes
     ...(typeof port === 'number' && Number.isInteger(port) && port >= 0 && port < 65536 ? { port } : {}),
     dashboard: { assetsDir: vscode.Uri.joinPath(extensionUri, 'dist', 'webview').fsPath, boardDir: session.boardDir },
     mounts: { '/mcp': mcpHttpHandler({ workspace: { root: workspace, boardDir: session.boardDir } }) },
+    staticPages: { [PHONE_PATH]: phonePage({ assetsDir: vscode.Uri.joinPath(extensionUri, 'dist', 'webview').fsPath }) },
     log: (level, message) => log[level](`API server: ${message}`),
   });
   running = { gateway, dir: session.boardDir };

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { DreamError } from '../../core/errors';
 import { mcpHttpHandler } from '../mcp/http';
+import { PHONE_PATH, phonePage } from '../phone/phonePage';
 import { untilInterrupted } from '../untilInterrupted';
 import type { BoardLink } from './dashboardHost';
 import { checkBinding, startGateway, type GatewayOptions } from './gateway';
@@ -43,9 +44,20 @@ export function checkServeOptions(o: Pick<ServeOptions, 'host' | 'tlsCert' | 'tl
   checkBinding(o.host ?? '127.0.0.1', Boolean(o.tlsCert), o.insecureTunnel === true);
 }
 
+/** The phone page, when its bundle is built (a build without it serves everything else). */
+function phone(out: (s: string) => void): Record<string, ReturnType<typeof phonePage>> {
+  try {
+    return { [PHONE_PATH]: phonePage() };
+  } catch (err) {
+    out(`  (no phone page: ${(err as Error).message})`);
+    return {};
+  }
+}
+
 export async function runServeCommand(connection: BoardLink, o: ServeOptions): Promise<number> {
   const out = o.out ?? ((s: string) => process.stdout.write(`${s}\n`));
   checkServeOptions(o);
+  const pages = { ...phone(out), ...o.staticPages };
   const server = await startGateway({
     connection,
     dir: o.dir,
@@ -57,7 +69,7 @@ export async function runServeCommand(connection: BoardLink, o: ServeOptions): P
     ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
     dashboard: o.dashboard === false ? false : { boardDir: o.dir },
     mounts: { '/mcp': mcpHttpHandler({ workspace: { root: o.workspace, boardDir: o.dir } }), ...o.mounts },
-    ...(o.staticPages ? { staticPages: o.staticPages } : {}),
+    staticPages: pages,
     log: (level, message) => {
       if (level !== 'info') process.stderr.write(`${level}: ${message}\n`);
     },
@@ -67,7 +79,7 @@ export async function runServeCommand(connection: BoardLink, o: ServeOptions): P
   if (server.url) out(`  dashboard: ${server.url.replace(server.origin, base)}   (a one-time link: open it once, in your browser)`);
   out(`  API:       ${base}/api/v1   reference: ${base}/api/docs   OpenAPI: ${base}/openapi.json`);
   out(`  MCP:       ${base}/mcp   (streamable HTTP)`);
-  for (const p of Object.keys(o.staticPages ?? {})) out(`  page:      ${base}${p}`);
+  for (const p of Object.keys(pages)) out(`  page:      ${base}${p}${p === PHONE_PATH ? '   (Needs You, proposals, approve / reject from a phone; sign in with a token)' : ''}`);
   out('  Requests carry a token: `dreamos token create <name> --scope read|agent|operator|admin` (shown once).');
   out('Press Ctrl+C to stop.');
   await untilInterrupted(o.signal);
