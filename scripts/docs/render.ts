@@ -14,6 +14,8 @@ import { z } from 'zod';
 import { SUBS } from '../../src/cli/main';
 import { ADMIN_COMMANDS, AGENT_COMMANDS } from '../../src/core/auth/policy';
 import { Command, READ_ONLY } from '../../src/core/commands';
+import { ROUTES } from '../../src/integrations/api/routes';
+import { DESCRIPTION, INPUT, RESOURCES } from '../../src/integrations/mcp/schemas';
 import { CONFIG_FILES } from '../../src/schemas/configSchemas';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -133,6 +135,50 @@ ${CONFIG_FILES.map((c) => {
 }).join('\n')}`;
 }
 
+const jsonSchema = (t: z.ZodType) => z.toJSONSchema(t, { io: 'input', unrepresentable: 'any' }) as Json;
+
+function restPage(): string {
+  const scope = (s: string) => (s === 'none' ? 'none (no token)' : `\`${s}\``);
+  const tags = [...new Set(ROUTES.map((r) => r.tag))];
+  return `${HEADER('REST API', 'the API\'s route table (src/integrations/api/routes.ts)')}\`dreamos serve\` (or *Dream.OS: Start API Server* in the editor) serves the API beside the dashboard, on 127.0.0.1 by default. Send a named token as \`Authorization: Bearer <token>\` (\`dreamos token create <name> --scope read|agent|operator|admin\`); each request runs as that token, so the board itself decides what it may do, and audits its writes as \`token:<name>\`. Errors are RFC 9457 problem details (\`application/problem+json\`) with the CLI's error \`code\`. Limits per token and per address answer 429 with \`Retry-After\`. The full OpenAPI 3.1 document is served at \`/openapi.json\`, and a reference page at \`/api/docs\`.
+
+| Method | Path | Scope | What it does |
+| --- | --- | --- | --- |
+${ROUTES.map((r) => `| ${r.method.toUpperCase()} | ${code(r.path)} | ${scope(r.scope)} | ${esc(r.summary)} |`).join('\n')}
+
+${tags
+  .map(
+    (t) =>
+      `## ${t}\n\n${ROUTES.filter((r) => r.tag === t)
+        .map((r) => {
+          const parts = [`### \`${r.method.toUpperCase()} ${r.path}\`\n\n${r.summary}.${r.description ? ` ${r.description}` : ''}\n\nScope: ${scope(r.scope)}.${r.sse ? ' Also answers `text/event-stream`.' : ''}`];
+          if (r.query) parts.push(`Query:\n\n${fieldsTable(jsonSchema(r.query))}`);
+          if (r.body) {
+            const b = jsonSchema(r.body);
+            parts.push(b.properties ? `Body:\n\n${fieldsTable(b, ['type'])}` : `Body: ${esc(typeOf(b))}.`);
+          }
+          return parts.join('\n\n');
+        })
+        .join('\n\n')}\n`,
+  )
+  .join('\n')}`;
+}
+
+function mcpPage(): string {
+  const tools = Object.keys(INPUT) as (keyof typeof INPUT)[];
+  return `${HEADER('MCP server', 'the MCP server\'s tool list (src/integrations/mcp/schemas.ts)')}\`dreamos mcp\` speaks the Model Context Protocol on stdin/stdout; the API server also serves it over streamable HTTP at \`/mcp\` (with a token). An agent run by Dream.OS finds its agent, task and lease in its environment, so most fields default to "this run". The \`claude\` and \`codex\` presets write it into the CLI's MCP configuration with \`"mcp": true\` in agents.json; the editor's chat gets it where the editor supports MCP server definitions.
+
+## Tools
+
+${tools.map((t) => `### \`${t}\`\n\n${DESCRIPTION[t]}\n\n${fieldsTable(jsonSchema(INPUT[t]))}`).join('\n')}
+## Resources
+
+${Object.values(RESOURCES)
+  .map((r) => `- \`${r.uri}\` — ${r.title}: ${r.description}`)
+  .join('\n')}
+`;
+}
+
 export interface Section {
   file: string;
   title: string;
@@ -144,6 +190,8 @@ export const SECTIONS: Section[] = [
   { file: 'board-commands.md', title: 'Board commands (schemas and who may run them)', render: boardCommandsPage },
   { file: 'settings.md', title: 'Settings', render: settingsPage },
   { file: 'editor-commands.md', title: 'Editor commands and keys', render: editorCommandsPage },
+  { file: 'rest-api.md', title: 'REST API (`dreamos serve`)', render: restPage },
+  { file: 'mcp.md', title: 'MCP server (`dreamos mcp`)', render: mcpPage },
   { file: 'config-files.md', title: 'Configuration files (agents.json, worktrees.json, …)', render: configFilesPage },
 ];
 

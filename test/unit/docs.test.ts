@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { renderDocs, ROOT } from '../../scripts/docs/render';
+import { ROUTES } from '../../src/integrations/api/routes';
+import { INPUT } from '../../src/integrations/mcp/schemas';
 
 const pages = renderDocs();
 
@@ -28,4 +30,6 @@ test('the pages cover what a person looks up: every CLI command, board command, 
   for (const s of settings) assert.ok(pages.get('reference/settings.md')!.includes(`\`${s}\``), `settings.md documents ${s}`);
   for (const c of manifest.contributes.commands) assert.ok(pages.get('reference/editor-commands.md')!.includes(`\`${c.command}\``), `editor-commands.md documents ${c.command}`);
   assert.match(pages.get('reference/config-files.md')!, /## `\.dreamos\/agents\.json`/);
+  for (const r of ROUTES) assert.ok(pages.get('reference/rest-api.md')!.includes(`### \`${r.method.toUpperCase()} ${r.path}\``), `rest-api.md documents ${r.method} ${r.path}`);
+  for (const t of Object.keys(INPUT)) assert.ok(pages.get('reference/mcp.md')!.includes(`### \`${t}\``), `mcp.md documents the ${t} tool`);
 });
