@@ -30,7 +30,9 @@ async function stdioClient(b: McpBoard, extra: Record<string, string>): Promise<
   let err = '';
   transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const client = new Client({ name: 'mcp-stdio-test', version: '1.0.0' });
-  await client.connect(transport);
+  await client.connect(transport).catch((e: unknown) => {
+    throw new Error(`dreamos mcp did not start (${String(e)}): ${err}`);
+  });
   return { client, stderr: () => err };
 }
 
@@ -75,6 +77,15 @@ describe('dreamos mcp (stdio): an agent does a task through MCP', { timeout: 120
     const r = await call('task_done', { summary: 'changelog written', evidence: [{ kind: 'file', summary: 'CHANGELOG.md' }] });
     assert.notEqual(r.isError, true, textOf(r));
     assert.equal((await b.person.call({ type: 'task.show', taskId: t.id })).task.status, 'done');
+  });
+
+  it('with only a credential in the environment, the server is the agent the credential names', async () => {
+    const cred = await b.person.call({ type: 'credential.issue', agent: 'rival' });
+    const { client, stderr } = await stdioClient(b, { DREAMOS_AGENT_TOKEN: cred.token });
+    clients.push(client);
+    const sent = await callOf(client)('mail_send', { to: { kind: 'human' }, subject: 'who am I' });
+    assert.equal((sent.structuredContent as { from: string }).from, b.otherId, textOf(sent));
+    assert.match(stderr(), new RegExp(`as ${b.otherId}`));
   });
 
   it('a wrong credential: the hub refuses the connection and `dreamos mcp` says why on stderr', async () => {

@@ -69,9 +69,10 @@ export function createMcpServer(opts: McpServerOptions): McpServer {
     server.registerTool(name, { description: DESCRIPTION[name], inputSchema: INPUT[name], annotations }, cb as never);
   };
 
-  const agent = (given: string | undefined, what: string): string => {
+  /** The agent a call is for: the one given in `field`, else this run's. */
+  const agent = (given: string | undefined, what: string, field: string): string => {
     const id = given ?? me.agentId;
-    if (!id) throw new DreamError('invalid_input', `No agent to ${what}: pass "agentId" (this server was started without DREAMOS_AGENT_ID).`);
+    if (!id) throw new DreamError('invalid_input', `No agent to ${what}: pass "${field}" (this server runs without an agent identity: DREAMOS_AGENT_ID or an agent's token).`, { field });
     return id;
   };
   const task = (given: string | undefined): string => {
@@ -91,7 +92,7 @@ export function createMcpServer(opts: McpServerOptions): McpServer {
   const R = { readOnlyHint: true, openWorldHint: false } as const;
 
   tool('task_claim_next', { ...W, idempotentHint: false }, async (a) => {
-    const r = await board.call({ type: 'task.claimNext', agentId: agent(a.agentId, 'claim for'), ...(a.leaseMs !== undefined ? { leaseMs: a.leaseMs } : {}) });
+    const r = await board.call({ type: 'task.claimNext', agentId: agent(a.agentId, 'claim for', 'agentId'), ...(a.leaseMs !== undefined ? { leaseMs: a.leaseMs } : {}) });
     if (!r) return { text: 'No ready task you can take right now.', data: { task: null, lease: null } };
     me.taskId = r.task.id;
     me.leaseToken = r.lease.token;
@@ -120,19 +121,21 @@ export function createMcpServer(opts: McpServerOptions): McpServer {
   tool('mail_send', W, async (a) => {
     // Mail to the person is about this run's task unless it says otherwise, as `dreamos mail send` has it.
     const taskId = a.taskId ?? (a.to.kind === 'human' ? me.taskId : undefined);
-    const m = await board.call({ type: 'mail.send', ...a, from: agent(a.from, 'send as'), ...(taskId ? { taskId } : {}) });
+    const m = await board.call({ type: 'mail.send', ...a, from: agent(a.from, 'send as', 'from'), ...(taskId ? { taskId } : {}) });
     return { text: `Sent ${m.id} "${m.subject}".`, data: m as unknown as Record<string, unknown> };
   });
   tool('mail_inbox', R, async (a) => {
-    const messages = await board.call({ type: 'mail.inbox', recipient: agent(a.recipient, 'read the inbox of'), unackedOnly: a.unackedOnly, ...(a.limit !== undefined ? { limit: a.limit } : {}) });
+    const messages = await board.call({ type: 'mail.inbox', recipient: agent(a.recipient, 'read the inbox of', 'recipient'), unackedOnly: a.unackedOnly, ...(a.limit !== undefined ? { limit: a.limit } : {}) });
     return { text: messages.length ? messages.map(line).join('\n\n') : '(no messages)', data: { messages } };
   });
   tool('mail_ack', { ...W, idempotentHint: true }, async (a) => {
-    const m = await board.call({ type: 'mail.ack', messageId: a.messageId, recipient: agent(a.recipient, 'acknowledge for') });
+    const m = await board.call({ type: 'mail.ack', messageId: a.messageId, recipient: agent(a.recipient, 'acknowledge for', 'recipient') });
     return { text: `Acknowledged ${m.id}.`, data: m as unknown as Record<string, unknown> };
   });
   tool('ask_person', W, async (a) => {
-    const from = agent(undefined, 'ask as');
+    // Only an agent asks: the person's own server has no one to ask as.
+    if (!me.agentId) throw new DreamError('invalid_input', 'ask_person is how an agent asks the person; this server runs without an agent identity (DREAMOS_AGENT_ID or an agent\'s token). Use mail_send instead.');
+    const from = me.agentId;
     const taskId = a.taskId ?? me.taskId;
     const subject = `${me.agentName ?? from} asks${taskId ? ` about task ${taskId}` : ''}`;
     const message = await board.call({ type: 'mail.send', from, to: { kind: 'human' }, subject, body: a.question, priority: 'high', requiresAck: true, ...(taskId ? { taskId } : {}) });

@@ -14,7 +14,14 @@ export function identityFromEnv(env: NodeJS.ProcessEnv = process.env): McpIdenti
 }
 
 export async function serveStdio(o: { board: BoardClient; identity: McpIdentity; workspace: { root: string; boardDir: string }; log: (s: string) => void }): Promise<void> {
-  const server = createMcpServer({ board: o.board, identity: o.identity, workspace: o.workspace });
+  // A credential names its agent (and perhaps its task) even where the environment does not.
+  const identity = { ...o.identity };
+  if (!identity.agentId || !identity.taskId) {
+    const w = await o.board.call({ type: 'credential.whoami' });
+    identity.agentId ??= w.agentId ?? undefined;
+    identity.taskId ??= w.taskId ?? undefined;
+  }
+  const server = createMcpServer({ board: o.board, identity, workspace: o.workspace });
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
@@ -24,7 +31,7 @@ export async function serveStdio(o: { board: BoardClient; identity: McpIdentity;
   });
   transport.onerror = (err) => o.log(`dreamos mcp: ${err.message}`);
   await server.connect(transport);
-  o.log(`dreamos mcp: serving the board ${o.workspace.boardDir} on stdio${o.identity.agentId ? ` as ${o.identity.agentId}` : ''}${o.identity.taskId ? ` (task ${o.identity.taskId})` : ''}`);
+  o.log(`dreamos mcp: serving the board ${o.workspace.boardDir} on stdio${identity.agentId ? ` as ${identity.agentId}` : ''}${identity.taskId ? ` (task ${identity.taskId})` : ''}`);
   await closed;
   await server.close().catch(() => undefined);
 }
