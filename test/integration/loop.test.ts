@@ -4,7 +4,7 @@
  * asserted: every wait polls the board for the state it expects.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { CommandInput } from '../../src/core/commands';
@@ -213,15 +213,19 @@ describe('agent loop (real agent processes, in-memory board)', () => {
     assert.equal(humanMail().length, 1);
   });
 
-  it('a missing agent program is a tool error: the agent is marked error, the task goes to the person', async () => {
+  it('an agent program that vanishes after the start is a tool error: the agent is marked error, the task goes to the person', async () => {
+    // (A program missing at the start is not started at all: test/integration/programCheck.test.ts.)
     await setup();
+    const program = ws.file('ghost-cli');
+    writeFileSync(program, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    swarm = testSwarm(ws, b.board, { agents: [{ name: 'ghost', driver: 'command', command: program, timeouts: { leaseMs: 1_500 } }] });
+    assert.deepEqual((await swarm.start()).started, ['ghost']);
+    rmSync(program);
     const t = task({ title: 'Anything' });
-    swarm = testSwarm(ws, b.board, { agents: [{ name: 'ghost', driver: 'command', command: 'no-such-agent-cli-xyz', timeouts: { leaseMs: 1_500 } }] });
-    await swarm.start();
     await waitFor('the task to be blocked', () => status(t.id) === 'blocked');
     const ghost = agentByName('ghost');
     assert.equal(ghost.status, 'error');
-    assert.match(ghost.statusReason, /"no-such-agent-cli-xyz" was not found\. Install it, or fix "command" of ghost in agents\.json/);
+    assert.match(ghost.statusReason, /ghost-cli" was not found\. Install it, or fix "command" of ghost in agents\.json/);
     assert.equal(humanMail().length, 1);
   });
 

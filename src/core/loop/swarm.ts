@@ -24,6 +24,7 @@ import { codeOf, sleep, Waker, type LoopBoard } from './lease';
 import { RunLedger } from './ledger';
 import { systemGauge, SwarmGate, type PressureGauge, type PressureReading } from './gate';
 import { AgentLoop, type LoopHooks, type LoopState } from './loop';
+import { checkAgentProgram } from './programs';
 import { loadRules, loadTemplate, type Template } from './prompts';
 
 export const UNTRUSTED_REASON =
@@ -91,7 +92,8 @@ export interface SwarmStatus {
 
 export interface StartReport {
   started: string[];
-  refused: { name: string; reason: string }[];
+  /** `program`: the agent's program is missing (what is wrong with it); the reason says what to do. */
+  refused: { name: string; reason: string; program?: string }[];
 }
 
 interface Running {
@@ -192,9 +194,9 @@ export class Swarm {
     return out;
   }
 
-  private refuse(report: StartReport, name: string, cfg: AgentConfig, reason: string): void {
+  private refuse(report: StartReport, name: string, cfg: AgentConfig, reason: string, program?: string): void {
     this.refused.set(name, { cfg, reason });
-    report.refused.push({ name, reason });
+    report.refused.push({ name, reason, ...(program ? { program } : {}) });
     this.log(`${name}: not started: ${reason}`);
   }
 
@@ -248,6 +250,9 @@ export class Swarm {
     const refuse = (n: string, c: AgentConfig, reason: string) => this.refuse(report, n, c, reason);
     if (!cfg.enabled) return refuse(name, cfg, 'disabled in agents.json ("enabled": false)');
     if (!this.o.trusted && (cfg.driver === 'command' || cfg.checks.length > 0)) return refuse(name, cfg, UNTRUSTED_REASON);
+    // Its program must be there: otherwise it would claim a task only to block it on ENOENT.
+    const missing = checkAgentProgram(cfg, this.o.workspaceRoot);
+    if (missing) return this.refuse(report, name, cfg, `its program is missing: ${missing.problem}. ${missing.hint}, then start the swarm again.`, missing.problem);
     const driver = this.o.drivers(cfg);
     if ('unavailable' in driver) return refuse(name, cfg, driver.unavailable);
     let template: Template;
