@@ -18,7 +18,7 @@ import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
 import { runHub } from '../../src/core/hub/standalone';
 import { verify } from '../../src/core/webhooks/rules';
 import { fetchWebhookSender } from '../../src/integrations/webhooks/fetchSender';
-import { waitFor } from './helpers/util';
+import { forkTs, nextMessage, waitFor } from './helpers/util';
 
 interface Received {
   path: string;
@@ -32,7 +32,9 @@ interface Received {
 /** A webhook receiver: records every request; each path answers from its script, then 200. */
 class Receiver {
   readonly got: Received[] = [];
-  private readonly scripts = new Map<string, { status: number; headers?: Record<string, string> }[]>();
+  private readonly scripts = new Map<string, { status: number; headers?: Record<string, string>; hang?: true }[]>();
+  /** Requests held without an answer (a receiver still thinking when the hub dies). */
+  readonly held: http.ServerResponse[] = [];
   private server!: http.Server;
   base = '';
 
@@ -45,19 +47,21 @@ class Receiver {
         const p = req.url ?? '/';
         this.got.push({ path: p, event: h('x-dreamos-event'), delivery: h('x-dreamos-delivery'), timestamp: h('x-dreamos-timestamp'), signature: h('x-dreamos-signature'), body: Buffer.concat(chunks).toString() });
         const next = this.scripts.get(p)?.shift() ?? { status: 200 };
+        if (next.hang) return void this.held.push(res);
         res.writeHead(next.status, next.headers).end(next.status === 200 ? 'ok' : 'try later');
       });
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
-  script(p: string, ...answers: { status: number; headers?: Record<string, string> }[]): void {
+  script(p: string, ...answers: { status: number; headers?: Record<string, string>; hang?: true }[]): void {
     this.scripts.set(p, answers);
   }
   at(p: string): Received[] {
     return this.got.filter((g) => g.path === p);
   }
   close(): Promise<void> {
+    for (const res of this.held.splice(0)) res.destroy();
     return new Promise((r) => this.server.close(() => r()));
   }
 }
@@ -253,6 +257,39 @@ describe('webhooks', () => {
       assert.deepEqual([d!.status, d!.attempts.map((a) => a.status)], ['delivered', [500, 500, 200]]);
     } finally {
       await after.close();
+    }
+  });
+
+  it('survives kill -9 of the hub mid-request: the next hub sends it again with the same delivery id, and nothing delivered twice', async () => {
+    const own = path.join(root, 'crash', '.dreamos');
+    const child = forkTs(path.join(__dirname, 'helpers/webhookHub.ts'), { dir: own });
+    await nextMessage(child, (m) => m === 'ready');
+    const c = await connectBoard({ dir: own, client: 'crash-test', hubMode: 'never', actor: 'human:test' });
+    const hook = await c.call({ type: 'webhook.add', url: `${rx.base}/crash`, events: ['done'] });
+    const done = async (title: string) => {
+      const t = await c.call({ type: 'task.add', title });
+      await c.call({ type: 'task.done', taskId: t.id, summary: title });
+    };
+    await done('Delivered before the crash');
+    await waitFor('the first delivery', () => rx.at('/crash').length === 1);
+    rx.script('/crash', { status: 0, hang: true });
+    await done('In flight at the crash');
+    await waitFor('the held request', () => rx.held.length === 1);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    rx.held.splice(0).forEach((res) => res.destroy());
+    await c.close().catch(() => undefined);
+
+    const next = await connectBoard({ dir: own, client: 'crash-next', hubMode: 'in-process', actor: 'human:test', engine: { webhooks: webhooks() } });
+    try {
+      await waitFor('the in-flight one delivered by the next hub', async () => (await next.call({ type: 'webhook.deliveries', webhookId: hook.id })).every((d) => d.status === 'delivered') && rx.at('/crash').length === 3);
+      const got = rx.at('/crash').map((r) => [(JSON.parse(r.body) as { task: { title: string } }).task.title, r.delivery] as const);
+      assert.deepEqual(got.map(([t]) => t), ['Delivered before the crash', 'In flight at the crash', 'In flight at the crash'], 'the delivered one is not sent again');
+      assert.equal(got[1]![1], got[2]![1], 'the same X-DreamOS-Delivery id, so the receiver can tell it is a repeat');
+      const log = await next.call({ type: 'webhook.deliveries', webhookId: hook.id });
+      assert.deepEqual(log.map((d) => d.attempts.map((a) => a.status)), [[200], [200]], 'the interrupted attempt was never recorded; one attempt each');
+    } finally {
+      await next.close();
     }
   });
 

@@ -41,6 +41,8 @@ export class WebhookDispatcher {
   private again = false;
   private stopped = false;
   private waiting = false;
+  /** The board had no webhooks when it last looked: the poll has nothing to do. */
+  private idle = false;
   private readonly log: (msg: string) => void;
 
   constructor(
@@ -49,7 +51,7 @@ export class WebhookDispatcher {
     private readonly opts: DispatcherOptions = {},
   ) {
     this.log = opts.log ?? (() => undefined);
-    this.poll = setInterval(() => this.kick(), opts.pollMs ?? 1_000);
+    this.poll = setInterval(() => !this.idle && this.kick(), opts.pollMs ?? 1_000);
     this.poll.unref();
     // Events from now on only wake it: fanout reads the board's events itself, after the webhooks' own cursors.
     void this.call({ type: 'board.info' }).then(
@@ -86,8 +88,11 @@ export class WebhookDispatcher {
   }
 
   private async pump(): Promise<void> {
-    for (let more = true; more && !this.stopped; ) more = (await this.call({ type: 'webhook.fanout' })).more;
-    if (this.stopped) return;
+    let webhooks = 0;
+    for (let more = true; more && !this.stopped; ) ({ more, webhooks } = await this.call({ type: 'webhook.fanout' }));
+    this.idle = webhooks === 0;
+    // No webhooks, so nothing can be queued: the next one added (board.configured) wakes it.
+    if (this.stopped || this.idle) return void (this.waiting = false);
     const heads = await this.call({ type: 'webhook.due' });
     this.waiting = heads.length > 0;
     for (const d of heads) {

@@ -179,9 +179,9 @@ function contextOf(tx: Tx, e: BoardEvent): Context {
  * the same uninteresting events again after a restart queues nothing, so nothing is lost by not
  * moving them. Emits no event (it runs because of events).
  */
-export function fanout(ctx: BoardContext): { enqueued: number; cursor: number; more: boolean } {
+export function fanout(ctx: BoardContext): { enqueued: number; cursor: number; more: boolean; webhooks: number } {
   const hooks = ctx.tx.all<HookRow>('SELECT * FROM webhooks WHERE removed_at IS NULL ORDER BY created_at, id');
-  if (hooks.length === 0) return { enqueued: 0, cursor: 0, more: false };
+  if (hooks.length === 0) return { enqueued: 0, cursor: 0, more: false, webhooks: 0 };
   const from = Math.min(...hooks.map((h) => h.cursor));
   const events = readEventsSince(ctx.tx, from, PAGE);
   const last = events.at(-1)?.seq ?? from;
@@ -203,7 +203,7 @@ export function fanout(ctx: BoardContext): { enqueued: number; cursor: number; m
     ctx.tx.run("DELETE FROM webhook_attempts WHERE delivery_n IN (SELECT n FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?)", [old]);
     ctx.tx.run("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?", [old]);
   }
-  return { enqueued, cursor: last, more: events.length === PAGE };
+  return { enqueued, cursor: last, more: events.length === PAGE, webhooks: hooks.length };
 }
 
 export interface DueDelivery {
