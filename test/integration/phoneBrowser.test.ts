@@ -167,6 +167,10 @@ describe('the phone page in Chromium', { skip: existsSync(CHROMIUM) ? false : `n
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.equal(bg, 'rgb(17, 20, 24)', 'the dark background');
     await shot(page, 'needs-you-dark');
+    // The list follows the board (the API's event stream): a new question shows up by itself.
+    const late = await f.person.call({ type: 'mail.send', from: 'helper', to: { kind: 'human' }, subject: 'May I delete the old fixtures?', body: 'They are unused since the move.' });
+    await page.waitForSelector(`[data-testid=question-${late.id}]`);
+    assert.equal(await page.textContent('header h1'), 'Needs you (5)');
     await page.tap(`[data-testid=proposal-${ids.approve}]`);
     await page.waitForSelector('[data-testid=diff]');
     await shot(page, 'proposal-dark');

@@ -159,14 +159,16 @@ describe('webhooks', () => {
     for (const h of [dead, gone]) await board.call({ type: 'webhook.remove', webhookId: h.id });
   });
 
-  it('speaks Slack: {text, blocks}; tells of an agent asking (not of mail to an agent) and of a test', async () => {
-    const hook = await board.call({ type: 'webhook.add', url: `${rx.base}/slack`, events: ['needs-input', 'failed'], format: 'slack' });
+  it('speaks Slack: {text, blocks}; tells of an agent asking (not of mail to an agent), a test and a proposal', async () => {
+    const hook = await board.call({ type: 'webhook.add', url: `${rx.base}/slack`, events: ['needs-input', 'failed', 'proposal-ready'], format: 'slack' });
     const agent = await board.call({ type: 'agent.register', name: 'coder' });
     await board.call({ type: 'mail.send', from: agent.id, to: { kind: 'human' }, subject: 'Which <database>?', body: 'Postgres or SQLite & why' });
     await board.call({ type: 'mail.send', from: 'human', to: { kind: 'agent', id: agent.id }, subject: 'not news', body: 'to the agent' });
     const { deliveryId } = await board.call({ type: 'webhook.test', webhookId: hook.id });
     await settled(hook.id, 2);
-    const [ask, test] = rx.at('/slack');
+    const prp = await board.call({ type: 'proposal.submit', agentId: 'coder', title: 'Use SQLite', rationale: 'simplest', files: [{ path: 'db.txt', op: 'create', baseHash: null, content: 'sqlite', added: 1, removed: 0 }] });
+    await settled(hook.id, 3);
+    const [ask, test, ready] = rx.at('/slack');
     assert.equal(ask!.event, 'needs-input');
     const slack = JSON.parse(ask!.body) as { text: string; blocks: { type: string; text?: { type: string; text: string }; elements?: { text: string }[] }[] };
     assert.deepEqual(Object.keys(slack), ['text', 'blocks']);
@@ -175,6 +177,10 @@ describe('webhooks', () => {
     assert.equal(slack.blocks[0]!.text!.type, 'mrkdwn');
     assert.equal(slack.blocks[0]!.text!.text, '*coder asks: Which &lt;database&gt;?*\nPostgres or SQLite &amp; why', 'mrkdwn is escaped');
     assert.deepEqual([test!.event, test!.delivery], ['test', deliveryId]);
+    assert.equal(ready!.event, 'proposal-ready');
+    const r = JSON.parse(ready!.body) as { text: string; blocks: { elements?: { text: string }[] }[] };
+    assert.equal(r.text, 'Dream.OS · Ready for review: “Use SQLite”');
+    assert.match(r.blocks[1]!.elements![0]!.text, new RegExp(`proposal-ready · proposal \`${prp.id}\``));
     await board.call({ type: 'webhook.remove', webhookId: hook.id });
   });
 
