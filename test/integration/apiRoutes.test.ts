@@ -87,6 +87,7 @@ describe('REST API: the OpenAPI document and every route', () => {
     const listed = await call('GET', '/api/v1/tasks', '/api/v1/tasks?status=ready,waiting&tag=api&q=wire', { token: read });
     assert.deepEqual((listed.json as { id: string }[]).map((t) => t.id), [task.id]);
     assert.deepEqual((await call('GET', '/api/v1/tasks', '/api/v1/tasks?q=nothing-like-it', { token: read })).json, []);
+    assert.deepEqual(((await call('GET', '/api/v1/tasks', `/api/v1/tasks?q=${encodeURIComponent('tag:ap "wire the" status:ready')}`, { token: read })).json as { id: string }[]).map((t) => t.id), [task.id], "the Tasks tree's search");
 
     await call('POST', '/api/v1/tasks/{id}/actions/{action}', `/api/v1/tasks/${task.id}/actions/cancel`, { token: ops, body: { reason: 'not now' } });
     const reopened = await call('POST', '/api/v1/tasks/{id}/actions/{action}', `/api/v1/tasks/${task.id}/actions/reopen`, { token: ops, body: { reason: 'now after all' } });

@@ -13,6 +13,7 @@ import { Command } from '../../core/commands';
 import { DreamError } from '../../core/errors';
 import type { BoardClient } from '../../core/hub/connect';
 import { PROPOSAL_STATUSES } from '../../core/proposals/model';
+import { MAX_FILTER_LENGTH, taskMatcher } from '../../protocol/taskFilter';
 import type { BoardLink } from '../http/dashboardHost';
 import { proposalDiff } from './diff';
 import { AgentOut, CommandResultOut, EventOut, HealthOut, MessageOut, ProposalDetailsOut, ProposalOut, ProposalSummaryOut, SessionOut, TaskDetailsOut, TaskOut } from './schemas';
@@ -165,15 +166,17 @@ export const ROUTES: readonly ApiRoute[] = [
     path: '/api/v1/tasks',
     operationId: 'listTasks',
     tag: 'tasks',
-    summary: 'Tasks, filtered by status (comma list), tag, owner (agent) and text',
+    summary: 'Tasks, filtered by status (comma list), tag, owner (agent) and the search the Tasks tree and the dashboard use (q)',
     scope: 'read',
-    query: z.object({ status: commaList(TASK_STATUSES), tag: z.string().max(64).optional(), owner: z.string().max(80).optional(), q: z.string().max(200).optional(), limit: Limit }).strict(),
+    query: z.object({ status: commaList(TASK_STATUSES), tag: z.string().max(64).optional(), owner: z.string().max(80).optional(), q: z.string().max(MAX_FILTER_LENGTH).optional().describe('the Tasks tree\'s search: words (title, id, tag, owner, status), tag:x, owner:name (owner:none), status:s, "quoted words"'), limit: Limit }).strict(),
     response: z.array(TaskOut),
     run: async ({ board, query }) => {
       const tasks = await board.call({ type: 'task.list', ...(query.status ? { status: query.status } : {}), ...(query.tag ? { tag: query.tag } : {}), ...(query.owner ? { assignee: query.owner } : {}), ...(query.q ? {} : query.limit ? { limit: query.limit } : {}) });
       if (!query.q) return tasks;
-      const q = query.q.toLowerCase();
-      const hits = tasks.filter((t) => t.title.toLowerCase().includes(q) || t.description.toLowerCase().includes(q) || t.id === query.q);
+      // The same search as the Tasks tree and the dashboard: words, tag:x, owner:name, status:s, "quoted words".
+      const names = new Map((await board.call({ type: 'agent.list', includeRetired: true })).map((a) => [a.id, a.name]));
+      const match = taskMatcher(query.q, (id) => names.get(id));
+      const hits = match ? tasks.filter(match) : tasks;
       return query.limit ? hits.slice(0, query.limit) : hits;
     },
   }),
