@@ -21,7 +21,7 @@ describe('the packaged .vsix', () => {
 
   it('contains the bundles, the sql.js wasm, media and docs', () => {
     const names = new Set(entries.map((e) => e.name));
-    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/sql-wasm.wasm', 'extension/dist/webview/dashboard.js', 'extension/dist/webview/dashboard.css', 'extension/dist/vendor/discord.js', 'extension/dist/vendor/x11.js', 'extension/media/icon.png', 'extension/media/dreamos.svg', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt']) {
+    for (const f of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/sql-wasm.wasm', 'extension/dist/webview/dashboard.js', 'extension/dist/webview/dashboard.css', 'extension/dist/webview/phone.js', 'extension/dist/webview/phone.css', 'extension/dist/vendor/discord.js', 'extension/dist/vendor/x11.js', 'extension/media/icon.png', 'extension/media/dreamos.svg', 'extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt']) {
       assert.ok(names.has(f), `missing ${f}`);
     }
   });

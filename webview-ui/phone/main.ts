@@ -149,6 +149,8 @@ async function showProposal(id: string): Promise<void> {
   const { proposal: p, diff } = await api.proposal(id);
   const reason = h('textarea', { id: 'reason', rows: '3', placeholder: 'What should the agent change?', 'aria-label': 'Reason for rejecting' });
   const open = p.status === 'pending' || p.status === 'conflicted';
+  // A conflicted proposal cannot be approved until its files are back as it expects (Check Again, in the editor).
+  const approvable = p.status === 'pending';
   screen(
     'Proposal',
     true,
@@ -161,11 +163,13 @@ async function showProposal(id: string): Promise<void> {
     diffView(diff),
     open
       ? h('section', { class: 'card actions' },
-          action('Approve', 'primary', async () => {
-            await api.approve(p.id);
-            banner('Approved.', 'ok');
-            location.hash = '';
-          }, 'approve'),
+          approvable
+            ? action('Approve', 'primary', async () => {
+                await api.approve(p.id);
+                banner('Approved.', 'ok');
+                location.hash = '';
+              }, 'approve')
+            : h('p', { class: 'note' }, 'Its files changed since it was made, so it cannot be approved as it is. Reject it with what to do, or use Check Again in the editor.'),
           h('label', { for: 'reason' }, 'Reject with a reason'),
           reason,
           action('Reject', 'danger', async () => {
