@@ -103,6 +103,8 @@ describe('webhooks', () => {
     const hook = await board.call({ type: 'webhook.add', url: `${rx.base}/signed`, events: ['done'] });
     assert.match(hook.secret, /^whsec_[\w-]{43}$/);
     assert.equal(JSON.stringify(await board.call({ type: 'webhook.list' })).includes(hook.secret), false, 'the list never shows a secret');
+    const audit = (await board.call({ type: 'events.since', afterSeq: 0 })).filter((e) => e.type === 'board.configured').at(-1)!;
+    assert.deepEqual(audit.payload, { changed: ['webhooks'], webhook: { id: hook.id, action: 'added', to: rx.base } }, "the audit names the origin, not the URL's path (a secret for Slack)");
     const t = await doneTask('Sign me');
     const [r] = await waitFor('a signed delivery', () => rx.at('/signed').length > 0 && rx.at('/signed'));
     assert.equal(r!.event, 'done');

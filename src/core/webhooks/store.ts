@@ -67,8 +67,9 @@ function hook(tx: Tx, id: string): HookRow {
   return r;
 }
 
+/** Only the URL's origin: a Slack-style URL's path is itself a secret, and agents and read tokens see events. */
 function audit(ctx: BoardContext, action: string, r: HookRow): void {
-  emitEvent(ctx.tx, { type: 'board.configured', at: ctx.now, actor: ctx.actor, subject: '', payload: { changed: ['webhooks'], webhook: { id: r.id, action, url: r.url } } });
+  emitEvent(ctx.tx, { type: 'board.configured', at: ctx.now, actor: ctx.actor, subject: '', payload: { changed: ['webhooks'], webhook: { id: r.id, action, to: new URL(r.url).origin } } });
 }
 
 /** The secret is returned once, here; the board keeps it so the hub can sign, and never shows it again. */
