@@ -115,8 +115,9 @@ export function toTaskCard(t: Task): TaskCard {
 export interface CardTable {
   ids: string[];
   titles: string[];
-  /** Every tag once; `tags[i]` holds card i's tags as indexes into it. */
+  /** Every tag once. Only cards with tags are listed: card `tagged[k]` has the tags `tags[k]` (indexes into tagNames). */
   tagNames: string[];
+  tagged: number[];
   tags: number[][];
   statuses: TaskStatus[];
   status: number[];
@@ -144,7 +145,8 @@ export function encodeCards(cards: readonly TaskCard[]): CardTable {
     ids: new Array<string>(n),
     titles: new Array<string>(n),
     tagNames: [],
-    tags: new Array<number[]>(n),
+    tagged: [],
+    tags: [],
     statuses: [],
     status: new Array<number>(n),
     kinds: [],
@@ -177,7 +179,10 @@ export function encodeCards(cards: readonly TaskCard[]): CardTable {
     const c = cards[i]!;
     t.ids[i] = c.id;
     t.titles[i] = c.title;
-    t.tags[i] = c.tags.length ? c.tags.map(tag) : [];
+    if (c.tags.length) {
+      t.tagged.push(i);
+      t.tags.push(c.tags.map(tag));
+    }
     t.status[i] = status(c.status);
     t.kind[i] = kind(c.kind);
     t.assignee[i] = c.assignee === null ? -1 : person(c.assignee);
@@ -314,6 +319,7 @@ export const CardTableSchema = z
     ids: z.array(TaskId),
     titles: z.array(z.string()),
     tagNames: z.array(z.string()),
+    tagged: Ints,
     tags: z.array(Ints),
     statuses: z.array(TaskStatusSchema),
     status: Ints,
@@ -331,7 +337,7 @@ export const CardTableSchema = z
   .strict()
   .superRefine((t, ctx) => {
     const n = t.ids.length;
-    const columns = ['titles', 'tags', 'status', 'kind', 'assignee', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt'] as const;
+    const columns = ['titles', 'status', 'kind', 'assignee', 'priority', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt'] as const;
     for (const c of columns) if (t[c].length !== n) ctx.addIssue({ code: 'custom', path: [c], message: `${c} has ${t[c].length} entries for ${n} cards` });
     const inRange = (c: 'status' | 'kind' | 'assignee', size: number, min: number) => {
       if (t[c].some((i) => i < min || i >= size)) ctx.addIssue({ code: 'custom', path: [c], message: `${c} points outside its dictionary` });
@@ -339,6 +345,8 @@ export const CardTableSchema = z
     inRange('status', t.statuses.length, 0);
     inRange('kind', t.kinds.length, 0);
     inRange('assignee', t.people.length, -1);
+    if (t.tags.length !== t.tagged.length) ctx.addIssue({ code: 'custom', path: ['tags'], message: `tags has ${t.tags.length} entries for ${t.tagged.length} tagged cards` });
+    if (t.tagged.some((i) => i < 0 || i >= n)) ctx.addIssue({ code: 'custom', path: ['tagged'], message: 'tagged names a card that is not there' });
     if (t.tags.some((list) => list.some((i) => i < 0 || i >= t.tagNames.length))) ctx.addIssue({ code: 'custom', path: ['tags'], message: 'tags points outside its dictionary' });
   });
 const AgentSchema = z.looseObject({ id: AgentId, name: z.string(), status: z.string(), driver: z.string(), currentTask: z.string().nullable() });

@@ -157,6 +157,8 @@ describe('dashboard protocol: what the host sends', () => {
     assert.equal(CardTableSchema.safeParse({ ...table, assignee: [-2] }).success, false);
     assert.equal(CardTableSchema.safeParse({ ...table, tags: [[1]] }).success, false, 'a tag index outside tagNames');
     assert.equal(CardTableSchema.safeParse({ ...table, tags: [] }).success, false, 'tags ragged');
+    assert.equal(CardTableSchema.safeParse({ ...table, tagged: [1] }).success, false, 'a tagged card that is not there');
+    assert.deepEqual([encodeCards([{ ...toTaskCard(task), tags: [] }]).tagged, encodeCards([{ ...toTaskCard(task), tags: [] }]).tags], [[], []], 'untagged cards cost nothing');
     assert.equal(CardTableSchema.safeParse({ ...table, ids: ['nope'] }).success, false);
     assert.equal(CardTableSchema.safeParse({ ...table, description: ['leak'] }).success, false);
   });

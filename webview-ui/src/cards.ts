@@ -15,7 +15,7 @@ export function decodeCards(t: CardTable): TaskCard[] {
     cards[i] = {
       id: t.ids[i]!,
       title: t.titles[i]!,
-      tags: t.tags[i]!.length ? t.tags[i]!.map((k) => tagNames[k]!) : none,
+      tags: none,
       status: statuses[t.status[i]!]!,
       priority: t.priority[i]!,
       kind: kinds[t.kind[i]!]!,
@@ -26,5 +26,7 @@ export function decodeCards(t: CardTable): TaskCard[] {
       updatedAt: epoch + t.updatedAt[i]!,
     };
   }
+  // Only tagged cards are listed (most cards of a big board have none).
+  t.tagged.forEach((i, k) => (cards[i]!.tags = t.tags[k]!.map((j) => tagNames[j]!)));
   return cards;
 }
