@@ -126,6 +126,25 @@ test('board journey: palette, tree, context menu, dashboard, proposal approved i
     await shot('proposal-applied');
     const shown = JSON.parse(dreamos(workspace, 'proposal', 'show', proposal.id, '--json')) as { status: string };
     assert.equal(shown.status, 'applied');
+
+    // An agent fails a task (through the CLI, as agents do): a notification says so, by name, with
+    // Retry and Open; Needs You appears with it. Retry puts the task back in the queue.
+    const agentId = (JSON.parse(dreamos(workspace, 'agent', 'show', 'claude-1', '--json')) as { id: string }).id;
+    const claimed = JSON.parse(dreamos(workspace, 'task', 'next', '--agent', agentId, '--json', '--as', agentId)) as { task: { id: string; title: string }; lease: { token: number } };
+    assert.equal(claimed.task.title, 'Polish the greeting');
+    dreamos(workspace, 'task', 'fail', claimed.task.id, '--reason', 'tests red', '--token', String(claimed.lease.token), '--as', agentId);
+    const failedToast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'Task "Polish the greeting" failed: tests red' }).first();
+    await failedToast.waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.notifications-toasts .notification-toast.notification-fade-in-done').first().waitFor({ timeout: 5_000 }).catch(() => undefined);
+    const buttons = (await failedToast.locator('.monaco-button').allInnerTexts()).map((b) => b.trim());
+    assert.deepEqual(buttons, ['Retry', 'Open'], 'the notification offers what to do next');
+    await sidebar.locator('.pane-header').filter({ hasText: /Needs You/i }).first().waitFor({ timeout: 30_000 });
+    await shot('task-failed-notification');
+    await failedToast.locator('.monaco-button').filter({ hasText: 'Retry' }).first().click();
+    const retried = Date.now() + 30_000;
+    let status = '';
+    while (Date.now() < retried && (status = (JSON.parse(dreamos(workspace, 'task', 'show', claimed.task.id, '--json')) as { task: { status: string } }).task.status) !== 'ready') await page.waitForTimeout(200);
+    assert.equal(status, 'ready', 'Retry from the notification put the task back in the queue');
     t.diagnostic(`screenshots in ${SHOTS}`);
   } catch (err) {
     if (wb) await shot('failure').catch(() => undefined);
