@@ -178,6 +178,20 @@ describe('API gateway: rate limits, mounts, binding', () => {
     }
   });
 
+  it('behind a tunnel, accepts the public address as Host and Origin (and still nothing else)', async () => {
+    const f = await apiFixture({ publicUrl: 'https://board.example.ts.net' });
+    try {
+      const viaTunnel = { Host: 'board.example.ts.net', Origin: 'https://board.example.ts.net' };
+      assert.equal((await send(f.port, 'GET', '/api/v1/whoami', { token: f.tokens.read, headers: viaTunnel })).status, 200);
+      const s = await send(f.port, 'POST', '/api/v1/session', { body: { token: f.tokens.read }, headers: viaTunnel });
+      assert.equal(s.status, 200, s.text);
+      isProblem(await send(f.port, 'GET', '/api/v1/whoami', { token: f.tokens.read, headers: { Host: 'other.example.ts.net' } }), 403, 'forbidden_origin');
+      isProblem(await send(f.port, 'POST', '/api/v1/session', { body: { token: f.tokens.read }, headers: { ...viaTunnel, Origin: 'http://board.example.ts.net' } }), 403, 'forbidden_origin');
+    } finally {
+      await f.close();
+    }
+  });
+
   it('refuses a non-loopback address without TLS or an explicit tunnel, and serves HTTPS with a certificate', async () => {
     assert.throws(() => checkBinding('0.0.0.0', false, false), (e: unknown) => e instanceof DreamError && e.code === 'invalid_input' && /--tls-cert/.test(e.message) && /--insecure-tunnel/.test(e.message));
     checkBinding('127.0.0.1', false, false);

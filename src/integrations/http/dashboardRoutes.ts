@@ -54,10 +54,12 @@ export interface DashboardPartOptions {
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** The server's port, once it listens (the cookie's name carries it). */
   port: () => number;
-  /** ws: or wss:, for the page's connect-src. */
-  wsScheme: () => 'ws' | 'wss';
+  /** ws: or wss: for a page loaded by this request (its connect-src, its cookie's Secure). */
+  wsScheme: (req: IncomingMessage) => 'ws' | 'wss';
   /** The Host header, if it is one this server answers to. */
   checkedHost: (req: IncomingMessage) => string | undefined;
+  /** Whether the request's Origin is this server's own page, as loaded through its Host. */
+  sameOrigin: (req: IncomingMessage) => boolean;
 }
 
 export interface DashboardPart {
@@ -108,7 +110,7 @@ export function dashboardPart(opts: DashboardPartOptions): DashboardPart {
       `style-src 'self'`,
       `img-src 'self' data:`,
       `font-src 'self'`,
-      `connect-src 'self' ${opts.wsScheme()}://${opts.checkedHost(req) ?? `127.0.0.1:${opts.port()}`}`,
+      `connect-src 'self' ${opts.wsScheme(req)}://${opts.checkedHost(req) ?? `127.0.0.1:${opts.port()}`}`,
       `base-uri 'none'`,
       `form-action 'none'`,
       `frame-ancestors 'none'`,
@@ -134,7 +136,7 @@ export function dashboardPart(opts: DashboardPartOptions): DashboardPart {
       const s = secret();
       sessions.push(s);
       while (sessions.length > MAX_SESSIONS) sessions.shift();
-      const secure = opts.wsScheme() === 'wss' ? '; Secure' : '';
+      const secure = opts.wsScheme(req) === 'wss' ? '; Secure' : '';
       return reply(req, res, 303, '', 'text/plain; charset=utf-8', { Location: '/', 'Set-Cookie': `${cookieName()}=${s}; HttpOnly; SameSite=Strict; Path=/${secure}` });
     }
     if (url.pathname !== '/' && url.pathname !== STATE_PATH && !(url.pathname in ASSETS)) return reply(req, res, 404, page('Not found', 'There is nothing here.'));
@@ -166,7 +168,7 @@ export function dashboardPart(opts: DashboardPartOptions): DashboardPart {
       socket.destroy();
       return true;
     };
-    if (req.headers.origin !== `${opts.wsScheme() === 'wss' ? 'https' : 'http'}://${req.headers.host}`) return refuse('403 Forbidden'); // a page from another origin
+    if (!opts.sameOrigin(req)) return refuse('403 Forbidden'); // a page from another origin
     if (!sessionOf(req)) return refuse('401 Unauthorized');
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return refuse('404 Not Found');
     wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));

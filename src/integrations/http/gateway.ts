@@ -118,10 +118,30 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const h = (req.headers.host ?? '').toLowerCase();
     return hosts().includes(h) ? h : undefined;
   };
-  const allowedOrigin = (origin: string) => hosts().some((h) => origin === `${scheme}://${h}`) || (publicUrl !== undefined && origin === publicUrl.origin);
+  // The public address only with its own scheme (https): http://<tunnel host> is not this server's page.
+  const allowedOrigin = (origin: string) =>
+    hosts()
+      .filter((h) => h !== publicUrl?.host.toLowerCase())
+      .some((h) => origin === `${scheme}://${h}`) || (publicUrl !== undefined && origin === publicUrl.origin);
 
+  /** The Origin a page of this server has when it was loaded through `host` (a checked Host). */
+  const originFor = (host: string) => (publicUrl && host === publicUrl.host.toLowerCase() ? publicUrl.origin : `${scheme}://${host}`);
   const dashboard: DashboardPart | undefined =
-    opts.dashboard === false ? undefined : dashboardPart({ connection: opts.connection, ...opts.dashboard, log, port: () => port, wsScheme: () => (tlsPair ? 'wss' : 'ws'), checkedHost });
+    opts.dashboard === false
+      ? undefined
+      : dashboardPart({
+          connection: opts.connection,
+          ...opts.dashboard,
+          log,
+          port: () => port,
+          // Through a TLS tunnel the page is https, so its socket is wss; locally it is what this server speaks.
+          wsScheme: (req) => (originFor(checkedHost(req) ?? '').startsWith('https:') ? 'wss' : 'ws'),
+          checkedHost,
+          sameOrigin: (req) => {
+            const host = checkedHost(req);
+            return host !== undefined && req.headers.origin === originFor(host);
+          },
+        });
   const limits = { ...DEFAULT_LIMITS, ...opts.rateLimits };
   const perAddress = new RateLimiterMemory({ points: limits.perAddress.points, duration: limits.perAddress.seconds });
   const auth = opts.dir || opts.connectAs
