@@ -40,7 +40,8 @@ export class WebhookDispatcher {
   private pumping: Promise<void> | undefined;
   private again = false;
   private stopped = false;
-  private waiting = false;
+  /** Until it first looked, it does not know: say so, so a hub does not go idle before its first look. */
+  private waiting = true;
   /** The board had no webhooks when it last looked: the poll has nothing to do. */
   private idle = false;
   private readonly log: (msg: string) => void;
