@@ -93,7 +93,9 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
       throw new DreamError('invalid_input', `${(err as Error).message}\nUsage: dreamos ${sub.usage}`);
     }
     const v = parsed.values as Values;
-    const env: Env = { dir: findBoardDir(str(v, 'dir')), actor: str(v, 'as') ?? process.env.DREAMOS_AGENT_ID ?? 'human:cli', json };
+    // With only an agent's credential (no --as, no DREAMOS_AGENT_ID) the hub takes the actor from the credential: send the connection's own name, not the person's.
+    const actor = str(v, 'as') ?? process.env.DREAMOS_AGENT_ID ?? (process.env.DREAMOS_AGENT_TOKEN ? `cli:${process.pid}` : 'human:cli');
+    const env: Env = { dir: findBoardDir(str(v, 'dir')), actor, json };
     if (sub.run) return await sub.run(parsed.positionals, v, env, io);
     const command = sub.build!(parsed.positionals, v, env);
     const result = await withClient(env, (client) => client.call(command));

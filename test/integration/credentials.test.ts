@@ -55,6 +55,18 @@ describe('agent credentials: only the person approves', () => {
     assert.equal(JSON.stringify(listed).includes(cred.token), false);
   });
 
+  it('with only its credential (no DREAMOS_AGENT_ID) the CLI acts as the credential’s agent; naming anyone else is still refused', () => {
+    const onlyToken = { DREAMOS_AGENT_TOKEN: cred.token };
+    const shown = dreamos(ws, ['task', 'show', task.id], onlyToken);
+    assert.equal(shown.code, 0, `${shown.out}${shown.err}`);
+    const sent = dreamos(ws, ['mail', 'send', '--to', 'human', '--subject', 'Sent with the credential alone', '--from', agent.id, '--task', task.id], onlyToken);
+    assert.equal(sent.code, 0, `${sent.out}${sent.err}`);
+    const inbox = json<{ from: string; subject: string; taskId: string | null }[]>(ws, ['mail', 'inbox', 'human']);
+    assert.ok(inbox.some((m) => m.from === agent.id && m.subject === 'Sent with the credential alone' && m.taskId === task.id));
+    const asPerson = dreamos(ws, ['task', 'show', task.id, '--as', 'human'], onlyToken);
+    assert.equal(asPerson.code, 6, `${asPerson.out}${asPerson.err}`);
+  });
+
   it('an agent cannot approve, record validation, unblock or act as the person, whatever it says', () => {
     const prop = json<{ id: string }>(ws, ['propose', '--title', 'Retry', '--rationale', 'flaky API', '--file', 'retry.txt', '--from', writeDraft(ws)], agentEnv);
     for (const args of [
