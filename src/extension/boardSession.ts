@@ -3,7 +3,9 @@ import type { CommandInput } from '../core/commands';
 import type { BoardPort, PortCallOptions, ResultOf } from '../core/port';
 import type { BoardEvent } from '../core/events/events';
 import { BoardMirror, type MirrorChange, type MirrorSnapshot } from '../core/mirror/boardMirror';
+import { DreamError } from '../core/errors';
 import { Disposable } from './lifecycle';
+import { NO_FOLDER_MESSAGE } from './prompts';
 
 /** What the extension needs from a board connection (the hub's BoardClient satisfies it). */
 export interface BoardConnection extends BoardPort {
@@ -73,6 +75,8 @@ export class BoardSession extends Disposable {
   /** Opens (and on first use creates) the board. Safe to call many times. */
   async open(): Promise<BoardConnection> {
     if (this.conn && this.boardMirror?.isLoaded) return this.conn;
+    // No folder open: every board command says so (with Open Folder) before it asks anything.
+    if (!this.boardDir) throw new DreamError('unavailable', NO_FOLDER_MESSAGE, { openFolder: true });
     this.opening ??= (async () => {
       let conn = this.conn;
       if (!conn) {

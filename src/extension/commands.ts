@@ -2,8 +2,6 @@ import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import { canDo, commandForAction } from '../core/board/actions';
 import type { Agent, Message, Task } from '../core/board/model';
-import type { PriorityName } from '../core/board/model';
-import { TASK_TYPES } from '../core/board/vocabulary';
 import { DreamError } from '../core/errors';
 import { plural } from '../protocol/names';
 import { bulkTaskCommand, confirmDestructive, selectedTasks } from './views/taskBulk';
@@ -13,6 +11,9 @@ import type { SwarmControl } from './swarmControl';
 import type { DesktopOrchestrator } from '../integrations/desktop';
 import type { ReviewContext } from './proposals/review';
 import type { ProposalNode } from './proposals/proposalsView';
+import { askNewTask, type CreateTaskArgs } from './createTask';
+import { showFailure } from './failures';
+import { prompts } from './prompts';
 import { openNeedsYouMessage } from './views/needsYouActions';
 
 /*
@@ -86,8 +87,6 @@ function agentIdOf(arg: unknown): string | undefined {
   return undefined;
 }
 
-const validateTitle = (v: string) => (v.trim().length === 0 ? 'A task needs a title.' : v.length > 200 ? 'Keep the title under 200 characters.' : undefined);
-
 /** The command table: one small handler per command declared in package.json. */
 export const COMMANDS: Record<string, CommandHandler> = {
   'dreamos.api.start': async (ctx, arg) => apiServer().startApiServer(ctx.extensionUri, ctx.session, ctx.log, arg),
@@ -102,29 +101,12 @@ export const COMMANDS: Record<string, CommandHandler> = {
   },
 
   'dreamos.createTask': async (ctx, arg) => {
-    const given = (arg && typeof arg === 'object' ? arg : {}) as { title?: string; priority?: PriorityName; description?: string };
-    let title = given.title;
-    let priority = given.priority;
-    let kind: Task['kind'] | undefined;
-    let description = given.description;
-    if (title === undefined) {
-      // A three-step input with validation at each step; Escape at any step cancels without writing.
-      title = await vscode.window.showInputBox({ title: 'Create Task (1/3)', prompt: 'What should be done?', placeHolder: 'e.g. Add retry to the HTTP client', validateInput: validateTitle, ignoreFocusOut: true });
-      if (title === undefined) return undefined;
-      const p = await vscode.window.showQuickPick(
-        // 'normal' first, so Enter takes the usual choice.
-        (['normal', 'high', 'critical', 'low'] as PriorityName[]).map((label) => ({ label })),
-        { title: 'Create Task (2/3)', placeHolder: 'Priority' },
-      );
-      if (!p) return undefined;
-      priority = p.label;
-      const k = await vscode.window.showQuickPick(TASK_TYPES.map((label) => ({ label })), { title: 'Create Task (3/3)', placeHolder: 'Kind of work' });
-      if (!k) return undefined;
-      kind = k.label;
-      description = await vscode.window.showInputBox({ title: 'Description (optional)', prompt: 'Context for the agent: files, acceptance criteria…', ignoreFocusOut: true });
-    }
-    const task = await ctx.session.call({ type: 'task.add', title, ...(priority ? { priority } : {}), ...(kind ? { kind } : {}), ...(description ? { description } : {}) });
-    void vscode.window.showInformationMessage(`Dream.OS: created task "${task.title}" (${task.status}).`);
+    // The board first: with no folder open this fails here, with Open Folder, before any question.
+    await ctx.session.open();
+    const add = await askNewTask((arg && typeof arg === 'object' ? arg : {}) as CreateTaskArgs, ctx.session.current.tasks);
+    if (!add) return undefined;
+    const task = await ctx.session.call(add);
+    void prompts.message('info', `Dream.OS: created task "${task.title}" (${task.status}).`);
     return task;
   },
 
@@ -397,7 +379,7 @@ export function registerCommands(ctx: CommandContext, failures?: CommandFailures
         const e = DreamError.from(err);
         failures?.record({ command: id, code: e.code, message: e.message, at: Date.now() });
         ctx.log.error(`${id} failed: ${e.code}: ${e.message}`);
-        void vscode.window.showErrorMessage(`Dream.OS: ${e.message}`, 'Show Log').then((pick) => pick && ctx.log.show());
+        void showFailure(e, ctx.log);
         return undefined;
       }
     }),

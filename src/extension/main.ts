@@ -26,6 +26,7 @@ import { ProposalStatusContext, ProposalsTreeProvider } from './proposals/propos
 import { SCHEME } from './proposals/proposalUri';
 import { TasksTreeProvider } from './views/tasksView';
 import { Notifications } from './notifications';
+import { prompts, type Prompts } from './prompts';
 
 /** What activate() returns: other extensions and the extension-host tests read the board through it. */
 export interface DreamOsApi {
@@ -35,6 +36,8 @@ export interface DreamOsApi {
   readonly views: { readonly tasks: TasksTreeProvider; readonly agents: AgentsTreeProvider; readonly inbox: InboxTreeProvider; readonly proposals: ProposalsTreeProvider; readonly worktrees: WorktreesTreeProvider };
   /** The notifications shown (text and actions), newest last. */
   readonly notifications: Notifications;
+  /** What commands asked and told the person (messages with their actions, input boxes, quick picks); tests answer here. */
+  readonly prompts: Prompts;
 }
 
 /**
@@ -176,7 +179,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<DreamO
       }),
     );
   }
-  return { session, commandFailures, views: { tasks, agents, inbox, proposals, worktrees }, notifications };
+  return { session, commandFailures, views: { tasks, agents, inbox, proposals, worktrees }, notifications, prompts };
 }
 
 let activeSwarm: SwarmControl | undefined;

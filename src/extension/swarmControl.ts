@@ -1,7 +1,16 @@
 import * as vscode from 'vscode';
 import type { DesktopAutomation } from '../core/loop/driver';
 import type { AgentControlOutcome, Swarm, SwarmBoard } from '../core/loop/swarm';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { DreamError } from '../core/errors';
+import { locateJsonPath, parseJson } from '../core/json';
+import { openAt, prompts } from './prompts';
+
+const ADD_AGENT = 'Add Agent…';
+const OPEN_AGENTS = 'Open agents.json';
+/** core/loop/config's AGENTS_FILE (not imported: the swarm's modules load when it first starts). */
+const AGENTS_FILE = 'agents.json';
 import type { BoardSession } from './boardSession';
 
 /**
@@ -43,10 +52,30 @@ export class SwarmControl {
       void this.swarm.stopped.then(stopQueue);
     }
     for (const x of r.refused) this.log.warn(`[swarm] ${x.name} not started: ${x.reason}`);
-    if (r.started.length) void vscode.window.showInformationMessage(`Dream.OS swarm running: ${r.started.join(', ')}`);
-    else void vscode.window.showWarningMessage(`Dream.OS: no agent started. ${r.refused[0]?.reason ?? 'Check .dreamos/agents.json.'}`, 'Show Log').then((p) => p && this.log.show());
+    const missing = r.refused.filter((x) => x.program);
+    if (missing.length) void this.sayMissing(r.started, missing);
+    else if (r.started.length) void prompts.message('info', `Dream.OS swarm running: ${r.started.join(', ')}`);
+    else void prompts.message('warning', `Dream.OS: no agent started. ${r.refused[0]?.reason ?? 'Check .dreamos/agents.json.'}`, 'Show Log').then((p) => p && this.log.show());
     void this.swarm.stopped.then(() => (this.swarm = undefined));
     return r;
+  }
+
+  /** Which agents' programs are missing, and the ways on: Add Agent… (finds the CLIs on PATH) or agents.json at the first one. */
+  private async sayMissing(started: string[], missing: { name: string; reason: string; program?: string }[]): Promise<void> {
+    const what = missing.map((x) => `${x.name} (${x.program})`).join(', ');
+    const head = started.length ? `Dream.OS swarm running: ${started.join(', ')}. Not started, their programs are missing: ${what}.` : `Dream.OS: no agent started, their programs are missing: ${what}.`;
+    const advice = missing.length === 1 ? ` ${missing[0]!.reason.slice(`its program is missing: ${missing[0]!.program}. `.length)}` : ' Install them, or set each one\'s "command" in agents.json to the program\'s full path.';
+    const pick = await prompts.message('warning', `${head}${advice}`, ADD_AGENT, OPEN_AGENTS);
+    if (pick === ADD_AGENT) await vscode.commands.executeCommand('dreamos.addAgent');
+    if (pick !== OPEN_AGENTS) return;
+    const file = path.join(this.session.boardDir, AGENTS_FILE);
+    const text = await fs.readFile(file, 'utf8').catch(() => '');
+    const json = parseJson(text);
+    const entries = json.ok ? ((json.value as { agents?: { name?: unknown }[] }).agents ?? []) : [];
+    const first = missing[0]!.name;
+    const i = entries.findIndex((a) => typeof a?.name === 'string' && (a.name === first || first.startsWith(`${a.name}-`)));
+    const at = i >= 0 ? locateJsonPath(text, ['agents', i]) : undefined;
+    await openAt(file, at?.line, at?.column);
   }
 
   /** Start Agent / Stop Agent: here when this window's swarm runs the board, else the board's holder does it, or the message says what to do. */

@@ -26,3 +26,13 @@ test('extension-host suite passes in code-server', { timeout: 15 * 60_000 }, asy
   t.diagnostic(`suite ran in ${Date.now() - started} ms`);
   assert.equal(code, 0, 'the extension-host suite reported failures (see the "not ok" lines above)');
 });
+
+test('the no-folder suite passes in a code-server window with no folder open', { timeout: 10 * 60_000 }, async (t) => {
+  ensureBuilt();
+  const suite = ensureSuiteBuilt('suite-nofolder');
+  await ensureCodeServer();
+  const workspace = mkdtempSync(path.join(os.tmpdir(), 'dreamos-nofolder-'));
+  t.after(() => rmSync(workspace, { recursive: true, force: true }));
+  const code = await runExtensionTests({ extensionDevelopmentPath: REPO_ROOT, extensionTestsPath: suite, workspace, noFolder: true, timeoutMs: 120_000 });
+  assert.equal(code, 0, 'the no-folder suite reported failures (see the "not ok" lines above)');
+});

@@ -166,8 +166,9 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: !process.env.DREAMOS_HEADED, args: CHROMIUM_ARGS });
 }
 
-function workbenchUrl(server: CodeServer, workspace: string, payload?: [string, string][]): string {
-  const params = new URLSearchParams({ folder: path.resolve(workspace) });
+function workbenchUrl(server: CodeServer, workspace: string, payload?: [string, string][], noFolder = false): string {
+  // ew: code-server's empty window (no folder, and no redirect to the one it was started with).
+  const params = new URLSearchParams(noFolder ? { ew: 'true' } : { folder: path.resolve(workspace) });
   if (payload) params.set('payload', JSON.stringify(payload));
   return `${server.url}/?${params.toString()}`;
 }
@@ -190,6 +191,8 @@ export interface ExtensionTestOptions {
    * window as <dir>/<name>.png while the test waits (what a person would see at that moment).
    */
   screenshotDir?: string;
+  /** Open the window with no folder (what a person sees before opening one). */
+  noFolder?: boolean;
 }
 
 /**
@@ -228,7 +231,7 @@ export async function runExtensionTests(opts: ExtensionTestOptions): Promise<num
     });
     await page.exposeFunction('codeAutomationExit', (code: number) => exit(Number(code)));
     page.on('pageerror', (err) => process.stderr.write(`[workbench] ${err.message}\n`));
-    await page.goto(workbenchUrl(server, opts.workspace, payload));
+    await page.goto(workbenchUrl(server, opts.workspace, payload, opts.noFolder));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
     const result = await Promise.race([exited, timedOut]);
