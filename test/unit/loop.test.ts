@@ -108,6 +108,14 @@ describe('prompts', () => {
     }
   });
 
+  it('an agent given the board\'s MCP server is told to report through its tools first; others are not', () => {
+    const tpl = { name: 'built-in', text: DEFAULT_TEMPLATE };
+    const withMcp = buildPrompt(promptInput({ mcp: true }), tpl, 24_000);
+    assert.match(withMcp, /Report through the `dreamos` MCP server's tools .*`task_done` with a summary and evidence/);
+    assert.ok(withMcp.includes('dreamos task done tsk_000000000001'), 'the CLI stays as the fallback');
+    assert.doesNotMatch(buildPrompt(promptInput(), tpl, 24_000), /MCP/);
+  });
+
   it('keeps within the budget: long sections are cut with a marker, the fixed text stays', () => {
     const huge = 'x'.repeat(50_000);
     const p = buildPrompt(promptInput({ task: task({ description: huge }), rules: 'r'.repeat(30_000) }), { name: 'built-in', text: DEFAULT_TEMPLATE }, 6_000);

@@ -490,6 +490,11 @@ export class AgentLoop {
     return abs;
   }
 
+  /** A preset agent whose CLI was handed the board's MCP server ("mcp": true). */
+  private usesMcp(): boolean {
+    return this.cfg.driver === 'command' && this.cfg.preset?.mcp === true;
+  }
+
   private async promptFor(task: Task, run: number, feedback: string[]): Promise<string> {
     const deps = await Promise.all(
       task.dependsOn.map((id) =>
@@ -511,6 +516,7 @@ export class AgentLoop {
         messages: messages.reverse(),
         rules: await this.o.rules().catch(() => ''),
         feedback: run > 1 || feedback.length ? feedback : [],
+        mcp: this.usesMcp(),
       },
       this.o.template,
       this.cfg.maxPromptChars,
@@ -639,7 +645,7 @@ export class AgentLoop {
 
   private async resumePromptFor(task: Task, feedback: string[]): Promise<string> {
     const messages = await this.call({ type: 'mail.inbox', recipient: this.id, limit: 10 }).catch(() => [] as Message[]);
-    return buildResumePrompt({ task, agentName: this.name, attempt: task.attempts, feedback, messages: messages.reverse() }, this.cfg.maxPromptChars);
+    return buildResumePrompt({ task, agentName: this.name, attempt: task.attempts, feedback, messages: messages.reverse(), mcp: this.usesMcp() }, this.cfg.maxPromptChars);
   }
 
   /** For hand-over drivers: resolves once the task left claimed/running (the agent reported). */

@@ -124,10 +124,18 @@ export interface PromptInput {
   messages: Pick<Message, 'from' | 'subject' | 'body' | 'createdAt'>[];
   rules: string;
   feedback: string[];
+  /** The agent's CLI was given the board's MCP server (`"mcp": true`). */
+  mcp?: boolean;
 }
 
-export function reportInstructions(taskId: string): string {
+/** How the agent reports; with `mcp`, the board's MCP tools (the `dreamos` server its CLI was given) come first. */
+export function reportInstructions(taskId: string, mcp = false): string {
   return [
+    ...(mcp
+      ? [
+          'Report through the `dreamos` MCP server\'s tools (they know this task and your lease): `task_done` with a summary and evidence, `task_failed`, `task_blocked`, `ask_person` for a question, `mail_send`, `propose_change`. The `dreamos` command below does the same if the tools are not available.',
+        ]
+      : []),
     'The loop records your exit status, the files you changed and the checks it runs. A task counts as done only with evidence: saying "done" is not enough.',
     `- Done, with evidence: \`dreamos task done ${taskId} --summary "what you did" --evidence test:"12 passed"\` (DREAMOS_TASK_ID, DREAMOS_AGENT_ID and DREAMOS_LEASE_TOKEN are set for you),`,
     '  or print as your last line: DREAMOS_RESULT {"summary":"what you did","evidence":[{"kind":"test","summary":"12 passed"}]}',
@@ -160,7 +168,7 @@ function sections(p: PromptInput): Record<Placeholder, string> {
     messages: p.messages.length ? p.messages.map((m) => `- from ${m.from}: ${m.subject}${m.body ? `\n  ${m.body.replace(/\n/g, '\n  ')}` : ''}`).join('\n') : '(none)',
     rules: p.rules.trim() || '(none)',
     feedback: p.feedback.length ? p.feedback.map((f) => `- ${f}`).join('\n') : '(none: this is the first try)',
-    report: reportInstructions(t.id),
+    report: reportInstructions(t.id, p.mcp),
   };
 }
 
@@ -197,7 +205,7 @@ export function buildPrompt(input: PromptInput, template: Template, maxChars: nu
  * The prompt sent into a resumed agent session (a rerun of the same task by a preset agent): the
  * session already holds the task and what was done, so it gets the feedback and what to do now.
  */
-export function buildResumePrompt(input: { task: Task; agentName: string; attempt: number; feedback: string[]; messages?: Pick<Message, 'from' | 'subject' | 'body'>[] }, maxChars: number): string {
+export function buildResumePrompt(input: { task: Task; agentName: string; attempt: number; feedback: string[]; messages?: Pick<Message, 'from' | 'subject' | 'body'>[]; mcp?: boolean }, maxChars: number): string {
   const t = input.task;
   const feedback = input.feedback.filter((f) => f.trim());
   const text = [
@@ -210,7 +218,7 @@ export function buildResumePrompt(input: { task: Task; agentName: string; attemp
     ...(input.messages?.length ? ['', '## Messages for you', input.messages.map((m) => `- from ${m.from}: ${m.subject}${m.body ? `\n  ${m.body.replace(/\n/g, '\n  ')}` : ''}`).join('\n')] : []),
     '',
     '## Reporting back',
-    reportInstructions(t.id),
+    reportInstructions(t.id, input.mcp),
   ].join('\n');
   return truncate(text, maxChars);
 }
