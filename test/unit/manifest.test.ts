@@ -42,10 +42,37 @@ describe('extension manifest', () => {
     assert.deepEqual([...registered].filter((c) => !declared.has(c)), [], 'registered but not declared');
   });
 
+  const categories = contributes.configuration as { title: string; order: number; properties: Record<string, { description?: string; markdownDescription?: string }> }[];
+
   it('describes every setting', () => {
-    const props = contributes.configuration.properties as Record<string, { description?: string; markdownDescription?: string }>;
+    const props = Object.assign({}, ...categories.map((c) => c.properties)) as Record<string, { description?: string; markdownDescription?: string }>;
     assert.ok(Object.keys(props).length > 0);
     for (const [k, v] of Object.entries(props)) assert.ok((v.description ?? v.markdownDescription ?? '').length > 20, `${k} needs a description`);
+  });
+
+  it('groups the settings into titled categories, the board first and Discord after the everyday ones', () => {
+    assert.ok(Array.isArray(categories), 'contributes.configuration is a list of categories');
+    const titles = categories.map((c) => c.title);
+    for (const t of titles) assert.match(t, /^Dream\.OS: (Board|Agents|Proposals and review|Worktrees|Dashboard|Discord|Desktop)$/);
+    assert.equal(titles[0], 'Dream.OS: Board');
+    assert.ok(titles.indexOf('Dream.OS: Discord') > titles.indexOf('Dream.OS: Proposals and review'));
+    assert.deepEqual(categories.map((c) => c.order), [...categories.map((c) => c.order)].sort((a, b) => a - b), 'in order');
+    const seen = new Map<string, string>();
+    for (const c of categories) {
+      assert.ok(Object.keys(c.properties).length > 0, `${c.title} is not empty`);
+      for (const id of Object.keys(c.properties)) {
+        assert.ok(!seen.has(id), `${id} is in ${seen.get(id)} and ${c.title}`);
+        seen.set(id, c.title);
+      }
+    }
+    const where = (id: string) => seen.get(id);
+    for (const id of seen.keys()) {
+      if (id.startsWith('dreamos.discord.')) assert.equal(where(id), 'Dream.OS: Discord', id);
+      if (id.startsWith('dreamos.desktop.')) assert.equal(where(id), 'Dream.OS: Desktop', id);
+      if (id.startsWith('dreamos.proposals.')) assert.equal(where(id), 'Dream.OS: Proposals and review', id);
+    }
+    assert.equal(where('dreamos.boardDirectory'), 'Dream.OS: Board');
+    assert.equal(where('dreamos.stallSeconds'), 'Dream.OS: Agents');
   });
 
   it('has the Dream.OS activity bar with Tasks and Agents views and welcome content', () => {
