@@ -101,6 +101,14 @@ describe('API gateway: tokens and scopes, per route', () => {
     isProblem(await send(f.port, 'POST', `/api/v1/tasks/${taskId}/actions/unblock`, { token: f.tokens.agent }), 403, 'unauthorized');
     const shown = await f.person.call({ type: 'task.show', taskId });
     assert.equal(shown.history.at(-1)!.actor, f.agentId, 'the block is recorded as the agent');
+    // Its next task, reported done with evidence through the same action route.
+    await send(f.port, 'POST', '/api/v1/tasks', { token: f.tokens.operator, body: { title: 'Done by coder' } });
+    const next = (await send(f.port, 'POST', '/api/v1/commands', { token: f.tokens.agent, body: { type: 'task.claimNext', agentId: 'coder' } })).json as { task: { id: string }; lease: { token: number } };
+    const noEvidence = await send(f.port, 'POST', `/api/v1/tasks/${next.task.id}/actions/done`, { token: f.tokens.agent, body: { summary: 'did it', token: next.lease.token } });
+    assert.equal(noEvidence.status >= 400 && noEvidence.status < 500, true, `an agent's word alone does not finish a task: ${noEvidence.text}`);
+    const done = await send(f.port, 'POST', `/api/v1/tasks/${next.task.id}/actions/done`, { token: f.tokens.agent, body: { summary: 'did it', token: next.lease.token, evidence: [{ kind: 'test', summary: '12 passed' }] } });
+    assert.equal(done.status, 200, done.text);
+    assert.equal((done.json as { status: string }).status, 'done');
   });
 
   it('a revoked token is refused at once (401), even with its connection cached', async () => {

@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { TokenScope, WhoAmI } from '../../core/auth/tokens';
 import { canDo, commandForAction, actionsFor, TASK_ACTION_NAMES } from '../../core/board/actions';
-import { Id, NewMessage, NewTask, TASK_STATUSES } from '../../core/board/model';
+import { Evidence, Id, NewMessage, NewTask, TASK_STATUSES } from '../../core/board/model';
 import { Command } from '../../core/commands';
 import { DreamError } from '../../core/errors';
 import type { BoardClient } from '../../core/hub/connect';
@@ -104,6 +104,7 @@ const ActionBody = z
     summary: z.string().max(20_000).optional().describe('what was done (done); same as reason'),
     agentId: z.string().min(1).max(80).nullable().optional().describe('assign: the agent to reserve the task for; null to clear'),
     token: z.number().int().positive().optional().describe("the lease token (an agent acting on its own claimed task)"),
+    evidence: z.array(Evidence).max(100).optional().describe('done: what shows the work (a passing test or check, a diff, a file); an agent\'s own note never finishes a task'),
   })
   .strict();
 
@@ -225,7 +226,9 @@ export const ROUTES: readonly ApiRoute[] = [
         return board.call({ type: 'task.assign', taskId: task.id, agentId: body.agentId });
       }
       const cmd = commandForAction(action, task, body?.reason ?? body?.summary ?? '');
-      return board.call(body?.token !== undefined && cmd.type !== 'task.retry' && cmd.type !== 'task.unblock' && cmd.type !== 'task.reopen' ? { ...cmd, token: body.token } : cmd);
+      const owned = cmd.type === 'task.done' || cmd.type === 'task.block' || cmd.type === 'task.release' || cmd.type === 'task.cancel';
+      if (body?.evidence && cmd.type !== 'task.done') throw new DreamError('invalid_input', `"evidence" goes with done, not ${params.action}.`, { field: 'evidence' });
+      return board.call({ ...cmd, ...(owned && body?.token !== undefined ? { token: body.token } : {}), ...(cmd.type === 'task.done' && body?.evidence ? { evidence: body.evidence } : {}) });
     },
   }),
   route({
