@@ -178,6 +178,13 @@ describe('the phone page in Chromium', { skip: existsSync(CHROMIUM) ? false : `n
     await page.waitForSelector('.banner.error');
     assert.match((await page.textContent('.banner'))!, /read token/);
     assert.equal((await f.person.call({ type: 'proposal.show', proposalId: ids.approve })).status, 'pending', 'unchanged');
+    // Signing out ends the session: a reload asks for a token again.
+    await page.tap('[data-testid=back]');
+    await page.waitForSelector('[data-testid=sign-out]');
+    await page.tap('[data-testid=sign-out]');
+    await page.waitForSelector('[data-testid=sign-in]');
+    await page.reload();
+    await page.waitForSelector('[data-testid=sign-in]');
     await ctx.close();
     assert.deepEqual(errors, [], 'no script errors');
   });

@@ -43,7 +43,7 @@ function screen(title: string, back: boolean, ...body: Child[]): void {
     h(
       'header',
       {},
-      back ? h('a', { class: 'back', href: '#', 'aria-label': 'Back to Needs You' }, '‹') : h('span', { class: 'logo' }, 'Dream.OS'),
+      back ? h('a', { class: 'back', href: '#', 'aria-label': 'Back to Needs You', 'data-testid': 'back' }, '‹') : h('span', { class: 'logo' }, 'Dream.OS'),
       h('h1', {}, title),
       back ? null : signOutButton(),
     ),
@@ -53,10 +53,11 @@ function screen(title: string, back: boolean, ...body: Child[]): void {
 }
 
 function signOutButton(): HTMLElement {
-  const b = h('button', { class: 'quiet', type: 'button' }, 'Sign out');
+  const b = h('button', { class: 'quiet', type: 'button', 'data-testid': 'sign-out' }, 'Sign out');
   b.onclick = async () => {
     await api.signOut().catch(() => undefined);
     events?.close();
+    events = undefined;
     showLogin();
   };
   return b;
