@@ -146,6 +146,11 @@ export function issueProblems(issue: Issue, prefix: readonly Segment[] = []): Pr
   }
 }
 
+/** Where the first problem is (its path inside the value), to open a file there. */
+export function firstProblemPath(issues: readonly Issue[]): readonly Segment[] | undefined {
+  return issues[0] ? issueProblems(issues[0])[0]?.path : undefined;
+}
+
 /** One line per problem: `tasks[0].priority: must be one of low, normal, high, critical, or a whole number`. */
 export function formatIssues(issues: readonly Issue[], top = '(top level)'): string[] {
   return issues.flatMap((i) => issueProblems(i)).map((p) => `${fieldPath(p.path) || top}: ${p.message}`);

@@ -7,13 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 const root = path.resolve(__dirname, '../..');
-const cli = path.join(root, 'dist/cli.js');
+let cli = path.join(root, 'dist/cli.js');
 const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;
 
@@ -32,7 +32,15 @@ describe('a board where Dream.OS cannot write', () => {
     chmodSync(base, 0o755); // nobody may look inside
     home = path.join(base, 'home');
     mkdirSync(home);
-    if (asRoot) execFileSync('chown', [`${NOBODY}:${NOBODY}`, home]);
+    if (asRoot) {
+      execFileSync('chown', [`${NOBODY}:${NOBODY}`, home]);
+      // nobody may not be able to read the checkout (a private home folder): it runs a copy of the CLI bundle.
+      const dist = path.join(base, 'dist');
+      mkdirSync(dist);
+      for (const f of ['cli.js', 'cli-main.js', 'sql-wasm.wasm']) copyFileSync(path.join(root, 'dist', f), path.join(dist, f));
+      chmodSync(dist, 0o755);
+      cli = path.join(dist, 'cli.js');
+    }
   });
   after(() => {
     spawnSync('chmod', ['-R', 'u+w', base]);

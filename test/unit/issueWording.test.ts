@@ -79,6 +79,8 @@ describe('validation problems, worded', () => {
     assert.ok(lines.includes('  checks[0].command: must be a list (an array), not text'), e.message);
     assert.ok(lines.includes('  post: is not a field here: remove it or check its spelling'), e.message);
     assert.match(lines.at(-1)!, /^It should be \{ "checks"/);
+    // Where the editor opens it: the first problem's value.
+    assert.deepEqual([(e.details as { line: number }).line, (e.details as { column: number }).column], [1, 38]);
   });
 
   it('unions say what either form must be; sizes and formats are plain words', () => {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
-import { describeIssues, DreamError, formatIssues } from '../errors';
-import { parseJson } from '../json';
+import { describeIssues, DreamError, firstProblemPath, formatIssues } from '../errors';
+import { locateJsonPath, parseJson } from '../json';
 import type { CheckResult } from './model';
 
 /** A check is a program and its arguments — never a shell string, so nothing in it is interpreted. */
@@ -100,6 +100,6 @@ export async function readCheckFile(file: string): Promise<CheckConfig> {
   const raw = json.value;
   // Parsed against the shape the file has, so the error names its fields rather than both shapes'.
   const parsed = Array.isArray(raw) ? CheckList.safeParse(raw) : CheckFileObject.safeParse(raw);
-  if (!parsed.success) throw new DreamError('invalid_input', `${describeIssues(`${file} is not a valid check file`, parsed.error.issues)}\nIt should be ${CHECK_FILE_SHAPE}.`, { file, errors: formatIssues(parsed.error.issues) });
+  if (!parsed.success) throw new DreamError('invalid_input', `${describeIssues(`${file} is not a valid check file`, parsed.error.issues)}\nIt should be ${CHECK_FILE_SHAPE}.`, { file, errors: formatIssues(parsed.error.issues), ...locateJsonPath(text, firstProblemPath(parsed.error.issues) ?? []) });
   return Array.isArray(parsed.data) ? { checks: parsed.data, postApply: [] } : parsed.data;
 }

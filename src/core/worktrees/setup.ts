@@ -7,8 +7,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeIssues, DreamError, formatIssues } from '../errors';
-import { parseJson } from '../json';
+import { describeIssues, DreamError, firstProblemPath, formatIssues } from '../errors';
+import { locateJsonPath, parseJson } from '../json';
 import { resolveInside } from '../proposals/safety';
 import type { CommandRunner } from './port';
 
@@ -56,7 +56,7 @@ export async function readSetup(boardDir: string): Promise<WorktreeSetup> {
   const json = parseJson(text);
   if (!json.ok) throw new DreamError('invalid_input', `${file} is not valid JSON (${json.problem}). It should look like ${SHAPE}.`, { file, line: json.line, column: json.column });
   const parsed = WorktreeSetup.safeParse(json.value);
-  if (!parsed.success) throw new DreamError('invalid_input', `${describeIssues(`${file} is not a valid worktree setup`, parsed.error.issues)}\nIt should look like ${SHAPE}.`, { file, errors: formatIssues(parsed.error.issues) });
+  if (!parsed.success) throw new DreamError('invalid_input', `${describeIssues(`${file} is not a valid worktree setup`, parsed.error.issues)}\nIt should look like ${SHAPE}.`, { file, errors: formatIssues(parsed.error.issues), ...locateJsonPath(text, firstProblemPath(parsed.error.issues) ?? []) });
   return parsed.data;
 }
 
