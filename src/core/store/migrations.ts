@@ -265,27 +265,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX credentials_agent ON credentials(agent_id);
   CREATE UNIQUE INDEX credentials_live_name ON credentials(name) WHERE name IS NOT NULL AND revoked_at IS NULL;
   `,
-  // API-TOKENS: named tokens with scopes (read, agent, operator, admin) on the credentials table (src/core/auth/tokens.ts); an agent's run credential is scope 'agent'
+  // (A second copy of API-TOKENS stood here: rebuilding the table again reset every token's scope to
+  // 'agent' and dropped its name on a board that had run the first copy in an earlier step. The slot
+  // stays, as a no-op, so that every board's schema version keeps its meaning.)
   `
-  CREATE TABLE credentials_scoped (
-    id TEXT PRIMARY KEY,
-    hash TEXT NOT NULL UNIQUE,
-    scope TEXT NOT NULL DEFAULT 'agent',
-    name TEXT,
-    agent_id TEXT,
-    task_id TEXT,
-    label TEXT NOT NULL DEFAULT '',
-    created_by TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER,
-    revoked_at INTEGER
-  );
-  INSERT INTO credentials_scoped (id, hash, scope, agent_id, task_id, label, created_by, created_at, expires_at, revoked_at)
-    SELECT id, hash, 'agent', agent_id, task_id, label, created_by, created_at, expires_at, revoked_at FROM credentials;
-  DROP TABLE credentials;
-  ALTER TABLE credentials_scoped RENAME TO credentials;
-  CREATE INDEX credentials_agent ON credentials(agent_id);
-  CREATE UNIQUE INDEX credentials_live_name ON credentials(name) WHERE name IS NOT NULL AND revoked_at IS NULL;
+  SELECT 1;
   `,
   // MESSAGE-TASK: the task a message is about (a question, a block, a budget stop), so Needs You offers that task's actions and drops the message once the task is settled
   `
@@ -336,8 +320,11 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+/** The schema version right after named tokens with scopes (API-TOKENS) were added. */
+export const TOKENS_SCHEMA_VERSION = 8;
 
-export function migrate(tx: Tx): void {
+/** Brings the board's schema up to date (`upTo`: stop at that version — for tests of an upgrade from an older board). */
+export function migrate(tx: Tx, upTo: number = MIGRATIONS.length): void {
   // sql.js resets per-connection pragmas on export(): callers re-run migrate() (cheap) after it.
   tx.run('PRAGMA foreign_keys = ON');
   const current = tx.get<{ user_version: number }>('PRAGMA user_version')?.user_version ?? 0;
@@ -346,7 +333,7 @@ export function migrate(tx: Tx): void {
       `This board was written by a newer Dream.OS (schema ${current}, this build knows ${MIGRATIONS.length}). Update the extension / CLI.`,
     );
   }
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (let v = current; v < Math.min(upTo, MIGRATIONS.length); v++) {
     for (const stmt of splitStatements(MIGRATIONS[v]!)) tx.run(stmt);
     tx.run(`PRAGMA user_version = ${v + 1}`);
   }
