@@ -5,7 +5,9 @@
  *   socket   BoardClient.call over the hub's socket, presenting an operator token
  *   api      node:http keep-alive client → the gateway on 127.0.0.1 (Host/Origin checks, rate
  *            limits, bearer token → that token's cached board connection, zod, hono, problem+json)
- *            → the same hub
+ *            → the same hub; the gateway in this process (sharing its event loop with the load)
+ *   serve    the same requests to `dreamos serve` (the built dist/cli.js) in a process of its own,
+ *            as it runs for real
  *
  * A read (GET /api/v1/tasks/{id} ↔ task.show) and a write (POST /api/v1/mail ↔ mail.send, fsynced
  * by the hub): p50 / p99 over BENCH_API_CALLS sequential calls, then throughput with
@@ -14,7 +16,7 @@
  *
  *   node --import tsx bench/api.bench.ts   Env: BENCH_API_CALLS=500 BENCH_API_CONCURRENCY=16 BENCH_API_SECONDS=3 BENCH_RESULTS=<file>
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
@@ -58,6 +60,25 @@ async function throughput(c: number, seconds: number, fn: (i: number) => Promise
   return done / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
+/** `dreamos serve` from the build, without rate limits in the way; undefined if it does not start. */
+async function startServe(dir: string): Promise<{ port: number; child: ChildProcess } | undefined> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--no-dashboard', '--rate-per-token', '1000000000', '--rate-per-address', '1000000000', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const deadline = Date.now() + 30_000;
+  while (!/Press Ctrl\+C/.test(out)) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill();
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+      return undefined;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { port: Number(/http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]), child };
+}
+
 async function main(): Promise<void> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'dreamos-bench-api-'));
   const dir = path.join(root, '.dreamos');
@@ -68,11 +89,12 @@ async function main(): Promise<void> {
   const socket = await connectBoard({ dir, client: 'bench-socket', hubMode: 'never', credential: token });
   const gateway = await startGateway({ connection: person, dir, workspace: root, dashboard: false, rateLimits: { perAddress: { points: 1e9, seconds: 1 }, perToken: { points: 1e9, seconds: 1 } } });
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const api = (method: string, p: string, body?: unknown) =>
+  const served = await startServe(dir);
+  const api = (port: number) => (method: string, p: string, body?: unknown) =>
     new Promise<void>((resolve, reject) => {
       const data = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
-        { agent, host: '127.0.0.1', port: gateway.port, method, path: p, headers: { Authorization: `Bearer ${token}`, ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(data)) } : {}) } },
+        { agent, host: '127.0.0.1', port, method, path: p, headers: { Authorization: `Bearer ${token}`, ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(data)) } : {}) } },
         (res) => {
           res.resume();
           res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`${method} ${p}: ${res.statusCode}`))));
@@ -82,10 +104,21 @@ async function main(): Promise<void> {
       req.end(data);
     });
   const mail = (i: number) => ({ to: { kind: 'human' as const }, subject: `note ${i}`, body: 'progress' });
+  const inProcess = api(gateway.port);
+  const viaServe = served && api(served.port);
   const paths = {
-    read: { socket: () => socket.call({ type: 'task.show', taskId: task.id }), api: () => api('GET', `/api/v1/tasks/${task.id}`) },
-    write: { socket: (i: number) => socket.call({ type: 'mail.send', from: 'human', ...mail(i) }), api: (i: number) => api('POST', '/api/v1/mail', mail(i)) },
+    read: {
+      socket: () => socket.call({ type: 'task.show', taskId: task.id }),
+      api: () => inProcess('GET', `/api/v1/tasks/${task.id}`),
+      serve: viaServe && (() => viaServe('GET', `/api/v1/tasks/${task.id}`)),
+    },
+    write: {
+      socket: (i: number) => socket.call({ type: 'mail.send', from: 'human', ...mail(i) }),
+      api: (i: number) => inProcess('POST', '/api/v1/mail', mail(i)),
+      serve: viaServe && ((i: number) => viaServe('POST', '/api/v1/mail', mail(i))),
+    },
   };
+  if (!served) console.log('(no serve row: dist/cli.js could not start `dreamos serve` with these flags; run `npm run build` first)');
 
   console.log(`REST API vs the hub's socket protocol: ${CALLS} sequential calls each, then ${CONCURRENCY} in flight for ${SECONDS} s; one hub process, load average ${load()}`);
   console.log(`${'call'.padEnd(8)}${'path'.padEnd(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'req/s'.padStart(10)}${'p50 ×'.padStart(8)}${'p99 ×'.padStart(8)}${'req/s ×'.padStart(9)}`);
@@ -101,6 +134,14 @@ async function main(): Promise<void> {
       );
     row('socket', s, sRate);
     row('api', a, aRate, { xs: s, rate: sRate });
+    if (fns.serve) {
+      const v = await time(CALLS, fns.serve);
+      const vRate = await throughput(CONCURRENCY, SECONDS, fns.serve);
+      row('serve', v, vRate, { xs: s, rate: sRate });
+      const vNote = `serve p50 ${pct(v, 50).toFixed(2)} ms p99 ${pct(v, 99).toFixed(2)} ms ${vRate.toFixed(0)} req/s; socket p50 ${pct(s, 50).toFixed(2)} ms ${sRate.toFixed(0)} req/s`;
+      figure({ bench: 'api', name: `API (dreamos serve) ${call} p50 / socket p50`, value: pct(v, 50) / pct(s, 50), unit: 'x', note: vNote });
+      figure({ bench: 'api', name: `API (dreamos serve) ${call} throughput / socket throughput`, value: vRate / sRate, unit: 'x', note: vNote });
+    }
     const note = `api p50 ${pct(a, 50).toFixed(2)} ms p99 ${pct(a, 99).toFixed(2)} ms ${aRate.toFixed(0)} req/s; socket p50 ${pct(s, 50).toFixed(2)} ms p99 ${pct(s, 99).toFixed(2)} ms ${sRate.toFixed(0)} req/s`;
     figure({ bench: 'api', name: `API ${call} p50 / socket p50`, value: pct(a, 50) / pct(s, 50), unit: 'x', note });
     figure({ bench: 'api', name: `API ${call} p99 / socket p99`, value: pct(a, 99) / pct(s, 99), unit: 'x', note });
@@ -108,6 +149,7 @@ async function main(): Promise<void> {
   }
 
   agent.destroy();
+  served?.child.kill('SIGINT');
   await gateway.close();
   await socket.close();
   await person.close();

@@ -103,5 +103,6 @@ describe('dreamos token and dreamos serve (real processes)', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /Refusing to listen on 0\.0\.0\.0 without TLS.*--tls-cert/s);
     assert.match((await dreamos(dir, 'serve', '--tls-cert', 'x.pem')).stderr, /both --tls-cert and --tls-key/);
+    assert.match((await dreamos(dir, 'serve', '--rate-per-token', '0')).stderr, /--rate-per-token is requests per minute/);
   });
 });

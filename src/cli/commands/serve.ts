@@ -7,7 +7,7 @@ const serve = lazy(() => require('../../integrations/http/serve') as typeof impo
 export const commands: Record<string, Sub> = {
   serve: {
     usage:
-      'serve [--port N] [--host H --tls-cert F --tls-key F | --insecure-tunnel --public-url URL] [--no-dashboard]   the REST API (/api/v1, /api/docs, /openapi.json), the dashboard and MCP (/mcp) on one server; 127.0.0.1 unless told otherwise',
+      'serve [--port N] [--host H --tls-cert F --tls-key F | --insecure-tunnel --public-url URL] [--no-dashboard] [--rate-per-token N] [--rate-per-address N]   the REST API (/api/v1, /api/docs, /openapi.json), the dashboard and MCP (/mcp) on one server; 127.0.0.1 unless told otherwise',
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
@@ -16,6 +16,8 @@ export const commands: Record<string, Sub> = {
       'insecure-tunnel': { type: 'boolean' },
       'public-url': { type: 'string' },
       'no-dashboard': { type: 'boolean' },
+      'rate-per-token': { type: 'string' },
+      'rate-per-address': { type: 'string' },
     },
     run: (_p, v, env, io) => {
       const o = {
@@ -28,6 +30,8 @@ export const commands: Record<string, Sub> = {
         ...(v['insecure-tunnel'] === true ? { insecureTunnel: true } : {}),
         ...(str(v, 'public-url') ? { publicUrl: str(v, 'public-url')! } : {}),
         dashboard: v['no-dashboard'] !== true,
+        ...(int(v, 'rate-per-token') !== undefined ? { ratePerToken: int(v, 'rate-per-token')! } : {}),
+        ...(int(v, 'rate-per-address') !== undefined ? { ratePerAddress: int(v, 'rate-per-address')! } : {}),
         out: io.out,
       };
       // Refused before a hub is reached (or started) for nothing.

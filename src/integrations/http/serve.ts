@@ -22,6 +22,9 @@ export interface ServeOptions {
   insecureTunnel?: boolean;
   publicUrl?: string;
   dashboard?: boolean;
+  /** Requests per minute per token and per address (defaults: gateway.ts DEFAULT_LIMITS). */
+  ratePerToken?: number;
+  ratePerAddress?: number;
   out?: (s: string) => void;
   signal?: AbortSignal;
   /** Extra mounts and pages (tests; the phone page). */
@@ -38,10 +41,13 @@ function readPem(file: string, what: string): Buffer {
 }
 
 /** What can be refused before reaching the board: TLS half given, a public URL that is not https, an exposed address without TLS. */
-export function checkServeOptions(o: Pick<ServeOptions, 'host' | 'tlsCert' | 'tlsKey' | 'insecureTunnel' | 'publicUrl'>): void {
+export function checkServeOptions(o: Pick<ServeOptions, 'host' | 'tlsCert' | 'tlsKey' | 'insecureTunnel' | 'publicUrl' | 'ratePerToken' | 'ratePerAddress'>): void {
   if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new DreamError('invalid_input', 'TLS needs both --tls-cert and --tls-key (PEM files).', { field: o.tlsCert ? 'tls-key' : 'tls-cert' });
   if (o.publicUrl && !/^https:\/\//.test(o.publicUrl)) throw new DreamError('invalid_input', `--public-url is the https address a tunnel gives you (https://…), got "${o.publicUrl}".`, { field: 'public-url' });
   checkBinding(o.host ?? '127.0.0.1', Boolean(o.tlsCert), o.insecureTunnel === true);
+  for (const [k, v] of [['rate-per-token', o.ratePerToken], ['rate-per-address', o.ratePerAddress]] as const) {
+    if (v !== undefined && (v < 1 || v > 1e9)) throw new DreamError('invalid_input', `--${k} is requests per minute, 1 or more; got ${v}.`, { field: k });
+  }
 }
 
 /** The phone page, when its bundle is built (a build without it serves everything else). */
@@ -70,6 +76,10 @@ export async function runServeCommand(connection: BoardLink, o: ServeOptions): P
     dashboard: o.dashboard === false ? false : { boardDir: o.dir },
     mounts: { '/mcp': mcpHttpHandler({ workspace: { root: o.workspace, boardDir: o.dir } }), ...o.mounts },
     staticPages: pages,
+    rateLimits: {
+      ...(o.ratePerToken !== undefined ? { perToken: { points: o.ratePerToken, seconds: 60 } } : {}),
+      ...(o.ratePerAddress !== undefined ? { perAddress: { points: o.ratePerAddress, seconds: 60 } } : {}),
+    },
     log: (level, message) => {
       if (level !== 'info') process.stderr.write(`${level}: ${message}\n`);
     },
