@@ -234,7 +234,7 @@ describe('scope and evidence', () => {
     assert.equal(parseResult('no result here'), null);
     assert.deepEqual(parseResult('x\nDREAMOS_RESULT {"summary":"s"}'), { result: { summary: 's', evidence: [] } });
     assert.match((parseResult('DREAMOS_RESULT {oops') as { error: string }).error, /not JSON/);
-    assert.match((parseResult('DREAMOS_RESULT {"summary":"s","evidence":[{"kind":"vibes","summary":"x"}]}') as { error: string }).error, /not a valid result/);
+    assert.match((parseResult('DREAMOS_RESULT {"summary":"s","evidence":[{"kind":"vibes","summary":"x"}]}') as { error: string }).error, /not a valid result: evidence\[0\]\.kind: must be one of exit_code, test, /);
     assert.ok(soundsDone('Task completed successfully'));
     assert.ok(!soundsDone('reading files'));
   });

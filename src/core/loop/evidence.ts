@@ -8,6 +8,7 @@
 import { hasWorkEvidence } from '../board/evidence';
 import type { Evidence } from '../board/model';
 import type { CheckResult, DriverOutcome } from './driver';
+import { formatIssues } from '../errors';
 import { outOfScope } from './scope';
 import { AgentResult, cleanText, parseResult, soundsDone, type IncidentKind } from './watch';
 
@@ -46,7 +47,7 @@ export interface JudgeInput {
 function agentResult(outcome: SavedOutcome): { result?: AgentResult; error?: string } {
   if (outcome.result !== undefined) {
     const r = AgentResult.safeParse(outcome.result);
-    return r.success ? { result: r.data } : { error: `its report is not a valid result: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+    return r.success ? { result: r.data } : { error: `its report is not a valid result: ${formatIssues(r.error.issues, 'result').join('; ')}` };
   }
   const parsed = parseResult(outcome.tail);
   if (!parsed) return {};

@@ -7,6 +7,7 @@
  * it again, fresh), reassign (another agent), ask the person (mail + block the task).
  */
 import { z } from 'zod';
+import { formatIssues } from '../errors';
 import { Evidence } from '../board/model';
 
 export const LADDER = ['nudge', 'restart', 'reassign', 'ask-human'] as const;
@@ -113,7 +114,7 @@ export function parseResult(tail: string): { result: AgentResult } | { error: st
       return { error: `its ${RESULT_PREFIX} line is not JSON (${(err as Error).message}): ${json.slice(0, 120)}` };
     }
     const parsed = AgentResult.safeParse(raw);
-    if (!parsed.success) return { error: `its ${RESULT_PREFIX} line is not a valid result: ${z.prettifyError(parsed.error).replace(/\n/g, ' ')}` };
+    if (!parsed.success) return { error: `its ${RESULT_PREFIX} line is not a valid result: ${formatIssues(parsed.error.issues, 'result').join('; ')}` };
     return { result: parsed.data };
   }
   return null;

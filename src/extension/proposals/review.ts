@@ -4,7 +4,7 @@ import { restoreRecoveryPoint, type FileWriter } from '../../core/proposals/appl
 import { approveWithChecks, checkAgain as checkProposalAgain, type ApprovalOptions, type ProposalWorkspace } from '../../core/proposals/approval';
 import { CheckList, type CheckSpec } from '../../core/proposals/checks';
 import type { Proposal, ProposalSummary } from '../../core/proposals/model';
-import { DreamError } from '../../core/errors';
+import { DreamError, formatIssues } from '../../core/errors';
 import type { BoardSession } from '../boardSession';
 import type { ProposalNode } from './proposalsView';
 import { parseProposalUri, proposalUri } from './proposalUri';
@@ -76,7 +76,7 @@ export async function openProposalChanges(ctx: ReviewContext, arg: unknown): Pro
 
 function checksFrom(key: 'checks' | 'postApplyChecks'): CheckSpec[] {
   const parsed = CheckList.safeParse(vscode.workspace.getConfiguration('dreamos.proposals').get(key, []));
-  if (!parsed.success) throw new DreamError('invalid_input', `The setting dreamos.proposals.${key} is not valid: ${parsed.error.issues[0]?.message ?? 'bad value'}. Each check is { "name": "...", "command": ["program", "arg", ...] }.`);
+  if (!parsed.success) throw new DreamError('invalid_input', `The setting dreamos.proposals.${key} is not valid: ${formatIssues(parsed.error.issues, key).join('; ')}. Each check is { "name": "...", "command": ["program", "arg", ...] }.`);
   return parsed.data;
 }
 
