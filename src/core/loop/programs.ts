@@ -65,7 +65,7 @@ export function findProgram(command: string, o: ProgramLookup): ProgramCheck {
   return { ok: false, problem: `"${c}" is not on PATH` };
 }
 
-/** How each preset's CLI is installed (the same hints Add Agent… shows). */
+/** How each preset's CLI is installed: what the swarm says when it is missing and what Add Agent… shows (integrations/agents/detect.ts). */
 export const PRESET_INSTALL: Record<PresetKind, { label: string; install: string }> = {
   claude: { label: 'Claude Code', install: 'npm install -g @anthropic-ai/claude-code' },
   codex: { label: 'OpenAI Codex CLI', install: 'npm install -g @openai/codex' },

@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import type { PresetKind } from '../../core/loop/presets';
+import { PRESET_INSTALL } from '../../core/loop/programs';
 
 export type LoginState = 'logged-in' | 'not-logged-in' | 'unknown';
 
@@ -44,7 +45,7 @@ export const AGENT_CLIS: readonly CliSpec[] = [
     status: ['auth', 'status'],
     keys: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN'],
     loginHint: 'run `claude auth login` in a terminal (or set ANTHROPIC_API_KEY in the agent\'s "env")',
-    installHint: 'npm install -g @anthropic-ai/claude-code',
+    installHint: PRESET_INSTALL['claude'].install,
   },
   {
     kind: 'codex',
@@ -53,7 +54,7 @@ export const AGENT_CLIS: readonly CliSpec[] = [
     status: ['login', 'status'],
     keys: ['OPENAI_API_KEY', 'CODEX_API_KEY'],
     loginHint: 'run `codex login` in a terminal (or `printenv OPENAI_API_KEY | codex login --with-api-key`)',
-    installHint: 'npm install -g @openai/codex',
+    installHint: PRESET_INSTALL['codex'].install,
   },
   {
     kind: 'gemini',
@@ -61,7 +62,7 @@ export const AGENT_CLIS: readonly CliSpec[] = [
     label: 'Gemini CLI',
     keys: ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'GOOGLE_GENAI_USE_VERTEXAI'],
     loginHint: 'run `gemini` once in a terminal and choose how to sign in (or set GEMINI_API_KEY in the agent\'s "env")',
-    installHint: 'npm install -g @google/gemini-cli',
+    installHint: PRESET_INSTALL['gemini'].install,
   },
   {
     kind: 'opencode',
@@ -69,7 +70,7 @@ export const AGENT_CLIS: readonly CliSpec[] = [
     label: 'opencode',
     keys: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'],
     loginHint: 'run `opencode auth login` in a terminal (or set the provider\'s API key, e.g. ANTHROPIC_API_KEY)',
-    installHint: 'npm install -g opencode-ai',
+    installHint: PRESET_INSTALL['opencode'].install,
   },
   {
     kind: 'cursor-agent',
@@ -79,7 +80,7 @@ export const AGENT_CLIS: readonly CliSpec[] = [
     status: ['status'],
     keys: ['CURSOR_API_KEY'],
     loginHint: 'run `cursor-agent login` in a terminal (or set CURSOR_API_KEY)',
-    installHint: 'curl https://cursor.com/install -fsS | bash',
+    installHint: PRESET_INSTALL['cursor-agent'].install,
   },
   {
     kind: 'aider',
@@ -87,7 +88,7 @@ export const AGENT_CLIS: readonly CliSpec[] = [
     label: 'aider',
     keys: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'DEEPSEEK_API_KEY', 'OPENROUTER_API_KEY'],
     loginHint: 'set the model provider\'s API key (e.g. ANTHROPIC_API_KEY or OPENAI_API_KEY) in the agent\'s "env" or your shell',
-    installHint: 'python -m pip install aider-install && aider-install',
+    installHint: PRESET_INSTALL['aider'].install,
   },
 ];
 
