@@ -53,6 +53,21 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * The MCP SDK ships an ESM and a CommonJS copy; a `require()` of it (the lazily loaded MCP handler)
+ * picked the CommonJS one beside the ESM one the rest imports, and with it zod's CommonJS copy with
+ * every locale: ~600 KB more for the CLI to read, hash and parse on every call. Resolved as an
+ * import, there is one copy of each.
+ */
+const mcpSdkOnce = {
+  name: 'mcp-sdk-once',
+  setup(build) {
+    build.onResolve({ filter: /^@modelcontextprotocol\/sdk\// }, (args) =>
+      args.kind === 'require-call' ? build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, importer: args.importer }) : undefined,
+    );
+  },
+};
+
 const common = {
   bundle: true,
   minify: production,
@@ -60,7 +75,7 @@ const common = {
   sourcesContent: false,
   logLevel: 'warning',
   legalComments: 'none',
-  plugins: [reportProblems, zodEnglishOnly],
+  plugins: [reportProblems, zodEnglishOnly, mcpSdkOnce],
 };
 
 const node = {
