@@ -43,7 +43,7 @@ const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(build) {
     build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /zod[\\/]v4[\\/](classic|core)/.test(args.importer) ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-en' } : undefined,
+      /zod[\\/]v4[\\/](classic|core|mini)/.test(args.importer) ? { path: path.join(path.dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-en' } : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
       contents: `export { default as en } from ${JSON.stringify(path.join(path.dirname(args.path), 'en.js'))};`,
@@ -87,12 +87,68 @@ const node = {
   external: ['vscode', 'sql.js/dist/sql-wasm.wasm', 'discord.js', 'x11', '@nut-tree-fork/nut-js', 'better-sqlite3', 'playwright-core'],
 };
 
+/**
+ * The third-party libraries only `dreamos serve` and `dreamos mcp` (and the dashboard server) use —
+ * hono, rate-limiter-flexible, ws, the MCP SDK with ajv — are ~450 KB that every `dreamos` call
+ * read, hashed and parsed although it never runs them. The CLI bundle gets them from their own
+ * bundle beside it, dist/vendor/cli-serve.js, required on first use. Only third-party code moves
+ * there (none of Dream.OS's own modules, so there is one DreamError and one of every module), and
+ * the vendor bundle takes zod from the CLI bundle, so schemas and their registry stay one copy.
+ */
+const CLI_VENDOR = ['hono', 'hono/body-limit', 'hono/streaming', '@hono/node-server', 'rate-limiter-flexible', 'ws', '@modelcontextprotocol/sdk/server/mcp.js', '@modelcontextprotocol/sdk/server/stdio.js', '@modelcontextprotocol/sdk/server/streamableHttp.js'];
+const CLI_SHARED = ['zod', 'zod/v4', 'zod/v4-mini'];
+const exact = (specs) => new RegExp(`^(${specs.map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+
+/** In the CLI bundle: each vendored library is a stub that requires dist/vendor/cli-serve.js. */
+const cliVendorStubs = {
+  name: 'cli-vendor-stubs',
+  setup(build) {
+    build.onResolve({ filter: exact(CLI_VENDOR) }, (args) => ({ path: args.path, namespace: 'cli-vendor' }));
+    // The stub's require('zod') must be the ESM copy the rest of the bundle imports, not zod's CommonJS one.
+    build.onResolve({ filter: exact(CLI_SHARED) }, (args) => (args.namespace === 'cli-vendor' ? build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir }) : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'cli-vendor' }, (args) => ({
+      resolveDir: path.resolve('.'),
+      loader: 'js',
+      contents: `const file = require('node:path').join(__dirname, 'vendor', 'cli-serve.js');
+let v;
+try { v = require(file); } catch (err) { throw new Error(\`\${file} cannot be loaded (\${err.message}): rebuild (npm run build) or reinstall Dream.OS.\`); }
+v.provide({ ${CLI_SHARED.map((s) => `${JSON.stringify(s)}: () => require(${JSON.stringify(s)})`).join(', ')} });
+module.exports = v.load(${JSON.stringify(args.path)});`,
+    }));
+  },
+};
+
+/** dist/vendor/cli-serve.js: the vendored libraries by name; zod comes from the CLI bundle (provide). */
+const cliVendorEntry = {
+  name: 'cli-vendor-entry',
+  setup(build) {
+    build.onResolve({ filter: /^cli-vendor:entry$/ }, () => ({ path: 'entry', namespace: 'cli-vendor' }));
+    build.onResolve({ filter: /^cli-vendor:shared$/ }, () => ({ path: 'shared', namespace: 'cli-vendor' }));
+    build.onResolve({ filter: exact(CLI_SHARED) }, (args) => ({ path: args.path, namespace: 'cli-vendor-zod' }));
+    const shared = `let given; exports.provide = (s) => void (given ??= s);
+exports.get = (spec) => { if (!given) throw new Error('dist/vendor/cli-serve.js was loaded without the CLI bundle\\'s zod'); return given[spec](); };`;
+    build.onLoad({ filter: /.*/, namespace: 'cli-vendor' }, (args) => ({
+      resolveDir: path.resolve('.'),
+      loader: 'js',
+      contents:
+        args.path === 'shared'
+          ? shared
+          : `const shared = require('cli-vendor:shared');
+const table = { ${CLI_VENDOR.map((s) => `${JSON.stringify(s)}: () => require(${JSON.stringify(s)})`).join(',\n')} };
+exports.provide = shared.provide;
+exports.load = (spec) => { const f = table[spec]; if (!f) throw new Error(\`\${spec} is not in dist/vendor/cli-serve.js: rebuild (npm run build)\`); return f(); };`,
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'cli-vendor-zod' }, (args) => ({ resolveDir: path.resolve('.'), loader: 'js', contents: `module.exports = require('cli-vendor:shared').get(${JSON.stringify(args.path)});` }));
+  },
+};
+
 const configs = [
   { ...node, entryPoints: { extension: 'src/extension/main.ts' }, outdir, plugins: [...common.plugins, copyWasm] },
   // The extension's entry (package.json "main"): starts dist/extension.js from a V8 code cache (src/extension/launch.ts).
   { ...node, entryPoints: { launch: 'src/extension/launch.ts' }, outdir },
   // `dreamos`: dist/cli.js only starts dist/cli-main.js from a V8 code cache (src/cli/launch.ts).
-  { ...node, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir },
+  { ...node, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir, plugins: [...common.plugins, cliVendorStubs] },
+  { ...node, entryPoints: { 'vendor/cli-serve': 'cli-vendor:entry' }, outdir, plugins: [...common.plugins, cliVendorEntry] },
   { ...node, entryPoints: { cli: 'src/cli/launch.ts' }, outdir, banner: { js: '#!/usr/bin/env node' } },
   // discord.js as its own bundle, loaded only when Discord is connected (a .vsix has no node_modules).
   {
