@@ -97,7 +97,8 @@ function installEnv(tmp: string, node: string): NodeJS.ProcessEnv {
   if (node !== process.execPath) env.PATH = `${path.dirname(node)}${path.delimiter}${env.PATH ?? ''}`;
   // When started from `npm test`, npm's own lifecycle variables would leak into the nested install.
   for (const key of Object.keys(env)) {
-    if (/^npm_(lifecycle_|package_)|^npm_config_(local_prefix|ignore_scripts|global)$|^npm_command$/i.test(key)) delete env[key];
+    // npm_config_user_agent names the outer npm's Node (code-server's postinstall reads its Node version from it), npm_node_execpath / npm_execpath its binary.
+    if (/^npm_(lifecycle_|package_)|^npm_config_(local_prefix|ignore_scripts|global|user_agent)$|^npm_command$|^npm_(node_)?execpath$/i.test(key)) delete env[key];
   }
   env.npm_config_yes = 'true'; // node-pty's postinstall calls `npx node-gyp`; a non-interactive npx cancels otherwise.
   env.npm_config_unsafe_perm = 'true'; // code-server's postinstall refuses to run as root without it.
