@@ -81,13 +81,16 @@ test('board journey: palette, tree, context menu, dashboard, proposal approved i
     await sidebar.getByText('Polish the greeting').first().waitFor({ timeout: 30_000 });
     await shot('sidebar-with-cli-tasks');
 
-    // Create a task from the palette: title, then Enter through priority, kind and description.
+    // Create a task from the palette: title, then Enter through priority and kind, a description,
+    // tags, and no dependencies (six numbered steps).
     await page.locator('.monaco-workbench .part.editor').click({ position: { x: 400, y: 300 } });
     await palette(page, 'Dream.OS: Create Task');
     await answer(page, 'Add a farewell message');
     await answer(page, ''); // priority: normal
     await answer(page, ''); // kind: feature
     await answer(page, 'Say goodbye politely.');
+    await answer(page, 'ui'); // tags
+    await answer(page, ''); // depends on: none
     const row = sidebar.locator('.monaco-list-row').filter({ hasText: 'Add a farewell message' }).first();
     await row.waitFor({ timeout: 30_000 });
     await shot('task-created-from-palette');
