@@ -91,54 +91,49 @@ const node = {
  * The third-party libraries only `dreamos serve` and `dreamos mcp` (and the dashboard server) use —
  * hono, rate-limiter-flexible, ws, the MCP SDK with ajv — are ~450 KB that every `dreamos` call
  * read, hashed and parsed although it never runs them. The CLI bundle gets them from their own
- * bundle beside it, dist/vendor/cli-serve.js, required on first use. Only third-party code moves
- * there (none of Dream.OS's own modules, so there is one DreamError and one of every module), and
- * the vendor bundle takes zod from the CLI bundle, so schemas and their registry stay one copy.
+ * bundle beside it, dist/vendor/cli-serve.js, required on first use; likewise zod (~200 KB, used
+ * by the board's commands but not by a client-only call such as `dreamos info`), from
+ * dist/vendor/cli-zod.js, which the CLI bundle and cli-serve.js both require: one zod, so schemas and
+ * their registry stay one copy. Only third-party code moves (none of Dream.OS's own modules, so
+ * there is one DreamError and one of every module).
  */
 const CLI_VENDOR = ['hono', 'hono/body-limit', 'hono/streaming', '@hono/node-server', 'rate-limiter-flexible', 'ws', '@modelcontextprotocol/sdk/server/mcp.js', '@modelcontextprotocol/sdk/server/stdio.js', '@modelcontextprotocol/sdk/server/streamableHttp.js'];
-const CLI_SHARED = ['zod', 'zod/v4', 'zod/v4-mini'];
+const CLI_ZOD = ['zod', 'zod/v4', 'zod/v4-mini'];
 const exact = (specs) => new RegExp(`^(${specs.map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
 
-/** In the CLI bundle: each vendored library is a stub that requires dist/vendor/cli-serve.js. */
-const cliVendorStubs = {
-  name: 'cli-vendor-stubs',
-  setup(build) {
-    build.onResolve({ filter: exact(CLI_VENDOR) }, (args) => ({ path: args.path, namespace: 'cli-vendor' }));
-    // The stub's require('zod') must be the ESM copy the rest of the bundle imports, not zod's CommonJS one.
-    build.onResolve({ filter: exact(CLI_SHARED) }, (args) => (args.namespace === 'cli-vendor' ? build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir }) : undefined));
-    build.onLoad({ filter: /.*/, namespace: 'cli-vendor' }, (args) => ({
-      resolveDir: path.resolve('.'),
-      loader: 'js',
-      contents: `const file = require('node:path').join(__dirname, 'vendor', 'cli-serve.js');
+/** A stub module that takes `spec` from the vendor bundle `file` (relative to the requiring bundle) on first use. */
+const vendorStub = (file, spec) => `const file = require('node:path').join(__dirname, ${JSON.stringify(file)});
 let v;
 try { v = require(file); } catch (err) { throw new Error(\`\${file} cannot be loaded (\${err.message}): rebuild (npm run build) or reinstall Dream.OS.\`); }
-v.provide({ ${CLI_SHARED.map((s) => `${JSON.stringify(s)}: () => require(${JSON.stringify(s)})`).join(', ')} });
-module.exports = v.load(${JSON.stringify(args.path)});`,
-    }));
-  },
-};
+module.exports = v.load(${JSON.stringify(spec)});`;
 
-/** dist/vendor/cli-serve.js: the vendored libraries by name; zod comes from the CLI bundle (provide). */
-const cliVendorEntry = {
-  name: 'cli-vendor-entry',
+/** A vendor bundle's entry: its libraries by name, each evaluated on first load(). */
+const vendorEntry = (name, specs) => `const table = { ${specs.map((s) => `${JSON.stringify(s)}: () => require(${JSON.stringify(s)})`).join(',\n')} };
+exports.load = (spec) => { const f = table[spec]; if (!f) throw new Error(\`\${spec} is not in dist/vendor/${name}.js: rebuild (npm run build)\`); return f(); };`;
+
+/** Stubs for the vendored libraries (`serve`: hono & co., in the CLI bundle only) and for zod, from a bundle in `dir`. */
+const cliVendorStubs = (dir, { serve }) => ({
+  name: 'cli-vendor-stubs',
   setup(build) {
-    build.onResolve({ filter: /^cli-vendor:entry$/ }, () => ({ path: 'entry', namespace: 'cli-vendor' }));
-    build.onResolve({ filter: /^cli-vendor:shared$/ }, () => ({ path: 'shared', namespace: 'cli-vendor' }));
-    build.onResolve({ filter: exact(CLI_SHARED) }, (args) => ({ path: args.path, namespace: 'cli-vendor-zod' }));
-    const shared = `let given; exports.provide = (s) => void (given ??= s);
-exports.get = (spec) => { if (!given) throw new Error('dist/vendor/cli-serve.js was loaded without the CLI bundle\\'s zod'); return given[spec](); };`;
-    build.onLoad({ filter: /.*/, namespace: 'cli-vendor' }, (args) => ({
+    if (serve) build.onResolve({ filter: exact(CLI_VENDOR) }, (args) => ({ path: args.path, namespace: 'cli-vendor-serve' }));
+    build.onResolve({ filter: exact(CLI_ZOD) }, (args) => ({ path: args.path, namespace: 'cli-vendor-zod' }));
+    build.onLoad({ filter: /.*/, namespace: 'cli-vendor-serve' }, (args) => ({ loader: 'js', contents: vendorStub(path.join(dir, 'cli-serve.js'), args.path) }));
+    build.onLoad({ filter: /.*/, namespace: 'cli-vendor-zod' }, (args) => ({ loader: 'js', contents: vendorStub(path.join(dir, 'cli-zod.js'), args.path) }));
+  },
+});
+
+/** The entries of dist/vendor/cli-serve.js and dist/vendor/cli-zod.js. */
+const cliVendorEntries = {
+  name: 'cli-vendor-entries',
+  setup(build) {
+    build.onResolve({ filter: /^cli-vendor:(serve|zod)$/ }, (args) => ({ path: args.path.slice('cli-vendor:'.length), namespace: 'cli-vendor-entry' }));
+    build.onLoad({ filter: /.*/, namespace: 'cli-vendor-entry' }, (args) => ({
       resolveDir: path.resolve('.'),
       loader: 'js',
-      contents:
-        args.path === 'shared'
-          ? shared
-          : `const shared = require('cli-vendor:shared');
-const table = { ${CLI_VENDOR.map((s) => `${JSON.stringify(s)}: () => require(${JSON.stringify(s)})`).join(',\n')} };
-exports.provide = shared.provide;
-exports.load = (spec) => { const f = table[spec]; if (!f) throw new Error(\`\${spec} is not in dist/vendor/cli-serve.js: rebuild (npm run build)\`); return f(); };`,
+      contents: args.path === 'serve' ? vendorEntry('cli-serve', CLI_VENDOR) : vendorEntry('cli-zod', CLI_ZOD),
     }));
-    build.onLoad({ filter: /.*/, namespace: 'cli-vendor-zod' }, (args) => ({ resolveDir: path.resolve('.'), loader: 'js', contents: `module.exports = require('cli-vendor:shared').get(${JSON.stringify(args.path)});` }));
+    // The entry's require('zod') must be zod's ESM build (as imported everywhere else), not its CommonJS copy.
+    build.onResolve({ filter: exact(CLI_ZOD) }, (args) => (args.namespace === 'cli-vendor-entry' ? build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir }) : undefined));
   },
 };
 
@@ -147,8 +142,10 @@ const configs = [
   // The extension's entry (package.json "main"): starts dist/extension.js from a V8 code cache (src/extension/launch.ts).
   { ...node, entryPoints: { launch: 'src/extension/launch.ts' }, outdir },
   // `dreamos`: dist/cli.js only starts dist/cli-main.js from a V8 code cache (src/cli/launch.ts).
-  { ...node, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir, plugins: [...common.plugins, cliVendorStubs] },
-  { ...node, entryPoints: { 'vendor/cli-serve': 'cli-vendor:entry' }, outdir, plugins: [...common.plugins, cliVendorEntry] },
+  { ...node, entryPoints: { 'cli-main': 'src/cli/main.ts' }, outdir, plugins: [...common.plugins, cliVendorStubs('vendor', { serve: true })] },
+  // Its vendor bundles: zod first among the plugins of cli-serve.js, whose zod is cli-zod.js's.
+  { ...node, entryPoints: { 'vendor/cli-serve': 'cli-vendor:serve' }, outdir, plugins: [cliVendorStubs('.', { serve: false }), ...common.plugins, cliVendorEntries] },
+  { ...node, entryPoints: { 'vendor/cli-zod': 'cli-vendor:zod' }, outdir, plugins: [...common.plugins, cliVendorEntries] },
   { ...node, entryPoints: { cli: 'src/cli/launch.ts' }, outdir, banner: { js: '#!/usr/bin/env node' } },
   // discord.js as its own bundle, loaded only when Discord is connected (a .vsix has no node_modules).
   {

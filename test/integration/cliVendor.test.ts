@@ -1,10 +1,11 @@
 /**
  * The `dreamos` bundle leaves the libraries only `serve` / `mcp` use (hono, rate-limiter-flexible,
- * ws, the MCP SDK with ajv) to dist/vendor/cli-serve.js, so the CLI's every call reads, hashes and
- * parses less (esbuild.mjs). Built from this tree in a scratch folder, this checks what each bundle
- * holds (from the source maps: one copy of zod, none of Dream.OS's modules in the vendor bundle),
- * and that `dreamos mcp` run from the bundles works with the CLI bundle's zod: the tool schemas
- * still carry their descriptions, which live in zod's registry (a second zod would lose them).
+ * ws, the MCP SDK with ajv) to dist/vendor/cli-serve.js and zod to dist/vendor/cli-zod.js, so the
+ * CLI's every call reads, hashes and parses less (esbuild.mjs). Built from this tree in a scratch
+ * folder, this checks what each bundle holds (from the source maps: zod only in cli-zod.js, none of
+ * Dream.OS's modules in the vendor bundles), and that `dreamos mcp` run from the bundles works with
+ * one zod: the tool schemas still carry their descriptions, which live in zod's registry (a second
+ * zod would lose them).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -41,15 +42,20 @@ describe('the dreamos bundle and its vendored serve/mcp libraries', { timeout: 1
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('the CLI bundle holds none of the vendored libraries and one copy of zod; the vendor bundle none of Dream.OS', () => {
+  it('the CLI bundle holds none of the vendored libraries; zod v4 is only in cli-zod.js, once; the vendor bundles none of Dream.OS', () => {
     const cli = sources(path.join(dist, 'cli-main.js.map'));
-    assert.deepEqual(cli.filter((s) => VENDORED.test(s)), []);
-    assert.deepEqual(cli.filter((s) => /node_modules\/zod\/.*\.cjs$/.test(s)), [], "zod's CommonJS copy beside its ESM one");
-    assert.ok(cli.some((s) => /node_modules\/zod\/v4\/classic\//.test(s)));
-    const vendor = sources(path.join(dist, 'vendor', 'cli-serve.js.map'));
-    assert.ok(vendor.some((s) => /@modelcontextprotocol\/sdk\//.test(s)) && vendor.some((s) => /node_modules\/hono\//.test(s)));
-    assert.deepEqual(vendor.filter((s) => /(^|\/)src\//.test(s.replace(/.*node_modules\/.*/, ''))), [], "Dream.OS's own modules in the vendor bundle");
-    assert.deepEqual(vendor.filter((s) => /node_modules\/zod\/(v4|index|v4-mini)/.test(s)), [], 'a second zod v4 in the vendor bundle');
+    assert.deepEqual(cli.filter((s) => VENDORED.test(s) || /node_modules\/zod\//.test(s)), []);
+    assert.ok(cli.some((s) => /(^|\/)src\/core\/hub\/client\.ts$/.test(s)));
+    const serve = sources(path.join(dist, 'vendor', 'cli-serve.js.map'));
+    const zod = sources(path.join(dist, 'vendor', 'cli-zod.js.map'));
+    assert.ok(serve.some((s) => /@modelcontextprotocol\/sdk\//.test(s)) && serve.some((s) => /node_modules\/hono\//.test(s)));
+    assert.ok(zod.some((s) => /node_modules\/zod\/v4\/classic\//.test(s)) && zod.some((s) => /node_modules\/zod\/v4\/mini\//.test(s)));
+    assert.deepEqual(zod.filter((s) => (!/node_modules\/zod\//.test(s) && !/^cli-vendor/.test(s)) || /zod\/v3\//.test(s)), [], 'only zod v4 in cli-zod.js');
+    assert.deepEqual(zod.filter((s) => /\.cjs$/.test(s) || (/locales\/(?!en\.js)/.test(s) && !s.startsWith('zod-en:'))), [], "zod's CommonJS copy or its other locales");
+    for (const [name, list] of [['cli-serve.js', serve], ['cli-zod.js', zod]] as const) {
+      assert.deepEqual(list.filter((s) => /(^|\/)src\//.test(s.replace(/.*node_modules\/.*/, ''))), [], `Dream.OS's own modules in ${name}`);
+    }
+    assert.deepEqual(serve.filter((s) => /node_modules\/zod\/(v4|index|v4-mini)/.test(s)), [], 'a second zod v4 in cli-serve.js');
   });
 
   it('`dreamos mcp` from the bundles serves tools whose schemas keep their descriptions', async () => {
