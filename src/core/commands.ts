@@ -7,12 +7,12 @@
 import { z } from 'zod';
 import { AUTH_COMMANDS, AUTH_HANDLERS, AUTH_READ_ONLY } from './auth/credentials';
 import { authorize } from './auth/policy';
-import { PERSON, type Principal } from './auth/principal';
+import { actsForPerson, PERSON, type Principal } from './auth/principal';
 import { tokenActor, TOKEN_COMMANDS, TOKEN_HANDLERS, TOKEN_READ_ONLY } from './auth/tokens';
 import { commandSchema } from './commandSchema';
 import { AgentLifecycle, AgentPatch, getAgent, heartbeat, listAgents, markStalledAgents, registerAgent, setAgentLifecycle, updateAgent } from './agents/registry';
 import { exportBoard, importTasks } from './board/importExport';
-import { assignTask, claimNext, claimTask, expireDueLeases, isHuman, ownerTransition, renewLease } from './board/leases';
+import { assignTask, claimNext, claimTask, expireDueLeases, ownerTransition, renewLease } from './board/leases';
 import { Evidence, Id, NewAgent, NewMessage, NewTask, TaskPatch, TaskStatus } from './board/model';
 import { BOARD_CONFIG_COMMANDS, BOARD_CONFIG_HANDLERS, BOARD_CONFIG_READ_ONLY, defaultLeaseMs, readBoardConfig } from './board/boardConfig';
 import { RETENTION_COMMANDS, RETENTION_HANDLERS } from './board/retention';
@@ -175,7 +175,7 @@ const HANDLERS = {
   'task.review': (ctx, c) => ownerTransition(ctx, c.taskId, c.token, 'review', 'ready for review', { summary: c.summary, evidence: c.evidence }),
   // An agent's done on a task with a worktree is a change to review: its work has not landed yet (src/core/worktrees).
   'task.done': (ctx, c) =>
-    !isHuman(ctx.actor) && holdsWork(ctx.tx, c.taskId)
+    !actsForPerson(ctx.actor, ctx.principal) && holdsWork(ctx.tx, c.taskId)
       ? ownerTransition(ctx, c.taskId, c.token, 'review', `${c.summary} (its change waits for review in the task's worktree)`, { summary: c.summary, evidence: c.evidence })
       : ownerTransition(ctx, c.taskId, c.token, 'done', c.summary, { summary: c.summary, evidence: c.evidence }),
   'task.fail': (ctx, c) => ownerTransition(ctx, c.taskId, c.token, 'failed', c.reason, { summary: c.reason, evidence: c.evidence }),

@@ -14,3 +14,15 @@ export type Principal =
   | { kind: 'token'; credentialId: string; name: string; scope: 'read' | 'operator' | 'admin' };
 
 export const PERSON: Principal = { kind: 'person' };
+
+/**
+ * Whether a call acts for the person on the board's work — may override a lease, finish a task by
+ * hand, move a task an agent holds: the person acting as themself ('human', 'human:<name>'), or an
+ * operator / admin token (a program, the phone page) acting for them. The one definition the
+ * board's ownership and evidence rules ask.
+ */
+export function actsForPerson(actor: string, principal: Principal | undefined): boolean {
+  if (principal?.kind === 'token') return principal.scope === 'operator' || principal.scope === 'admin';
+  if (principal?.kind === 'agent') return false;
+  return actor === 'human' || actor.startsWith('human:');
+}

@@ -1,4 +1,5 @@
 import { DreamError } from '../errors';
+import { actsForPerson } from '../auth/principal';
 import { assertWorkEvidence } from './evidence';
 import { emitEvent } from '../events/events';
 import type { Tx } from '../store/sqlite';
@@ -15,10 +16,6 @@ import { ACTIVE_STATUSES } from './transitions';
 function nextFence(tx: Tx): number {
   tx.run(`INSERT INTO meta (key, value) VALUES ('fence', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`);
   return Number(tx.get<{ value: string }>(`SELECT value FROM meta WHERE key = 'fence'`)!.value);
-}
-
-export function isHuman(actor: string): boolean {
-  return actor === 'human' || actor.startsWith('human:');
 }
 
 interface AgentRow {
@@ -47,8 +44,12 @@ export function assertOwner(ctx: BoardContext, task: Task, token: number | undef
     }
     return;
   }
+  // An agent reports only on a lease its own agent holds, even if it learned another's token (task.show shows leases).
+  if (ctx.principal?.kind === 'agent' && task.assignee !== ctx.principal.agentId) {
+    throw new DreamError('unauthorized', `Task ${task.id} is held by another agent (${task.assignee ?? 'none'}); this credential acts for ${ctx.principal.agentId} only.`, { taskId: task.id });
+  }
   if (token === undefined) {
-    if (isHuman(ctx.actor)) return;
+    if (actsForPerson(ctx.actor, ctx.principal)) return;
     throw new DreamError('stale_token', `Task ${task.id} is leased; pass the lease token you got when you claimed it.`, { taskId: task.id });
   }
   if (token !== task.lease.token) {
@@ -127,7 +128,7 @@ export function ownerTransition(
 ): Task {
   const task = getTask(ctx.tx, taskId);
   assertOwner(ctx, task, token);
-  if (to === 'done' && !isHuman(ctx.actor)) assertWorkEvidence(taskId, [...task.evidence, ...(extra.evidence ?? [])]);
+  if (to === 'done' && !actsForPerson(ctx.actor, ctx.principal)) assertWorkEvidence(taskId, [...task.evidence, ...(extra.evidence ?? [])]);
   return transition(ctx, task, to, reason, {
     ...(extra.summary !== undefined ? { resultSummary: extra.summary } : {}),
     ...(extra.evidence?.length ? { evidence: extra.evidence } : {}),

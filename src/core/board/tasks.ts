@@ -2,6 +2,7 @@ import { DreamError } from '../errors';
 import { emitEvent } from '../events/events';
 import { newId } from '../ids';
 import type { Tx } from '../store/sqlite';
+import type { Principal } from '../auth/principal';
 import { Evidence, NewTask, TaskPatch, type Task, type TaskHistoryEntry, type TaskStatus } from './model';
 import { ACTIVE_STATUSES, assertTransition, type TransitionHook } from './transitions';
 import type { z } from 'zod';
@@ -11,6 +12,8 @@ export interface BoardContext {
   readonly now: number;
   readonly actor: string;
   readonly hooks?: readonly TransitionHook[];
+  /** Who presented which credential (the hub sets it); absent: the person, in-process. */
+  readonly principal?: Principal;
 }
 
 export const DEFAULT_LEASE_MS = 5 * 60_000;
