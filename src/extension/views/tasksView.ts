@@ -6,6 +6,7 @@ import { compareTasks, type MirrorChange } from '../../core/mirror/boardMirror';
 import { normalizeQuery, taskMatcher } from '../../protocol/taskFilter';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
+import { confirmDestructive } from './taskBulk';
 
 const GROUP_ORDER: readonly TaskStatus[] = ['running', 'claimed', 'review', 'ready', 'waiting', 'blocked', 'failed', 'done', 'cancelled'];
 const GROUP_LABEL: Record<TaskStatus, string> = {
@@ -67,7 +68,14 @@ export async function moveTasks(session: BoardSession, ids: readonly string[], t
   const byId = new Map(session.current.tasks.map((t) => [t.id, t]));
   const moved: Task[] = [];
   const failures: string[] = [];
+  // A drop that cancels (a failed or blocked task dropped on Done) asks first, as Cancel does.
+  const cancels = ids.flatMap((id) => {
+    const t = byId.get(id);
+    return t && t.status !== to && actionTo(t.status, to) === 'cancel' ? [t] : [];
+  });
+  const skip = new Set(cancels.length && !(await confirmDestructive('cancel', cancels)) ? cancels.map((t) => t.id) : []);
   for (const id of ids) {
+    if (skip.has(id)) continue;
     const task = byId.get(id);
     const command = task && commandForDrop(task, to);
     if (!command) continue;
