@@ -120,6 +120,8 @@ describe('task details in Chromium', { skip: existsSync(CHROMIUM) ? false : `no 
   it('a dependency link moves the view to that task', async () => {
     await page.locator('.details .links button').first().click();
     await page.waitForFunction((id) => document.querySelector('.details [data-for]')?.getAttribute('data-for') !== id, tasks[0]!.id);
+    // The new task's title shows at once and its details ("Loading…") a moment later: wait for them.
+    await page.waitForFunction(() => !/Loading…/.test(document.querySelector('.details')?.textContent ?? ''), undefined, { timeout: 10_000 }).catch(() => undefined);
     assert.match(await text('.details'), /Needed by/);
   });
 
