@@ -24,5 +24,10 @@ export const PERSON: Principal = { kind: 'person' };
 export function actsForPerson(actor: string, principal: Principal | undefined): boolean {
   if (principal?.kind === 'token') return principal.scope === 'operator' || principal.scope === 'admin';
   if (principal?.kind === 'agent') return false;
+  return isPersonActor(actor);
+}
+
+/** The names the person's own actions are recorded under: 'human' and 'human:<name>'. */
+export function isPersonActor(actor: string): boolean {
   return actor === 'human' || actor.startsWith('human:');
 }

@@ -7,6 +7,7 @@
  * Pure: the editor shows what `NoticeBatcher` hands it (src/extension/notifications.ts); the same
  * rules would serve any other host.
  */
+import { isPersonActor } from '../auth/principal';
 import type { BoardEvent } from '../events/events';
 
 export const NOTICE_KINDS = ['question', 'failed', 'blocked', 'proposal', 'budget', 'stalled', 'done'] as const;
@@ -30,14 +31,12 @@ export interface NoticeNames {
   agent(id: string): string | undefined;
 }
 
-/** The person's own actions (the editor, the person's CLI) never notify them. */
-export const isPerson = (actor: string) => actor === 'human' || actor.startsWith('human:');
 
 const quote = (s: string, max = 80) => `"${s.length > max ? `${s.slice(0, max - 1)}…` : s}"`;
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 export function noticeFor(e: BoardEvent, names: NoticeNames): Notice | undefined {
-  if (isPerson(e.actor)) return undefined;
+  if (isPersonActor(e.actor)) return undefined; // the person's own actions never notify them
   const p = e.payload;
   const taskName = (id: string) => quote(names.task(id) ?? id);
   switch (e.type) {

@@ -3,6 +3,7 @@
  * failed one is tried again. Pure functions: the store and the dispatcher call them.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isPersonActor } from '../auth/principal';
 import type { BoardEvent } from '../events/events';
 import type { DeliveryKind, WebhookEvent, WebhookFormat } from './model';
 
@@ -16,7 +17,7 @@ export function classify(e: BoardEvent): WebhookEvent | undefined {
       // An agent (or the hub) asking the person; the person's own notes to themself are not news.
       const to = p.to as { kind?: unknown } | undefined;
       const from = typeof p.from === 'string' ? p.from : '';
-      return to?.kind === 'human' && !/^human(:|$)/.test(from) ? 'needs-input' : undefined;
+      return to?.kind === 'human' && !isPersonActor(from) ? 'needs-input' : undefined;
     }
     case 'proposal.submitted':
       return 'proposal-ready';

@@ -34,10 +34,10 @@ const MAX_OPEN_TOKENS = 16;
 /** A client this far behind is dropped; it reconnects and gets a fresh state instead of a backlog. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
-/** dist/webview beside the bundled CLI, or the built one when running from the sources. */
-export function defaultAssetsDir(): string {
+/** dist/webview beside the bundled CLI, or the built one when running from the sources: the first that holds `probe`. */
+export function defaultAssetsDir(probe = 'dashboard.js'): string {
   const candidates = [path.join(__dirname, 'webview'), path.resolve(__dirname, '../../../dist/webview')];
-  return candidates.find((d) => existsSync(path.join(d, 'dashboard.js'))) ?? candidates[0]!;
+  return candidates.find((d) => existsSync(path.join(d, probe))) ?? candidates[0]!;
 }
 
 export const secret = () => randomBytes(32).toString('base64url');

@@ -10,14 +10,12 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { DreamError } from '../../core/errors';
+import { defaultAssetsDir } from '../http/dashboardRoutes';
 
 export const PHONE_PATH = '/phone';
 
-/** Where the built phone.js / phone.css are: beside this bundle (dist/webview), or dist/webview from the sources. */
-export function defaultPhoneAssetsDir(): string {
-  const candidates = [path.join(__dirname, 'webview'), path.resolve(__dirname, '../../../dist/webview')];
-  return candidates.find((d) => existsSync(path.join(d, 'phone.js'))) ?? candidates[0]!;
-}
+/** Where the built phone.js / phone.css are: the same dist/webview as the dashboard's bundle. */
+export const defaultPhoneAssetsDir = (): string => defaultAssetsDir('phone.js');
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const SECURE = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Content-Security-Policy': CSP, 'X-Frame-Options': 'DENY' };
