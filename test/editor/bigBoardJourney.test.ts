@@ -4,17 +4,16 @@
 // select three tasks and cancel them all, after a confirmation. Dark, then light. Screenshots in
 // test-output/big-board-journey/.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { ensureBuilt, ensurePackaged } from '../harness/build';
-import { REPO_ROOT, TEST_OUTPUT, ensureCodeServer, installVsix, openWorkbench, type Workbench } from '../harness/codeServer';
+import { TEST_OUTPUT, ensureCodeServer, installVsix, openWorkbench, type Workbench } from '../harness/codeServer';
+import { dashboardFrame, dreamos, palette } from '../harness/journey';
 
 const SHOTS = path.join(TEST_OUTPUT, 'big-board-journey');
-const cli = path.join(REPO_ROOT, 'dist', 'cli.js');
 
 interface Row {
   id: string;
@@ -23,21 +22,9 @@ interface Row {
   tags: string[];
 }
 
-function dreamos(workspace: string, ...args: string[]): string {
-  return execFileSync(process.execPath, [cli, ...args, '--dir', path.join(workspace, '.dreamos')], { encoding: 'utf8', env: { ...process.env, DREAMOS_AGENT_ID: '' } });
-}
 const list = (workspace: string) => JSON.parse(dreamos(workspace, 'task', 'list', '--json')) as Row[];
 
-async function palette(page: Page, command: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`>${command}`);
-  await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: command }).first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
-}
 
-const dashboardFrame = (page: Page): FrameLocator => page.frameLocator('iframe.webview.ready').first().frameLocator('iframe#active-frame');
 
 /** 300 tasks with long titles; every third tagged; three tagged "triage" to be cancelled together. */
 function seed(workspace: string): void {

@@ -4,30 +4,18 @@
 // proposal in the diff editor and approves it from the editor title. Screenshots in
 // test-output/journey/.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ensureBuilt, ensurePackaged } from '../harness/build';
-import { REPO_ROOT, TEST_OUTPUT, ensureCodeServer, installVsix, openWorkbench, type Workbench } from '../harness/codeServer';
+import { TEST_OUTPUT, ensureCodeServer, installVsix, openWorkbench, type Workbench } from '../harness/codeServer';
+import { dashboardFrame, dreamos, palette } from '../harness/journey';
 
 const SHOTS = path.join(TEST_OUTPUT, 'journey');
-const cli = path.join(REPO_ROOT, 'dist', 'cli.js');
 
-function dreamos(workspace: string, ...args: string[]): string {
-  return execFileSync(process.execPath, [cli, ...args, '--dir', path.join(workspace, '.dreamos')], { encoding: 'utf8', env: { ...process.env, DREAMOS_AGENT_ID: '' } });
-}
 
-async function palette(page: Page, command: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`>${command}`);
-  await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: command }).first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
-}
 
 /** Answers the next quick input (input box or pick) with `text` (empty: accept what is there). */
 async function answer(page: Page, text: string): Promise<void> {
@@ -38,9 +26,6 @@ async function answer(page: Page, text: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-function dashboardFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-}
 
 test('board journey: palette, tree, context menu, dashboard, proposal approved in the diff editor', { timeout: 15 * 60_000 }, async (t) => {
   ensureBuilt();
