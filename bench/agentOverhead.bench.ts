@@ -15,12 +15,12 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { connectBoard } from '../src/core/hub/connect';
-import type { Task } from '../src/core/board/model';
-import type { TelemetryRow } from '../src/core/loop/boardCommands';
-import { parseSwarmConfig } from '../src/core/loop/config';
+import type { Task } from '../src/core/board/boardModel';
+import type { TelemetryRow } from '../src/core/loop/loopCommands';
+import { parseSwarmConfig } from '../src/core/loop/agentsConfig';
 import { Swarm } from '../src/core/loop/swarm';
 import { agentLogs } from '../src/integrations/drivers/agentLog';
-import { ProcessCheckRunner } from '../src/integrations/drivers/checks';
+import { ProcessCheckRunner } from '../src/integrations/drivers/processChecks';
 import { GitWorkspace } from '../src/integrations/drivers/git';
 import { headlessDrivers } from '../src/integrations/drivers/swarmHost';
 

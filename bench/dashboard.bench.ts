@@ -28,7 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Task } from '../src/core/board/model';
+import type { Task } from '../src/core/board/boardModel';
 import { connectBoard, type BoardClient } from '../src/core/hub/connect';
 import { readDescriptor } from '../src/core/hub/descriptor';
 import { DashboardHost } from '../src/integrations/http/dashboardHost';

@@ -27,14 +27,14 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import Module from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import type { Message, Task } from '../src/core/board/model';
+import type { Message, Task } from '../src/core/board/boardModel';
 import type { CommandInput } from '../src/core/commands';
-import type { BoardEvent } from '../src/core/events/events';
+import type { BoardEvent } from '../src/core/events/eventLog';
 import { connectBoard, type BoardClient } from '../src/core/hub/connect';
 import { readDescriptor } from '../src/core/hub/descriptor';
 import type { MirrorChange, MirrorSnapshot } from '../src/core/mirror/boardMirror';
 import type { BoardPort, ResultOf } from '../src/core/port';
-import type { ProposalSummary } from '../src/core/proposals/model';
+import type { ProposalSummary } from '../src/core/proposals/proposalModel';
 import type { Figure } from './dashboard.bench';
 
 const N = Number(process.env.BENCH_MIRROR_TASKS ?? 10_000);

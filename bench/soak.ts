@@ -23,12 +23,12 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readd
 import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import type { Task, TaskHistoryEntry } from '../src/core/board/model';
+import type { Task, TaskHistoryEntry } from '../src/core/board/boardModel';
 import { connectBoard, type BoardClient } from '../src/core/hub/connect';
 import { readDescriptor } from '../src/core/hub/descriptor';
 import { HubEngine } from '../src/core/hub/engine';
 import { inspectLock, tryAcquireLock } from '../src/core/hub/lock';
-import type { TelemetryRow } from '../src/core/loop/boardCommands';
+import type { TelemetryRow } from '../src/core/loop/loopCommands';
 import { startHeadlessSwarm } from '../src/integrations/drivers/swarmHost';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Task } from '../src/core/board/model';
+import type { Task } from '../src/core/board/boardModel';
 import { approveWithChecks } from '../src/core/proposals/approval';
 import { workspaceWorktrees } from '../src/integrations/git/worktreeHost';
 import { memoryBoard } from '../test/unit/helpers/memoryBoard';

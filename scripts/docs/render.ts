@@ -15,7 +15,7 @@ import { SUBS } from '../../src/cli/main';
 import { ADMIN_COMMANDS, AGENT_COMMANDS } from '../../src/core/auth/policy';
 import { Command, READ_ONLY } from '../../src/core/commands';
 import { ROUTES } from '../../src/integrations/api/routes';
-import { DESCRIPTION, INPUT, RESOURCES } from '../../src/integrations/mcp/schemas';
+import { DESCRIPTION, INPUT, RESOURCES } from '../../src/integrations/mcp/mcpSchemas';
 import { CONFIG_FILES } from '../../src/schemas/configSchemas';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -166,7 +166,7 @@ ${tags
 
 function mcpPage(): string {
   const tools = Object.keys(INPUT) as (keyof typeof INPUT)[];
-  return `${HEADER('MCP server', 'the MCP server\'s tool list (src/integrations/mcp/schemas.ts)')}\`dreamos mcp\` speaks the Model Context Protocol on stdin/stdout; the API server also serves it over streamable HTTP at \`/mcp\` (with a token). An agent run by Dream.OS finds its agent, task and lease in its environment, so most fields default to "this run". The \`claude\` and \`codex\` presets write it into the CLI's MCP configuration with \`"mcp": true\` in agents.json; the editor's chat gets it where the editor supports MCP server definitions.
+  return `${HEADER('MCP server', 'the MCP server\'s tool list (src/integrations/mcp/mcpSchemas.ts)')}\`dreamos mcp\` speaks the Model Context Protocol on stdin/stdout; the API server also serves it over streamable HTTP at \`/mcp\` (with a token). An agent run by Dream.OS finds its agent, task and lease in its environment, so most fields default to "this run". The \`claude\` and \`codex\` presets write it into the CLI's MCP configuration with \`"mcp": true\` in agents.json; the editor's chat gets it where the editor supports MCP server definitions.
 
 ## Tools
 

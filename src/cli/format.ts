@@ -1,11 +1,11 @@
-import type { Agent, Message, Task } from '../core/board/model';
+import type { Agent, Message, Task } from '../core/board/boardModel';
 import { priorityName } from '../core/board/vocabulary';
-import type { BoardEvent } from '../core/events/events';
-import type { RunUsage } from '../core/runs/model';
+import type { BoardEvent } from '../core/events/eventLog';
+import type { RunUsage } from '../core/runs/runModel';
 
 // The run model (zod schemas) loads only for a task's usage line: `dreamos task done` prints a task without it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a module of this bundle, evaluated on first use
-const formatUsage = (u: RunUsage): string => (require('../core/runs/model') as typeof import('../core/runs/model')).formatUsage(u);
+const formatUsage = (u: RunUsage): string => (require('../core/runs/runModel') as typeof import('../core/runs/runModel')).formatUsage(u);
 
 /** Human-readable output; `--json` prints the raw result instead. */
 export function formatTask(t: Task): string {

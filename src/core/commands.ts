@@ -13,20 +13,20 @@ import { commandSchema } from './commandSchema';
 import { AgentLifecycle, AgentPatch, getAgent, heartbeat, listAgents, markStalledAgents, registerAgent, setAgentLifecycle, updateAgent } from './agents/registry';
 import { exportBoard, importTasks } from './board/importExport';
 import { assignTask, claimNext, claimTask, expireDueLeases, ownerTransition, renewLease } from './board/leases';
-import { Evidence, Id, NewAgent, NewMessage, NewTask, TaskPatch, TaskStatus } from './board/model';
+import { Evidence, Id, NewAgent, NewMessage, NewTask, TaskPatch, TaskStatus } from './board/boardModel';
 import { BOARD_CONFIG_COMMANDS, BOARD_CONFIG_HANDLERS, BOARD_CONFIG_READ_ONLY, defaultLeaseMs, readBoardConfig } from './board/boardConfig';
 import { RETENTION_COMMANDS, RETENTION_HANDLERS } from './board/retention';
 import { addDependency, addTask, findTask, listTasks, removeDependency, showTask, updateTask, type BoardContext } from './board/tasks';
 import type { TransitionHook } from './board/transitions';
 import { invalidInput } from './errors';
-import { latestSeq, pruneEvents, readEventsSince } from './events/events';
-import { LOOP_COMMANDS, LOOP_HANDLERS, LOOP_READ_ONLY } from './loop/boardCommands';
+import { latestSeq, pruneEvents, readEventsSince } from './events/eventLog';
+import { LOOP_COMMANDS, LOOP_HANDLERS, LOOP_READ_ONLY } from './loop/loopCommands';
 import { ackMessage, inbox, pruneMessages, searchMessages, sendMessage, thread } from './mail/mailbox';
-import { PROPOSAL_COMMANDS, PROPOSAL_HANDLERS, PROPOSAL_READ_ONLY } from './proposals/boardCommands';
-import { RUN_COMMANDS, RUN_HANDLERS, RUN_READ_ONLY, usageSummary } from './runs/boardCommands';
-import { WEBHOOK_COMMANDS, WEBHOOK_HANDLERS, WEBHOOK_READ_ONLY } from './webhooks/boardCommands';
-import { WORKTREE_COMMANDS, WORKTREE_HANDLERS, WORKTREE_READ_ONLY } from './worktrees/boardCommands';
-import { holdsWork } from './worktrees/store';
+import { PROPOSAL_COMMANDS, PROPOSAL_HANDLERS, PROPOSAL_READ_ONLY } from './proposals/proposalCommands';
+import { RUN_COMMANDS, RUN_HANDLERS, RUN_READ_ONLY, usageSummary } from './runs/runCommands';
+import { WEBHOOK_COMMANDS, WEBHOOK_HANDLERS, WEBHOOK_READ_ONLY } from './webhooks/webhookCommands';
+import { WORKTREE_COMMANDS, WORKTREE_HANDLERS, WORKTREE_READ_ONLY } from './worktrees/worktreeCommands';
+import { holdsWork } from './worktrees/worktreeStore';
 import type { Tx } from './store/sqlite';
 
 export interface CommandContext {

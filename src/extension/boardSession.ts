@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { CommandInput } from '../core/commands';
 import type { BoardPort, PortCallOptions, ResultOf } from '../core/port';
-import type { BoardEvent } from '../core/events/events';
+import type { BoardEvent } from '../core/events/eventLog';
 import { BoardMirror, type MirrorChange, type MirrorSnapshot } from '../core/mirror/boardMirror';
 import { DreamError } from '../core/errors';
 import { Disposable } from './lifecycle';

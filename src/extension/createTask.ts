@@ -6,7 +6,7 @@
  */
 import type * as vscode from 'vscode';
 import type { CommandInput } from '../core/commands';
-import { NewTask, type PriorityName, type Task } from '../core/board/model';
+import { NewTask, type PriorityName, type Task } from '../core/board/boardModel';
 import { TASK_TYPES } from '../core/board/vocabulary';
 import { formatIssues } from '../core/errors';
 import { prompts } from './prompts';

@@ -9,7 +9,7 @@ import { openAt, prompts } from './prompts';
 
 const ADD_AGENT = 'Add Agent…';
 const OPEN_AGENTS = 'Open agents.json';
-/** core/loop/config's AGENTS_FILE (not imported: the swarm's modules load when it first starts). */
+/** core/loop/agentsConfig's AGENTS_FILE (not imported: the swarm's modules load when it first starts). */
 const AGENTS_FILE = 'agents.json';
 import type { BoardSession } from './boardSession';
 

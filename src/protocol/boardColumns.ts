@@ -3,7 +3,7 @@
  * editor's panel host, which turns "dropped on column i" into a status (src/extension/dashboard);
  * types only, so the webview bundle takes it as it is.
  */
-import type { TaskStatus } from '../core/board/model';
+import type { TaskStatus } from '../core/board/boardModel';
 
 export interface ColumnDef {
   title: string;

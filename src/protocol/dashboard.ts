@@ -21,9 +21,9 @@
  */
 import { z } from 'zod';
 import type { TaskActionName } from '../core/board/actions';
-import type { Agent, Task, TaskHistoryEntry, TaskStatus, TaskType } from '../core/board/model';
-import type { BoardEvent } from '../core/events/events';
-import type { RunStatus, RunUsage } from '../core/runs/model';
+import type { Agent, Task, TaskHistoryEntry, TaskStatus, TaskType } from '../core/board/boardModel';
+import type { BoardEvent } from '../core/events/eventLog';
+import type { RunStatus, RunUsage } from '../core/runs/runModel';
 import { COLUMNS, type DropRules } from './boardColumns';
 import { MAX_FILTER_LENGTH } from './taskFilter';
 
@@ -218,7 +218,7 @@ export interface RunDigest extends RunUsage {
   error: string | null;
   startedAt: number;
   endedAt: number | null;
-  /** One line per event a person reads (src/core/runs/model describeEvent), oldest first; only the newest run has them. */
+  /** One line per event a person reads (src/core/runs/runModel describeEvent), oldest first; only the newest run has them. */
   transcript?: string[];
   /** Events left out of the transcript to keep it within its bound. */
   dropped: number;

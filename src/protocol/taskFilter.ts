@@ -11,7 +11,7 @@
  * Words of the same key are alternatives (tag:ui tag:api: either); everything else must hold at once.
  * Case does not matter. A word such as `foo:bar` with a key we do not know is plain text.
  */
-import type { TaskStatus } from '../core/board/model';
+import type { TaskStatus } from '../core/board/boardModel';
 
 /** Longer queries are cut: a search box, not a document. */
 export const MAX_FILTER_LENGTH = 200;

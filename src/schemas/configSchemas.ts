@@ -7,10 +7,10 @@
  */
 import { z } from 'zod';
 import { TaskFile } from '../core/board/importExport';
-import { AgentsFile } from '../core/loop/config';
-import { CheckFile } from '../core/proposals/checks';
+import { AgentsFile } from '../core/loop/agentsConfig';
+import { CheckFile } from '../core/proposals/proposalChecks';
 import { WorktreeSetup } from '../core/worktrees/setup';
-import { DiscordConfig } from '../integrations/discord/config';
+import { DiscordConfig } from '../integrations/discord/discordConfig';
 
 export interface ConfigFile {
   /** The file's name in the board folder (.dreamos/<file>). */

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { addAgent, nextAgentName } from '../../src/core/agents/add';
-import { loadSwarmConfig, type CommandAgentConfig } from '../../src/core/loop/config';
+import { loadSwarmConfig, type CommandAgentConfig } from '../../src/core/loop/agentsConfig';
 import { main } from '../../src/cli/main';
 import type { AgentCliInfo } from '../../src/integrations/agents/detect';
 import { ensureAgentClis, type AgentClis } from '../harness/installAgentClis';

@@ -11,9 +11,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
 import type { CommandInput } from '../../src/core/commands';
-import type { Agent, Task } from '../../src/core/board/model';
+import type { Agent, Task } from '../../src/core/board/boardModel';
 import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
-import type { SwarmState } from '../../src/core/loop/boardCommands';
+import type { SwarmState } from '../../src/core/loop/loopCommands';
 import { controlAgent, type Swarm } from '../../src/core/loop/swarm';
 import { agent, CLI, ensureCli, killPids, LOOP_HOST, memoryLoopBoard, ROOT, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
 

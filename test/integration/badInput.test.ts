@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseJson } from '../../src/core/json';
-import { loadSwarmConfig } from '../../src/core/loop/config';
+import { loadSwarmConfig } from '../../src/core/loop/agentsConfig';
 import { DreamError } from '../../src/core/errors';
 
 const root = path.resolve(__dirname, '../..');

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import type { Swarm } from '../../src/core/loop/swarm';
-import type { RunRecord } from '../../src/core/runs/model';
+import type { RunRecord } from '../../src/core/runs/runModel';
 import { agent, memoryLoopBoard, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
 
 describe('budgets before a claim', () => {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { actionTo, commandForAction } from '../../src/core/board/actions';
-import type { Agent, Task } from '../../src/core/board/model';
+import type { Agent, Task } from '../../src/core/board/boardModel';
 import { dropRules, dropTarget } from '../../src/extension/dashboard/dropRules';
 import { DashboardHost } from '../../src/integrations/http/dashboardHost';
 import { decodePanelMessage, type PanelToClient } from '../../src/protocol/dashboard';

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import { DashboardHost } from '../../src/integrations/http/dashboardHost';
 import { startDashboardServer, type DashboardServer } from '../../src/integrations/http/dashboardServer';
 import { toTaskCard, type HostToClient } from '../../src/protocol/dashboard';

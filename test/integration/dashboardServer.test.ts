@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import { startDashboardServer, type DashboardServer } from '../../src/integrations/http/dashboardServer';
 import { HostToClientSchema, type HostToClient, type TaskCard, type TaskDetails } from '../../src/protocol/dashboard';
 import { decodeCards } from '../../webview-ui/src/cards';

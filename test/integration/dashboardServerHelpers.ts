@@ -7,10 +7,10 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Agent, Task } from '../../src/core/board/model';
+import type { Agent, Task } from '../../src/core/board/boardModel';
 import type { CommandInput } from '../../src/core/commands';
 import type { ResultOf } from '../../src/core/port';
-import type { BoardEvent } from '../../src/core/events/events';
+import type { BoardEvent } from '../../src/core/events/eventLog';
 import { memoryBoard } from '../unit/helpers/memoryBoard';
 
 export type MemoryConnection = Awaited<ReturnType<typeof memoryConnection>>;

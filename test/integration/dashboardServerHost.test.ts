@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DashboardHost } from '../../src/integrations/http/dashboardHost';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import { HostToClientSchema, toTaskCard, type HostToClient } from '../../src/protocol/dashboard';
 import { decodeCards } from '../../webview-ui/src/cards';
 import { memoryConnection, type MemoryConnection } from './dashboardServerHelpers';

@@ -8,13 +8,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Agent, Task } from '../../src/core/board/model';
+import type { Agent, Task } from '../../src/core/board/boardModel';
 import type { CommandInput } from '../../src/core/commands';
 import type { ResultOf } from '../../src/core/port';
-import type { SwarmState } from '../../src/core/loop/boardCommands';
-import type { Proposal } from '../../src/core/proposals/model';
+import type { SwarmState } from '../../src/core/loop/loopCommands';
+import type { Proposal } from '../../src/core/proposals/proposalModel';
 import { encodeCustomId } from '../../src/integrations/discord/components';
-import { parseDiscordConfig, type DiscordConfigInput } from '../../src/integrations/discord/config';
+import { parseDiscordConfig, type DiscordConfigInput } from '../../src/integrations/discord/discordConfig';
 import { startDiscord, type DiscordControlPlane } from '../../src/integrations/discord/controlPlane';
 import type { DiscordBoard } from '../../src/integrations/discord/handlers';
 import { memoryConnection, type MemoryConnection } from './dashboardServerHelpers';

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Agent, Task } from '../../src/core/board/model';
+import type { Agent, Task } from '../../src/core/board/boardModel';
 import { ChannelDirectory } from '../../src/integrations/discord/channels';
-import { parseDiscordConfig, type DiscordConfigInput } from '../../src/integrations/discord/config';
+import { parseDiscordConfig, type DiscordConfigInput } from '../../src/integrations/discord/discordConfig';
 import { startDiscord, type DiscordControlPlane } from '../../src/integrations/discord/controlPlane';
 import { decodeCustomId } from '../../src/integrations/discord/components';
 import { loadDiscordJs } from '../../src/integrations/discord/discordjs';

@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, truncate
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { BoardEvent } from '../../src/core/events/events';
+import type { BoardEvent } from '../../src/core/events/eventLog';
 import { connectBoard } from '../../src/core/hub/connect';
 import { runHub, stopHub } from '../../src/core/hub/standalone';
 import { readDescriptor } from '../../src/core/hub/descriptor';

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { Message } from '../../src/core/board/model';
+import type { Message } from '../../src/core/board/boardModel';
 import { main } from '../../src/cli/main';
 import { connectBoard } from '../../src/core/hub/connect';
 import { readDescriptor } from '../../src/core/hub/descriptor';

@@ -8,9 +8,9 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { CommandInput } from '../../src/core/commands';
-import type { Agent, Message, Task } from '../../src/core/board/model';
-import type { TelemetryRow } from '../../src/core/loop/boardCommands';
-import { parseSwarmConfig } from '../../src/core/loop/config';
+import type { Agent, Message, Task } from '../../src/core/board/boardModel';
+import type { TelemetryRow } from '../../src/core/loop/loopCommands';
+import { parseSwarmConfig } from '../../src/core/loop/agentsConfig';
 import type { Swarm } from '../../src/core/loop/swarm';
 import { agent, ensureCli, killPids, memoryLoopBoard, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
 

@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Task, TaskHistoryEntry } from '../../src/core/board/model';
+import type { Task, TaskHistoryEntry } from '../../src/core/board/boardModel';
 import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
 import { startHeadlessSwarm, type HeadlessSwarm } from '../../src/integrations/drivers/swarmHost';
 import { ensureCli, ROOT, waitFor } from './fixtures/agents/harness';

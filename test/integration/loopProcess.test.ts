@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
-import type { Task, TaskHistoryEntry } from '../../src/core/board/model';
+import type { Task, TaskHistoryEntry } from '../../src/core/board/boardModel';
 import { connectBoard, type BoardClient } from '../../src/core/hub/connect';
-import type { TelemetryRow } from '../../src/core/loop/boardCommands';
+import type { TelemetryRow } from '../../src/core/loop/loopCommands';
 import type { Swarm } from '../../src/core/loop/swarm';
 import { agent, ensureCli, hostProcess, killPids, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';
 

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
-import type { Task, TaskHistoryEntry } from '../../src/core/board/model';
+import type { Task, TaskHistoryEntry } from '../../src/core/board/boardModel';
 import type { BoardClient } from '../../src/core/hub/connect';
 import type { Swarm } from '../../src/core/loop/swarm';
 import { ensureAgentClis, type AgentClis } from '../harness/installAgentClis';

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import { findProgram } from '../../src/core/loop/programs';
 import type { Swarm } from '../../src/core/loop/swarm';
 import { agent, CLI, ensureCli, memoryLoopBoard, testSwarm, waitFor, workspace, type Workspace } from './fixtures/agents/harness';

@@ -8,10 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
-import type { Message, Task, TaskHistoryEntry } from '../../src/core/board/model';
-import type { BoardEvent } from '../../src/core/events/events';
+import type { Message, Task, TaskHistoryEntry } from '../../src/core/board/boardModel';
+import type { BoardEvent } from '../../src/core/events/eventLog';
 import type { BoardClient } from '../../src/core/hub/connect';
-import type { RunRecord, RunUsage } from '../../src/core/runs/model';
+import type { RunRecord, RunUsage } from '../../src/core/runs/runModel';
 import type { Swarm } from '../../src/core/loop/swarm';
 import { formatTaskDetails } from '../../src/cli/format';
 import { swarmStatus } from '../../src/integrations/drivers/swarmHost';

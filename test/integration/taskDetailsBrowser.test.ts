@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { Agent, Task } from '../../src/core/board/model';
-import type { RunRecord } from '../../src/core/runs/model';
+import type { Agent, Task } from '../../src/core/board/boardModel';
+import type { RunRecord } from '../../src/core/runs/runModel';
 import { DashboardHost } from '../../src/integrations/http/dashboardHost';
 import { buildDashboardAssets, memoryConnection, populate, type MemoryConnection } from './dashboardServerHelpers';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, before, describe, it } from 'node:test';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import type { Swarm } from '../../src/core/loop/swarm';
 import { approveWithChecks } from '../../src/core/proposals/approval';
 import { workspaceWorktrees } from '../../src/integrations/git/worktreeHost';

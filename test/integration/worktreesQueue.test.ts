@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import { approveWithChecks } from '../../src/core/proposals/approval';
 import { WorktreeManager } from '../../src/core/worktrees/manager';
 import { MergeQueue } from '../../src/core/worktrees/queue';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunRecord } from '../../src/core/runs/model';
+import type { RunRecord } from '../../src/core/runs/runModel';
 import type { DreamOsApi } from '../../src/extension/main';
 import { test } from '../suite/registry';
 

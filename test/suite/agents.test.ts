@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { AddedAgent } from '../../src/core/agents/add';
-import { loadSwarmConfig } from '../../src/core/loop/config';
+import { loadSwarmConfig } from '../../src/core/loop/agentsConfig';
 import type { DreamOsApi } from '../../src/extension/main';
 import { test } from './registry';
 

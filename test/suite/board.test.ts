@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import type { DreamOsApi } from '../../src/extension/main';
 import type { TaskNode } from '../../src/extension/views/tasksView';
 import { test } from './registry';

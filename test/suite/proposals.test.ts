@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { Proposal } from '../../src/core/proposals/model';
+import type { Proposal } from '../../src/core/proposals/proposalModel';
 import { prepareSubmission } from '../../src/core/proposals/prepare';
 import { proposalUri } from '../../src/extension/proposals/proposalUri';
 import type { DreamOsApi } from '../../src/extension/main';

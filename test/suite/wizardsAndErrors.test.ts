@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import type { DreamOsApi } from '../../src/extension/main';
 import type { Shown } from '../../src/extension/prompts';
 import { test } from './registry';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Agent, Task } from '../../src/core/board/model';
-import type { BoardEvent } from '../../src/core/events/events';
+import type { Agent, Task } from '../../src/core/board/boardModel';
+import type { BoardEvent } from '../../src/core/events/eventLog';
 import { DreamError } from '../../src/core/errors';
 import { memoryBoard } from './helpers/memoryBoard';
 

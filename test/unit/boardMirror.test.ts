@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Agent, Task } from '../../src/core/board/model';
+import type { Agent, Task } from '../../src/core/board/boardModel';
 import type { CommandInput } from '../../src/core/commands';
-import { pruneEvents, type BoardEvent } from '../../src/core/events/events';
+import { pruneEvents, type BoardEvent } from '../../src/core/events/eventLog';
 import { BoardMirror, type MirrorChange, type MirrorSnapshot } from '../../src/core/mirror/boardMirror';
 import type { BoardPort, ResultOf } from '../../src/core/port';
-import type { ProposalSummary } from '../../src/core/proposals/model';
+import type { ProposalSummary } from '../../src/core/proposals/proposalModel';
 import { memoryBoard } from './helpers/memoryBoard';
 
 /**

@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Task } from '../../src/core/board/model';
-import type { BoardEvent } from '../../src/core/events/events';
+import type { Task } from '../../src/core/board/boardModel';
+import type { BoardEvent } from '../../src/core/events/eventLog';
 import { budgetView } from '../../src/core/loop/budgetMeter';
 import { budgetFor, dayStart, findBreach, spentQueries, type Spent } from '../../src/core/loop/budget';
-import { parseSwarmConfig, type CommandAgentConfig } from '../../src/core/loop/config';
-import type { RunRecord } from '../../src/core/runs/model';
+import { parseSwarmConfig, type CommandAgentConfig } from '../../src/core/loop/agentsConfig';
+import type { RunRecord } from '../../src/core/runs/runModel';
 import { priceFor } from '../../src/integrations/agents/prices';
 import { configError } from './helpers/configError';
 import { memoryBoard } from './helpers/memoryBoard';

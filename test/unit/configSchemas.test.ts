@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv from 'ajv';
-import { parseSwarmConfig } from '../../src/core/loop/config';
+import { parseSwarmConfig } from '../../src/core/loop/agentsConfig';
 import { CONFIG_FILES, configSchemaText, jsonValidation } from '../../src/schemas/configSchemas';
 
 const root = path.resolve(__dirname, '../..');

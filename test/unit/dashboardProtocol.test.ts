@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import { CardTableSchema, claimOrder, decodeClientMessage, encodeCards, HostToClientSchema, MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, toTaskCard, type TaskCard } from '../../src/protocol/dashboard';
 import { decodeCards } from '../../webview-ui/src/cards';
 

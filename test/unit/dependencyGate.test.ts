@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Agent, Task } from '../../src/core/board/model';
+import type { Agent, Task } from '../../src/core/board/boardModel';
 import { DreamError } from '../../src/core/errors';
 import { memoryBoard } from './helpers/memoryBoard';
 

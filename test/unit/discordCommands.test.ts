@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DreamError } from '../../src/core/errors';
 import { mayRun, UserRateLimiter } from '../../src/integrations/discord/access';
 import { buttonsFor, decodeCustomId, encodeCustomId } from '../../src/integrations/discord/components';
-import { COMMAND_NAMES, parseDiscordConfig, READ_COMMANDS } from '../../src/integrations/discord/config';
+import { COMMAND_NAMES, parseDiscordConfig, READ_COMMANDS } from '../../src/integrations/discord/discordConfig';
 import { loadDiscordJs } from '../../src/integrations/discord/discordjs';
 import { explainDiscordError } from '../../src/integrations/discord/discordErrors';
 import { compose, type Notice } from '../../src/integrations/discord/outbox';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { renderDocs, ROOT } from '../../scripts/docs/render';
 import { ROUTES } from '../../src/integrations/api/routes';
-import { INPUT } from '../../src/integrations/mcp/schemas';
+import { INPUT } from '../../src/integrations/mcp/mcpSchemas';
 
 const pages = renderDocs();
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { actionTo } from '../../src/core/board/actions';
-import type { TaskStatus } from '../../src/core/board/model';
+import type { TaskStatus } from '../../src/core/board/boardModel';
 import { COLUMNS } from '../../src/protocol/boardColumns';
 import { dropRules, dropTarget } from '../../src/extension/dashboard/dropRules';
 

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { DreamError, formatIssues } from '../../src/core/errors';
-import { loadSwarmConfig } from '../../src/core/loop/config';
-import { readCheckFile } from '../../src/core/proposals/checks';
+import { loadSwarmConfig } from '../../src/core/loop/agentsConfig';
+import { readCheckFile } from '../../src/core/proposals/proposalChecks';
 import { configError } from './helpers/configError';
 import { memoryBoard } from './helpers/memoryBoard';
 

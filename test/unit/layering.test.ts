@@ -99,4 +99,19 @@ describe('layering', () => {
     }
     assert.deepEqual(offenders, []);
   });
+  it("a file's name says what it is without its folder: no two sources share a name", () => {
+    // Allowed: the bundles' entry points (main.ts, launch.ts) and the CLI's group files, each named
+    // for its `dreamos <group>` (src/cli/commands/task.ts is `dreamos task`).
+    const allowed = (rel: string) => /(^|\/)(main|launch)\.ts$/.test(rel) || rel.startsWith('src/cli/commands/');
+    const byName = new Map<string, string[]>();
+    for (const f of [...sources('src'), ...sources('webview-ui')]) {
+      const rel = path.relative(root, f).split(path.sep).join('/');
+      if (allowed(rel)) continue;
+      const name = path.basename(rel);
+      byName.set(name, [...(byName.get(name) ?? []), rel]);
+    }
+    const clashes = [...byName.values()].filter((files) => files.length > 1).map((files) => files.join(' and '));
+    assert.ok(byName.size > 100, 'found the sources');
+    assert.deepEqual(clashes, []);
+  });
 });

@@ -9,13 +9,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { Message, Task } from '../../src/core/board/model';
-import { parseSwarmConfig } from '../../src/core/loop/config';
+import type { Message, Task } from '../../src/core/board/boardModel';
+import { parseSwarmConfig } from '../../src/core/loop/agentsConfig';
 import type { AgentJob, DriverIo } from '../../src/core/loop/driver';
-import type { RunEvent } from '../../src/core/runs/model';
+import type { RunEvent } from '../../src/core/runs/runModel';
 import { LanguageModelDriver, type LmApi } from '../../src/extension/agents/languageModelDriver';
 import { runLmTool } from '../../src/extension/agents/lmTools';
-import { ProcessCheckRunner } from '../../src/integrations/drivers/checks';
+import { ProcessCheckRunner } from '../../src/integrations/drivers/processChecks';
 import { memoryBoard } from './helpers/memoryBoard';
 import { TextPart, ToolCallPart, ToolResultPart } from './helpers/lmParts';
 

@@ -8,13 +8,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import { backoffMs, classifyError, classifyOutcome } from '../../src/core/loop/classify';
-import { instanceNames, loadSwarmConfig, parseSwarmConfig } from '../../src/core/loop/config';
+import { instanceNames, loadSwarmConfig, parseSwarmConfig } from '../../src/core/loop/agentsConfig';
 import { changedSince, type AgentJob, type DriverOutcome } from '../../src/core/loop/driver';
-import { judge } from '../../src/core/loop/evidence';
+import { judge } from '../../src/core/loop/runEvidence';
 import { attribute, RunLedger } from '../../src/core/loop/ledger';
-import { buildPrompt, DEFAULT_TEMPLATE, loadTemplate, TRUNCATED, validateTemplate, type PromptInput } from '../../src/core/loop/prompts';
+import { buildPrompt, DEFAULT_TEMPLATE, loadTemplate, TRUNCATED, validateTemplate, type PromptInput } from '../../src/core/loop/agentPrompts';
 import { globToRegExp, outOfScope, taskScope } from '../../src/core/loop/scope';
 import { SwarmGate } from '../../src/core/loop/gate';
 import { OutputWatch, parseResult, rungFor, soundsDone } from '../../src/core/loop/watch';

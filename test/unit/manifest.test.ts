@@ -35,7 +35,7 @@ describe('extension manifest', () => {
   });
 
   it('declares exactly the commands the extension registers (static check; the editor suite checks it live)', () => {
-    const source = readFileSync(path.join(root, 'src/extension/commands.ts'), 'utf8');
+    const source = readFileSync(path.join(root, 'src/extension/editorCommands.ts'), 'utf8');
     const registered = new Set([...source.matchAll(/^ {2}'(dreamos\.[\w.]+)': async/gm)].map((m) => m[1]));
     const declared = new Set(contributes.commands.map((c: { command: string }) => c.command));
     assert.deepEqual([...declared].filter((c) => !registered.has(c as string)), [], 'declared but not registered');

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { parseSwarmConfig, type CommandAgentConfig } from '../../src/core/loop/config';
+import { parseSwarmConfig, type CommandAgentConfig } from '../../src/core/loop/agentsConfig';
 import { presetArgs } from '../../src/core/loop/presets';
-import type { RunEvent } from '../../src/core/runs/model';
+import type { RunEvent } from '../../src/core/runs/runModel';
 import { streamParser } from '../../src/integrations/agents/streams';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');

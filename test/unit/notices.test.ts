@@ -1,7 +1,7 @@
 /** Board events → the person's notifications: which events, in whose words, and bursts coalesced. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { BoardEvent } from '../../src/core/events/events';
+import type { BoardEvent } from '../../src/core/events/eventLog';
 import { memoryBoard } from './helpers/memoryBoard';
 import { coalesce, NoticeBatcher, noticeFor, type Batch, type Notice } from '../../src/core/notify/notices';
 

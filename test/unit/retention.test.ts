@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Agent, Task } from '../../src/core/board/model';
+import type { Agent, Task } from '../../src/core/board/boardModel';
 import type { ConfigView } from '../../src/core/board/boardConfig';
 import { DreamError } from '../../src/core/errors';
-import type { BoardEvent } from '../../src/core/events/events';
+import type { BoardEvent } from '../../src/core/events/eventLog';
 import { simulateSwarm } from '../integration/helpers/swarmWeek';
 import { memoryBoard } from './helpers/memoryBoard';
 

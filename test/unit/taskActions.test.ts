@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { actionsFor, actionTo, canDo, commandForAction, TASK_ACTION_NAMES, taskContextValue } from '../../src/core/board/actions';
-import { TASK_STATUSES, type Agent, type Task, type TaskStatus } from '../../src/core/board/model';
+import { TASK_STATUSES, type Agent, type Task, type TaskStatus } from '../../src/core/board/boardModel';
 import { canTransition } from '../../src/core/board/transitions';
 import { memoryBoard } from './helpers/memoryBoard';
 

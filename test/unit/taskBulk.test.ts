@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Task } from '../../src/core/board/model';
+import type { Task } from '../../src/core/board/boardModel';
 import { selectedTasks, summary } from '../../src/extension/views/taskBulkText';
 
 const task = (id: string, title: string, status: Task['status'] = 'ready') => ({ id, title, status }) as Task;

@@ -1,7 +1,7 @@
 /** The webhook rules on their own: which events are news, the retry decision, signing, Retry-After. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BoardEvent } from '../../src/core/events/events';
+import type { BoardEvent } from '../../src/core/events/eventLog';
 import { classify, decide, sign, verify, DEFAULT_RETRY } from '../../src/core/webhooks/rules';
 import { parseRetryAfter } from '../../src/integrations/webhooks/fetchSender';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hasWorkEvidence } from '../../src/core/board/evidence';
-import type { Agent, Task } from '../../src/core/board/model';
+import type { Agent, Task } from '../../src/core/board/boardModel';
 import { DreamError } from '../../src/core/errors';
 import { memoryBoard } from './helpers/memoryBoard';
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { executeCommand, type CommandInput } from '../../src/core/commands';
-import { branchFor } from '../../src/core/worktrees/model';
+import { branchFor } from '../../src/core/worktrees/worktreeModel';
 import { readSetup } from '../../src/core/worktrees/setup';
 import { memoryBoard } from './helpers/memoryBoard';
 

@@ -1,10 +1,10 @@
 /**
  * The phone page's only way to the board: the gateway's REST API under /api/v1, same origin, with
  * the session cookie that POST /api/v1/session set (HttpOnly: this script never holds the token
- * after signing in). Shapes are the API's (src/integrations/api/schemas.ts), imported as types only.
+ * after signing in). Shapes are the API's (src/integrations/api/apiSchemas.ts), imported as types only.
  */
-import type { Agent, Message, Task } from '../../src/core/board/model';
-import type { Proposal, ProposalSummary } from '../../src/core/proposals/model';
+import type { Agent, Message, Task } from '../../src/core/board/boardModel';
+import type { Proposal, ProposalSummary } from '../../src/core/proposals/proposalModel';
 
 /** An answer the API refused: its problem details' words, for the person. */
 export class ApiError extends Error {

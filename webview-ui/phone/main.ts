@@ -5,7 +5,7 @@
  * retry a task. The views are the URL's hash, so the phone's back button goes back.
  * Text from the board only ever becomes DOM text (textContent), never HTML.
  */
-import type { Message } from '../../src/core/board/model';
+import type { Message } from '../../src/core/board/boardModel';
 import { api, ApiError, type NeedsYou } from './api';
 import './phone.css';
 

@@ -9,7 +9,7 @@ import type { TaskCard } from '../../src/protocol/dashboard';
 import type { DropRules } from '../../src/protocol/boardColumns';
 import { BoardMoves } from './boardMoves';
 import { h, priorityName } from './dom';
-import { COLUMNS, type BoardModel } from './model';
+import { COLUMNS, type BoardModel } from './dashboardModel';
 import { ROW_HEIGHT, VirtualColumn } from './virtualColumn';
 
 export interface BoardHooks {

@@ -8,7 +8,7 @@
 import type { DropRule, DropRules } from '../../src/protocol/boardColumns';
 import type { TaskCard } from '../../src/protocol/dashboard';
 import { h, toast } from './dom';
-import { COLUMNS } from './model';
+import { COLUMNS } from './dashboardModel';
 import type { VirtualColumn } from './virtualColumn';
 
 const MIME = 'application/x-dreamos-task';

@@ -4,10 +4,10 @@
  * task it shows, and ignores answers to questions it no longer asks.
  */
 import type { DashboardRequest, DashboardResults, RunDigest, TaskDetails } from '../../src/protocol/dashboard';
-import type { RunUsage } from '../../src/core/runs/model';
+import type { RunUsage } from '../../src/core/runs/runModel';
 import { plural } from '../../src/protocol/names';
 import { actionButton, ago, clock, count, h, priorityName, toast } from './dom';
-import type { BoardModel } from './model';
+import type { BoardModel } from './dashboardModel';
 
 type Request = <A extends DashboardRequest['action']>(r: Extract<DashboardRequest, { action: A }>) => Promise<DashboardResults[A]>;
 

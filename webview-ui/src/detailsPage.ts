@@ -8,7 +8,7 @@ import type { HostToClient, PROTOCOL_VERSION } from '../../src/protocol/dashboar
 import { Channel } from './channel';
 import { DetailsPane } from './details';
 import { h } from './dom';
-import { BoardModel } from './model';
+import { BoardModel } from './dashboardModel';
 import { createTransport } from './transport';
 import './styles.css';
 

@@ -4,13 +4,13 @@
  * No UI framework: the board is virtualised by hand (it needs direct control of its rows anyway)
  * and every other region is small enough to re-render whole, so the bundle stays a few KB.
  */
-import type { BoardEvent } from '../../src/core/events/events';
+import type { BoardEvent } from '../../src/core/events/eventLog';
 import type { HostToClient, PROTOCOL_VERSION } from '../../src/protocol/dashboard';
 import { BoardView, type BoardMemory } from './board';
 import { Channel } from './channel';
 import { DetailsPane } from './details';
 import { count, h, PRIORITIES, toast } from './dom';
-import { BoardModel, type Health } from './model';
+import { BoardModel, type Health } from './dashboardModel';
 import { HealthPanel, renderAgents, renderTimeline } from './panels';
 import { createTransport, type LinkStatus } from './transport';
 import { plural } from '../../src/protocol/names';

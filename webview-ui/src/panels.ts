@@ -2,12 +2,12 @@
  * The smaller panels: agent cards, system health and the activity timeline. Each re-renders as a
  * whole (they hold tens of items, not thousands) and puts the keyboard focus back where it was.
  */
-import type { Agent } from '../../src/core/board/model';
-import type { BoardEvent } from '../../src/core/events/events';
+import type { Agent } from '../../src/core/board/boardModel';
+import type { BoardEvent } from '../../src/core/events/eventLog';
 import type { DashboardRequest, DashboardResults } from '../../src/protocol/dashboard';
 import type { LinkStatus } from './transport';
 import { actionButton, ago, clock, count, h } from './dom';
-import type { BoardModel } from './model';
+import type { BoardModel } from './dashboardModel';
 import { plural } from '../../src/protocol/names';
 
 type Request = <A extends DashboardRequest['action']>(r: Extract<DashboardRequest, { action: A }>) => Promise<DashboardResults[A]>;

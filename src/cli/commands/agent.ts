@@ -1,5 +1,5 @@
 /** `dreamos agent ...`: the agents on the board, and starting or stopping one's loop in the board's swarm. */
-import type { Agent } from '../../core/board/model';
+import type { Agent } from '../../core/board/boardModel';
 import { formatAgent, lazy, list, listOf, need, str, withClient, type Env, type Io, type Sub } from '../kit';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- a module of this bundle, evaluated on first use */

@@ -1,5 +1,5 @@
 /** `dreamos events`: the board's event log, once or followed live. */
-import type { BoardEvent } from '../../core/events/events';
+import type { BoardEvent } from '../../core/events/eventLog';
 import { formatEvent, int, lazy, withClient, type Sub } from '../kit';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- a module of this bundle, evaluated on first use */

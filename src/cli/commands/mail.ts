@@ -1,5 +1,5 @@
 /** `dreamos mail ...`: messages between agents and the person. */
-import type { Message } from '../../core/board/model';
+import type { Message } from '../../core/board/boardModel';
 import { formatMessage, listOf, need, str, type Sub } from '../kit';
 
 export const commands: Record<string, Sub> = {

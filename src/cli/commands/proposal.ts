@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DreamError } from '../../core/errors';
-import type { Proposal } from '../../core/proposals/model';
+import type { Proposal } from '../../core/proposals/proposalModel';
 import { lazy, list, listOf, need, str, withClient, workspaceRoot, type Sub } from '../kit';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- modules of this bundle, evaluated on first use */

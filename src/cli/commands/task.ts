@@ -1,5 +1,5 @@
 /** `dreamos task ...`: add, list and move tasks; what agents run to claim and report their work. */
-import type { Task } from '../../core/board/model';
+import type { Task } from '../../core/board/boardModel';
 import { agentOf, evidence, formatTask, formatTaskDetails, int, list, listOf, need, str, tokenOf, tokenOpt, type Sub } from '../kit';
 
 export const commands: Record<string, Sub> = {

@@ -1,5 +1,5 @@
 /** `dreamos webhook ...`: outbound notifications the hub delivers (src/core/webhooks), and their delivery log. */
-import type { Delivery, WebhookInfo } from '../../core/webhooks/model';
+import type { Delivery, WebhookInfo } from '../../core/webhooks/webhookModel';
 import { DreamError } from '../../core/errors';
 import { int, need, str, withClient, type Sub } from '../kit';
 

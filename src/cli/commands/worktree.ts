@@ -1,5 +1,5 @@
 /** `dreamos worktree list|open|discard|restore|prune|queue|land`: tasks' worktrees and the merge queue. */
-import type { WorktreeListItem } from '../../core/worktrees/store';
+import type { WorktreeListItem } from '../../core/worktrees/worktreeStore';
 import { lazy, need, withClient, workspaceRoot, type Env, type Sub } from '../kit';
 import type { BoardClient } from '../../core/hub/connect';
 

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DreamError } from '../errors';
 import { parseJson } from '../json';
-import { AGENTS_FILE, instanceNames, parseSwarmConfig, type AgentConfig } from '../loop/config';
+import { AGENTS_FILE, instanceNames, parseSwarmConfig, type AgentConfig } from '../loop/agentsConfig';
 import { PRESETS, type PresetKind } from '../loop/presets';
 
 export interface NewAgentEntry {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { readBoardConfig } from '../board/boardConfig';
 import type { BoardContext } from '../board/tasks';
-import { NewAgent, type Agent, type AgentStatus } from '../board/model';
+import { NewAgent, type Agent, type AgentStatus } from '../board/boardModel';
 import { DreamError } from '../errors';
-import { emitEvent, type EventType } from '../events/events';
+import { emitEvent, type EventType } from '../events/eventLog';
 import { newId } from '../ids';
 import type { Tx } from '../store/sqlite';
 

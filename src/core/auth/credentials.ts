@@ -6,11 +6,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { getAgent } from '../agents/registry';
-import { Id } from '../board/model';
+import { Id } from '../board/boardModel';
 import { getTask, type BoardContext } from '../board/tasks';
 import { commandSchema } from '../commandSchema';
 import { DreamError } from '../errors';
-import { emitEvent } from '../events/events';
+import { emitEvent } from '../events/eventLog';
 import type { Tx } from '../store/sqlite';
 import type { Principal } from './principal';
 

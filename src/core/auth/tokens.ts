@@ -14,7 +14,7 @@ import { getAgent } from '../agents/registry';
 import type { BoardContext } from '../board/tasks';
 import { commandSchema } from '../commandSchema';
 import { DreamError } from '../errors';
-import { emitEvent } from '../events/events';
+import { emitEvent } from '../events/eventLog';
 import { hashToken, toInfo, TOKEN_PREFIX, type CredentialInfo, type Row } from './credentials';
 import { PERSON, type Principal } from './principal';
 

@@ -3,7 +3,7 @@
  * and menus, the tree's drag and drop, the dashboard's details pane and Discord's buttons all ask
  * here, so a change to the transitions reaches every surface at once.
  */
-import type { Task, TaskStatus } from './model';
+import type { Task, TaskStatus } from './boardModel';
 import { ACTIVE_STATUSES, canTransition, FINISHED_STATUSES } from './transitions';
 
 export const TASK_ACTION_NAMES = ['done', 'block', 'release', 'retry', 'cancel', 'assign'] as const;

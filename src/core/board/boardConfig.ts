@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { commandSchema } from '../commandSchema';
 import { DreamError } from '../errors';
-import { emitEvent } from '../events/events';
+import { emitEvent } from '../events/eventLog';
 import type { Tx } from '../store/sqlite';
 import type { BoardContext } from './tasks';
 

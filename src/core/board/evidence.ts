@@ -5,7 +5,7 @@
  * context, but an agent's own words never finish a task.
  */
 import { DreamError } from '../errors';
-import type { Evidence } from './model';
+import type { Evidence } from './boardModel';
 
 export const WORK_EVIDENCE_KINDS: readonly Evidence['kind'][] = ['check', 'test', 'diff', 'file'];
 

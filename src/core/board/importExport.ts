@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { listAgents } from '../agents/registry';
 import { DreamError, formatIssues } from '../errors';
-import { emitEvent } from '../events/events';
+import { emitEvent } from '../events/eventLog';
 import { newId } from '../ids';
 import { SCHEMA_VERSION } from '../store/migrations';
-import { Id, NewTask, type Task } from './model';
+import { Id, NewTask, type Task } from './boardModel';
 import { addTask, listTasks, taskHistory, type BoardContext } from './tasks';
 
 /**

@@ -1,9 +1,9 @@
 import { DreamError } from '../errors';
 import { actsForPerson } from '../auth/principal';
 import { assertWorkEvidence } from './evidence';
-import { emitEvent } from '../events/events';
+import { emitEvent } from '../events/eventLog';
 import type { Tx } from '../store/sqlite';
-import type { Evidence, Task, TaskStatus } from './model';
+import type { Evidence, Task, TaskStatus } from './boardModel';
 import { DEFAULT_LEASE_MS, getTask, transition, type BoardContext } from './tasks';
 import { ACTIVE_STATUSES } from './transitions';
 

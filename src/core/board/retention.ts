@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { commandSchema } from '../commandSchema';
-import { markEventsPruned } from '../events/events';
+import { markEventsPruned } from '../events/eventLog';
 import { readBoardConfig } from './boardConfig';
 import type { BoardContext } from './tasks';
 

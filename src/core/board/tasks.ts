@@ -1,9 +1,9 @@
 import { DreamError } from '../errors';
-import { emitEvent } from '../events/events';
+import { emitEvent } from '../events/eventLog';
 import { newId } from '../ids';
 import type { Tx } from '../store/sqlite';
 import type { Principal } from '../auth/principal';
-import { Evidence, NewTask, TaskPatch, type Task, type TaskHistoryEntry, type TaskStatus } from './model';
+import { Evidence, NewTask, TaskPatch, type Task, type TaskHistoryEntry, type TaskStatus } from './boardModel';
 import { ACTIVE_STATUSES, assertTransition, type TransitionHook } from './transitions';
 import type { z } from 'zod';
 

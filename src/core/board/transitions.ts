@@ -1,5 +1,5 @@
 import { DreamError } from '../errors';
-import type { TaskStatus } from './model';
+import type { TaskStatus } from './boardModel';
 
 /**
  * The one transition table. Every status change on the board goes through `assertTransition`;

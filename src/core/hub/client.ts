@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { DreamError } from '../errors';
-import type { BoardEvent } from '../events/events';
+import type { BoardEvent } from '../events/eventLog';
 import { CLIENT_MAX_FRAME, encodeFrame, FrameReader, HUB_MAX_FRAME, parseHubFrame, PROTOCOL_VERSION, type HelloResult, type HubFrame } from './frames';
 
 /** The connection to the hub is gone (or never came up); the request may be retried elsewhere. */

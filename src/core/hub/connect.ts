@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { CommandInput } from '../commands';
 import { DreamError } from '../errors';
 import type { BoardPort, ResultOf } from '../port';
-import type { BoardEvent } from '../events/events';
+import type { BoardEvent } from '../events/eventLog';
 import { ensureBoardFolder } from './boardFolder';
 import { HubConnection, HubGone } from './client';
 import { readDescriptor } from './descriptor';

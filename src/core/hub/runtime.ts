@@ -7,8 +7,8 @@ import { unlink } from 'node:fs/promises';
 import { descriptorPath, newToken, removeDescriptor, socketPathFor, writeDescriptor } from './descriptor';
 import { HubEngine, type EngineOptions } from './engine';
 import type { HubLock } from './lock';
-import { HubServer } from './server';
-import type { WebhookDispatcher } from '../webhooks/dispatcher';
+import { HubServer } from './hubServer';
+import type { WebhookDispatcher } from '../webhooks/webhookDispatcher';
 import { PROTOCOL_VERSION } from './wire';
 
 export type HubRuntimeOptions = EngineOptions & {
@@ -62,7 +62,7 @@ export class HubRuntime {
       // The hub sees every event once it is durable, and whoever is the hub runs this: webhooks follow takeovers.
       if (opts.webhooks) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only by a hub that delivers webhooks
-        const { WebhookDispatcher } = require('../webhooks/dispatcher') as typeof import('../webhooks/dispatcher');
+        const { WebhookDispatcher } = require('../webhooks/webhookDispatcher') as typeof import('../webhooks/webhookDispatcher');
         rt.webhooks = new WebhookDispatcher(engine, opts.webhooks.sender, { log, ...opts.webhooks });
       }
       return rt;

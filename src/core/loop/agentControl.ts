@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import { DreamError } from '../errors';
-import { describeHost, type SwarmHost } from './boardCommands';
+import { describeHost, type SwarmHost } from './loopCommands';
 import type { LoopBoard } from './lease';
 
 /** What controlAgent needs of this host's swarm (core Swarm). */

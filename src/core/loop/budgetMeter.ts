@@ -4,11 +4,11 @@
  * limits hold the agent back), before a run starts and each time the run's figures change; and,
  * when a run crosses a limit, the task handed to the person as "over budget" with the figures.
  */
-import type { Task } from '../board/model';
+import type { Task } from '../board/boardModel';
 import type { CommandInput } from '../commands';
 import type { ResultOf } from '../port';
 import { budgetFor, dayStart, findBreach, hasBudget, spentQueries, type Breach, type Budget, type BudgetLimit, type BudgetScope, type Spent } from './budget';
-import { instanceNames, type SwarmConfig } from './config';
+import { instanceNames, type SwarmConfig } from './agentsConfig';
 
 type Call = <C extends CommandInput>(command: C) => Promise<ResultOf<C>>;
 

@@ -4,9 +4,9 @@
  * needs (running checks, seeing which files changed). Implementations live in src/integrations
  * and src/extension; the loop only knows these shapes.
  */
-import type { Task, TaskStatus } from '../board/model';
-import type { RunEvent } from '../runs/model';
-import type { AgentConfig } from './config';
+import type { Task, TaskStatus } from '../board/boardModel';
+import type { RunEvent } from '../runs/runModel';
+import type { AgentConfig } from './agentsConfig';
 
 export type DriverKind = AgentConfig['driver'];
 

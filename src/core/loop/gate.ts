@@ -3,7 +3,7 @@
  * (CPU load per core, free memory) that holds back new claims while the machine is busy.
  */
 import os from 'node:os';
-import type { SwarmConfig } from './config';
+import type { SwarmConfig } from './agentsConfig';
 import { sleep, Waker } from './lease';
 import type { ClaimGate } from './loop';
 

@@ -7,12 +7,12 @@
  * own strategy: back off and rerun, fail and requeue, reassign, or ask a person. Every rung is written
  * to the board (mail, transitions, telemetry), so the person sees what the loop decided and why.
  */
-import type { Task } from '../board/model';
+import type { Task } from '../board/boardModel';
 import type { CommandInput } from '../commands';
 import type { ResultOf } from '../port';
-import type { TelemetryKind, TelemetryRow } from './boardCommands';
+import type { TelemetryKind, TelemetryRow } from './loopCommands';
 import { backoffMs, type Classified } from './classify';
-import type { SavedOutcome } from './evidence';
+import type { SavedOutcome } from './runEvidence';
 import { codeOf, sleep } from './lease';
 import { rungFor, type IncidentKind, type Rung } from './watch';
 

@@ -9,22 +9,22 @@
  */
 import path from 'node:path';
 import { hasWorkEvidence } from '../board/evidence';
-import type { Message, Task, TaskHistoryEntry } from '../board/model';
+import type { Message, Task, TaskHistoryEntry } from '../board/boardModel';
 import { ACTIVE_STATUSES } from '../board/transitions';
 import type { CommandInput } from '../commands';
 import { DreamError } from '../errors';
 import type { ResultOf } from '../port';
-import type { Checkpoint, CheckpointStep, TelemetryKind } from './boardCommands';
+import type { Checkpoint, CheckpointStep, TelemetryKind } from './loopCommands';
 import { backoffMs, classifyError, classifyOutcome, type Classified } from './classify';
-import type { AgentConfig } from './config';
+import type { AgentConfig } from './agentsConfig';
 import { changedSince, type AgentDriver, type CheckResult, type CheckRunner, type DriverOutcome, type WorkspaceProbe, type WorkspaceSnapshot } from './driver';
-import { judge, type SavedOutcome } from './evidence';
+import { judge, type SavedOutcome } from './runEvidence';
 import { RecoveryLadder, type Ending, type Step } from './ladder';
 import { attribute, type RunEntry, type RunLedger } from './ledger';
 import { codeOf, LeaseKeeper, sleep, Waker, type LoopBoard } from './lease';
-import { buildPrompt, buildResumePrompt, type Template } from './prompts';
-import type { RunRecord } from '../runs/model';
-import type { Proposal } from '../proposals/model'; // worktree runs end in a branch proposal
+import { buildPrompt, buildResumePrompt, type Template } from './agentPrompts';
+import type { RunRecord } from '../runs/runModel';
+import type { Proposal } from '../proposals/proposalModel'; // worktree runs end in a branch proposal
 import { RunRecorder } from '../runs/recorder';
 import type { Breach, Budget } from './budget';
 import { BudgetMeter } from './budgetMeter';

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
-import type { AgentConfig } from './config';
+import type { AgentConfig } from './agentsConfig';
 import type { PresetKind } from './presets';
 
 /** `{{node}}`: the Node that runs Dream.OS (src/integrations/drivers/process.ts resolves it). */

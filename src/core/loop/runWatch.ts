@@ -6,11 +6,11 @@
  * - BudgetGuard: the run's figures as the board records them, against the budget; crossing it
  *   stops the run.
  */
-import type { Task } from '../board/model';
+import type { Task } from '../board/boardModel';
 import type { RunRecorder } from '../runs/recorder';
 import type { Breach } from './budget';
 import type { BudgetMeter } from './budgetMeter';
-import type { RunEvent } from '../runs/model';
+import type { RunEvent } from '../runs/runModel';
 import type { RecoveryLadder } from './ladder';
 import { OutputWatch, type IncidentKind, type Rung } from './watch';
 

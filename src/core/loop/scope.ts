@@ -4,7 +4,7 @@
  * use `**` (any folders), `*` (within a name) and `?`. No scope means no restriction. Files the
  * loop keeps (.dreamos/) never count.
  */
-import type { Task } from '../board/model';
+import type { Task } from '../board/boardModel';
 
 export function taskScope(task: Pick<Task, 'tags' | 'description'>): string[] {
   const fromTags = task.tags.filter((t) => t.startsWith('scope:')).map((t) => t.slice('scope:'.length));

@@ -13,19 +13,19 @@
 import type { WorktreeManager } from '../worktrees/manager';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { Agent, Task } from '../board/model';
+import type { Agent, Task } from '../board/boardModel';
 import { DreamError } from '../errors';
-import type { BoardEvent } from '../events/events';
-import { describeHost, SWARM_TTL_MS, type AgentDesire, type SwarmState } from './boardCommands';
+import type { BoardEvent } from '../events/eventLog';
+import { describeHost, SWARM_TTL_MS, type AgentDesire, type SwarmState } from './loopCommands';
 import { budgetFor } from './budget';
-import { instanceNames, type AgentConfig, type SwarmConfig } from './config';
+import { instanceNames, type AgentConfig, type SwarmConfig } from './agentsConfig';
 import type { AgentDriver, CheckRunner, DriverFactory, WorkspaceProbe } from './driver';
 import { codeOf, sleep, Waker, type LoopBoard } from './lease';
 import { RunLedger } from './ledger';
 import { systemGauge, SwarmGate, type PressureGauge, type PressureReading } from './gate';
 import { AgentLoop, type LoopHooks, type LoopState } from './loop';
 import { checkAgentProgram } from './programs';
-import { loadRules, loadTemplate, type Template } from './prompts';
+import { loadRules, loadTemplate, type Template } from './agentPrompts';
 
 export const UNTRUSTED_REASON =
   'This workspace is not trusted, so Dream.OS runs no agent commands or checks in it. Trust the workspace (Manage Workspace Trust) and start the swarm again.';

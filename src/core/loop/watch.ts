@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { formatIssues } from '../errors';
-import { Evidence } from '../board/model';
+import { Evidence } from '../board/boardModel';
 
 export const LADDER = ['nudge', 'restart', 'reassign', 'ask-human'] as const;
 export type Rung = (typeof LADDER)[number];

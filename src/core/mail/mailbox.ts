@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import { getAgent } from '../agents/registry';
-import { NewMessage, type Message, type Recipient } from '../board/model';
+import { NewMessage, type Message, type Recipient } from '../board/boardModel';
 import type { BoardContext } from '../board/tasks';
 import { DreamError } from '../errors';
-import { emitEvent } from '../events/events';
+import { emitEvent } from '../events/eventLog';
 import { newId } from '../ids';
 import type { Tx } from '../store/sqlite';
 

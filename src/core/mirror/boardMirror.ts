@@ -17,10 +17,10 @@
  * the board's heartbeat event window move a lease's expiry and an agent's last heartbeat quietly;
  * the next event about that task or agent brings them up to date.
  */
-import type { Agent, Message, Task } from '../board/model';
-import type { BoardEvent } from '../events/events';
+import type { Agent, Message, Task } from '../board/boardModel';
+import type { BoardEvent } from '../events/eventLog';
 import type { BoardPort } from '../port';
-import type { ProposalSummary } from '../proposals/model';
+import type { ProposalSummary } from '../proposals/proposalModel';
 
 export interface MirrorSnapshot {
   /** In the board's order (task.list's: priority, then age). */

@@ -8,7 +8,7 @@
  * rules would serve any other host.
  */
 import { isPersonActor } from '../auth/principal';
-import type { BoardEvent } from '../events/events';
+import type { BoardEvent } from '../events/eventLog';
 
 export const NOTICE_KINDS = ['question', 'failed', 'blocked', 'proposal', 'budget', 'stalled', 'done'] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];

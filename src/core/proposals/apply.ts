@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { DreamError } from '../errors';
-import { runChecks, type CheckSpec } from './checks';
-import type { CheckResult, Proposal, ProposalFile } from './model';
+import { runChecks, type CheckSpec } from './proposalChecks';
+import type { CheckResult, Proposal, ProposalFile } from './proposalModel';
 import { sha256 } from './prepare';
 import { resolveInside } from './safety';
 

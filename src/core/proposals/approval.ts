@@ -16,8 +16,8 @@ import type { CommandInput } from '../commands';
 import type { BoardPort } from '../port';
 import { DreamError } from '../errors';
 import { applyProposal, findConflicts, nodeWriter, validateInScratch, type FileWriter } from './apply';
-import { readCheckFile, type CheckSpec } from './checks';
-import type { CheckResult, Proposal } from './model';
+import { readCheckFile, type CheckSpec } from './proposalChecks';
+import type { CheckResult, Proposal } from './proposalModel';
 
 export interface ProposalWorkspace {
   /** The workspace folder the proposals change. */

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { applyPatch, diffLines, parsePatch } from 'diff';
 import { z } from 'zod';
 import { DreamError, invalidInput } from '../errors';
-import { MAX_FILES, type ProposalFile } from './model';
+import { MAX_FILES, type ProposalFile } from './proposalModel';
 import { checkContent, looksBinary, resolveInside } from './safety';
 
 /**

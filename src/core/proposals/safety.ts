@@ -1,7 +1,7 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { DreamError } from '../errors';
-import { MAX_FILE_BYTES } from './model';
+import { MAX_FILE_BYTES } from './proposalModel';
 
 /**
  * What an agent may touch. A proposal path is relative to the workspace root, uses `/`, and

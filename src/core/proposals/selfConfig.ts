@@ -1,6 +1,6 @@
 import { DreamError } from '../errors';
-import { parseSwarmConfig } from '../loop/config';
-import { validateTemplate } from '../loop/prompts';
+import { parseSwarmConfig } from '../loop/agentsConfig';
+import { validateTemplate } from '../loop/agentPrompts';
 
 /**
  * The self-modification protocol: agents may propose changes to Dream.OS's own configuration —

@@ -3,7 +3,7 @@
  * `flushMs`, or sooner when many are waiting), closes it. Board trouble is logged, never fails the
  * run: the transcript is a record of the work, not the work.
  */
-import type { RunEvent, RunStatus, RunUsage } from './model';
+import type { RunEvent, RunStatus, RunUsage } from './runModel';
 
 type Call = (command: { type: 'run.start'; taskId: string; agentId: string; run: number; protocol: string; resumed?: string } | { type: 'run.append'; runId: number; events: RunEvent[] } | { type: 'run.end'; runId: number; status: Exclude<RunStatus, 'running'>; error?: string }) => Promise<unknown>;
 

@@ -95,7 +95,7 @@ const MIGRATIONS: readonly string[] = [
     payload TEXT NOT NULL
   );
   `,
-  // 2: the agent loop's recovery points and telemetry (src/core/loop/boardCommands.ts)
+  // 2: the agent loop's recovery points and telemetry (src/core/loop/loopCommands.ts)
   `
   CREATE TABLE loop_checkpoints (
     agent_id TEXT PRIMARY KEY,

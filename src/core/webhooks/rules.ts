@@ -4,8 +4,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isPersonActor } from '../auth/principal';
-import type { BoardEvent } from '../events/events';
-import type { DeliveryKind, WebhookEvent, WebhookFormat } from './model';
+import type { BoardEvent } from '../events/eventLog';
+import type { DeliveryKind, WebhookEvent, WebhookFormat } from './webhookModel';
 
 /** The webhook kind a board event is, if any. */
 export function classify(e: BoardEvent): WebhookEvent | undefined {

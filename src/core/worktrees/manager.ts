@@ -7,14 +7,14 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Task } from '../board/model';
+import type { Task } from '../board/boardModel';
 import { DreamError } from '../errors';
 import type { BoardPort } from '../port';
-import { MAX_FILES, type Proposal, type ProposalFile } from '../proposals/model';
+import { MAX_FILES, type Proposal, type ProposalFile } from '../proposals/proposalModel';
 import { sha256 } from '../proposals/prepare';
 import { checkContent } from '../proposals/safety';
-import { archiveRefOf, branchFor, LIVE_WORKTREE, type Worktree } from './model';
-import type { CommandRunner, GitPort, RepoInfo } from './port';
+import { archiveRefOf, branchFor, LIVE_WORKTREE, type Worktree } from './worktreeModel';
+import type { CommandRunner, GitPort, RepoInfo } from './gitPort';
 import { readSetup, runSetup } from './setup';
 
 export type Prepared =

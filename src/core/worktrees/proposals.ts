@@ -9,14 +9,14 @@ import { getAgent } from '../agents/registry';
 import { assignTask, ownerTransition } from '../board/leases';
 import { getTask, type BoardContext } from '../board/tasks';
 import { DreamError } from '../errors';
-import { emitEvent } from '../events/events';
+import { emitEvent } from '../events/eventLog';
 import { newId } from '../ids';
 import { sendMessage } from '../mail/mailbox';
-import type { ProposalFile, Proposal } from '../proposals/model';
-import { audit, checkFiles, getProposal, transitionProposal } from '../proposals/store';
+import type { ProposalFile, Proposal } from '../proposals/proposalModel';
+import { audit, checkFiles, getProposal, transitionProposal } from '../proposals/proposalStore';
 import type { Tx } from '../store/sqlite';
-import type { ProposalRevision } from './model';
-import { findWorktree, updateWorktree } from './store';
+import type { ProposalRevision } from './worktreeModel';
+import { findWorktree, updateWorktree } from './worktreeStore';
 
 export interface BranchProposalInput {
   taskId: string;

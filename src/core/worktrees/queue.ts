@@ -10,10 +10,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BoardPort } from '../port';
-import type { CheckResult } from '../proposals/model';
-import type { CheckSpec } from '../proposals/checks';
-import type { MergeQueueEntry } from './model';
-import type { CommandRunner, GitPort } from './port';
+import type { CheckResult } from '../proposals/proposalModel';
+import type { CheckSpec } from '../proposals/proposalChecks';
+import type { MergeQueueEntry } from './worktreeModel';
+import type { CommandRunner, GitPort } from './gitPort';
 import type { WorktreeManager } from './manager';
 import { readSetup, runSetup } from './setup';
 

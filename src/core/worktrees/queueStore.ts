@@ -8,14 +8,14 @@
 import { readBoardConfig } from '../board/boardConfig';
 import type { BoardContext } from '../board/tasks';
 import { DreamError } from '../errors';
-import { emitEvent } from '../events/events';
+import { emitEvent } from '../events/eventLog';
 import { sendMessage } from '../mail/mailbox';
-import type { CheckResult, Proposal } from '../proposals/model';
-import { audit, getProposal, markApplied, transitionProposal } from '../proposals/store';
+import type { CheckResult, Proposal } from '../proposals/proposalModel';
+import { audit, getProposal, markApplied, transitionProposal } from '../proposals/proposalStore';
 import type { Tx } from '../store/sqlite';
-import type { MergeQueueEntry, MergeQueueStatus } from './model';
+import type { MergeQueueEntry, MergeQueueStatus } from './worktreeModel';
 import { sendBackToAgent, tellPerson } from './proposals';
-import { findWorktree, updateWorktree } from './store';
+import { findWorktree, updateWorktree } from './worktreeStore';
 
 interface Row {
   id: number;

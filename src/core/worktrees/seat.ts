@@ -5,12 +5,12 @@
  * ends well, to commit the work and propose it. Before a new task starts, it holds the task back
  * (or flags it) when the task's declared scope overlaps what a running task already changed.
  */
-import type { Task } from '../board/model';
+import type { Task } from '../board/boardModel';
 import type { BoardPort } from '../port';
-import type { Proposal } from '../proposals/model';
+import type { Proposal } from '../proposals/proposalModel';
 import { inScope, taskScope } from '../loop/scope';
 import type { WorktreeManager } from './manager';
-import type { Worktree } from './model';
+import type { Worktree } from './worktreeModel';
 
 export type Seated = { kind: 'worktree'; worktree: Worktree; env: Record<string, string> } | { kind: 'shared' } | { kind: 'held'; reason: string } | { kind: 'needs-person'; reason: string };
 

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { describeIssues, DreamError, firstProblemPath, formatIssues } from '../errors';
 import { locateJsonPath, parseJson } from '../json';
 import { resolveInside } from '../proposals/safety';
-import type { CommandRunner } from './port';
+import type { CommandRunner } from './gitPort';
 
 const Rel = z.string().trim().min(1).max(500);
 export const WorktreeSetup = z

@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { addAgent, type AddedAgent, type NewAgentEntry } from '../../core/agents/add';
 import { DreamError } from '../../core/errors';
-import { AGENTS_FILE } from '../../core/loop/config';
+import { AGENTS_FILE } from '../../core/loop/agentsConfig';
 import { AGENT_CLIS, describeCli, detectAgentClis, type AgentCliInfo } from '../../integrations/agents/detect';
 
 const MODEL_HINT: Record<string, string> = { claude: 'e.g. sonnet, opus, claude-sonnet-4-5', codex: 'e.g. gpt-5-codex, gpt-5', gemini: 'e.g. gemini-2.5-pro', opencode: 'provider/model, e.g. anthropic/claude-sonnet-4-5', 'cursor-agent': 'e.g. sonnet-4', aider: 'e.g. sonnet, gpt-4.1' };

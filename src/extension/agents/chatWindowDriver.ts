@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import type * as vscode from 'vscode';
-import type { ChatWindowAgentConfig } from '../../core/loop/config';
+import type { ChatWindowAgentConfig } from '../../core/loop/agentsConfig';
 import { notAvailableDesktop, type AgentDriver, type AgentJob, type DesktopAutomation, type DriverIo, type DriverOutcome } from '../../core/loop/driver';
 
 export type ChatApi = {

@@ -5,11 +5,11 @@
  */
 import path from 'node:path';
 import type * as vscode from 'vscode';
-import { loadSwarmConfig, type AgentConfig } from '../../core/loop/config';
+import { loadSwarmConfig, type AgentConfig } from '../../core/loop/agentsConfig';
 import type { DesktopAutomation, DriverFactory } from '../../core/loop/driver';
 import { Swarm, type SwarmBoard } from '../../core/loop/swarm';
 import { agentLogs } from '../../integrations/drivers/agentLog';
-import { ProcessCheckRunner } from '../../integrations/drivers/checks';
+import { ProcessCheckRunner } from '../../integrations/drivers/processChecks';
 import { CommandDriver } from '../../integrations/drivers/commandDriver';
 import { GitWorkspace } from '../../integrations/drivers/git';
 import { workspaceWorktrees } from '../../integrations/git/worktreeHost';

@@ -11,7 +11,7 @@
  * editor, Cursor or code-server, may have no model behind it).
  */
 import type * as vscode from 'vscode';
-import type { LanguageModelAgentConfig } from '../../core/loop/config';
+import type { LanguageModelAgentConfig } from '../../core/loop/agentsConfig';
 import type { AgentDriver, AgentJob, CheckRunner, DriverIo, DriverOutcome } from '../../core/loop/driver';
 import type { BoardPort } from '../../core/port';
 import { AgentResult } from '../../core/loop/watch';

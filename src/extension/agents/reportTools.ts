@@ -8,7 +8,7 @@
  * REPORT_TOOL_MANIFEST for the entries. reportToolRegistry.ts registers them without loading this module.
  */
 import { z } from 'zod';
-import { Evidence, Id } from '../../core/board/model';
+import { Evidence, Id } from '../../core/board/boardModel';
 import type { CommandInput } from '../../core/commands';
 import type { BoardPort } from '../../core/port';
 import { DreamError } from '../../core/errors';

@@ -5,7 +5,7 @@
  * refused with the reason. No rule of its own: the UI gets this table and only shows it.
  */
 import { actionLabel, actionTo } from '../../core/board/actions';
-import type { TaskStatus } from '../../core/board/model';
+import type { TaskStatus } from '../../core/board/boardModel';
 import { COLUMNS, type DropRule, type DropRules } from '../../protocol/boardColumns';
 
 const STATUSES: readonly TaskStatus[] = COLUMNS.flatMap((c) => c.statuses);

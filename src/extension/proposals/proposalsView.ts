@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Proposal, ProposalFile, ProposalSummary } from '../../core/proposals/model';
+import type { Proposal, ProposalFile, ProposalSummary } from '../../core/proposals/proposalModel';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 import { escapeMd } from '../views/tasksView';

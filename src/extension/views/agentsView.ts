@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Agent } from '../../core/board/model';
+import type { Agent } from '../../core/board/boardModel';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 import { escapeMd, parseIds, TASK_IDS_MIME } from './tasksView';

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import type { Agent, Message, Task } from '../../core/board/model';
+import type { Agent, Message, Task } from '../../core/board/boardModel';
 import { taskContextValue } from '../../core/board/actions';
 import type { MirrorChange } from '../../core/mirror/boardMirror';
-import type { ProposalSummary } from '../../core/proposals/model';
+import type { ProposalSummary } from '../../core/proposals/proposalModel';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 import { escapeMd } from './tasksView';

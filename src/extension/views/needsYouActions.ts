@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { actionsFor, type TaskActionName } from '../../core/board/actions';
-import type { Message, Task } from '../../core/board/model';
+import type { Message, Task } from '../../core/board/boardModel';
 
 /** The editor command and the label for each task action a message can offer. */
 const ACTION_COMMANDS: Partial<Record<TaskActionName, { command: string; label: string }>> = {

@@ -8,7 +8,7 @@
  */
 import * as vscode from 'vscode';
 import { canDo, commandForAction, type TaskActionName } from '../../core/board/actions';
-import type { Task } from '../../core/board/model';
+import type { Task } from '../../core/board/boardModel';
 import { DreamError } from '../../core/errors';
 import { plural } from '../../protocol/names';
 import type { BoardSession } from '../boardSession';

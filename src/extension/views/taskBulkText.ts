@@ -3,7 +3,7 @@
  * from vscode so that plain unit tests can check them.
  */
 import type { TaskActionName } from '../../core/board/actions';
-import type { Task } from '../../core/board/model';
+import type { Task } from '../../core/board/boardModel';
 import { plural } from '../../protocol/names';
 
 export interface Words {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Task, TaskStatus } from '../../core/board/model';
+import type { Task, TaskStatus } from '../../core/board/boardModel';
 import { priorityName } from '../../core/board/vocabulary';
 import { actionTo, commandForAction, taskContextValue } from '../../core/board/actions';
 import { compareTasks, type MirrorChange } from '../../core/mirror/boardMirror';

@@ -5,8 +5,8 @@
  * burst of board events; worktrees with unlanded work are listed first, so nothing is out of sight.
  */
 import * as vscode from 'vscode';
-import type { WorktreeStatus } from '../../core/worktrees/model';
-import type { WorktreeListItem } from '../../core/worktrees/store';
+import type { WorktreeStatus } from '../../core/worktrees/worktreeModel';
+import type { WorktreeListItem } from '../../core/worktrees/worktreeStore';
 import type { BoardSession } from '../boardSession';
 import { Disposable } from '../lifecycle';
 import { escapeMd } from '../views/tasksView';
@@ -45,7 +45,7 @@ export class WorktreesTreeProvider extends Disposable implements vscode.TreeData
           const all = await this.session.call({ type: 'worktree.list' });
           // The model's module (zod) loads here, once the board is open, not on activation.
           // eslint-disable-next-line @typescript-eslint/no-require-imports
-          const { LIVE_WORKTREE } = require('../../core/worktrees/model') as typeof import('../../core/worktrees/model');
+          const { LIVE_WORKTREE } = require('../../core/worktrees/worktreeModel') as typeof import('../../core/worktrees/worktreeModel');
           const live = (w: WorktreeListItem) => (LIVE_WORKTREE.includes(w.status) ? 0 : 1);
           this.items = [...all].sort((a, b) => live(a) - live(b) || b.updatedAt - a.updatedAt);
           this.changed.fire(undefined);

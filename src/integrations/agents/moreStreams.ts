@@ -1,6 +1,6 @@
 /**
  * Parsers for the other agent CLIs' machine-readable output, one JSON object a line, into typed run
- * events (src/core/runs/model), beside Claude Code's and Codex's in ./streams:
+ * events (src/core/runs/runModel), beside Claude Code's and Codex's in ./streams:
  *
  * - Gemini CLI `--output-format stream-json` (seen from 0.61.0): init (session_id), message (role,
  *   content, delta), tool_use (tool_name, tool_id, parameters), tool_result (status, error), error,
@@ -13,7 +13,7 @@
  *   tool_call started/completed with the call under a "<name>ToolCall" key.
  */
 import type { Price } from '../../core/loop/presets';
-import type { RunEvent, Tokens } from '../../core/runs/model';
+import type { RunEvent, Tokens } from '../../core/runs/runModel';
 import { estimateCost } from './prices';
 
 type Obj = Record<string, unknown>;

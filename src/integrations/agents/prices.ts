@@ -6,7 +6,7 @@
  * agent's own "price" before both. Figures: OpenAI's and Anthropic's published API prices.
  */
 import type { Price } from '../../core/loop/presets';
-import type { Tokens } from '../../core/runs/model';
+import type { Tokens } from '../../core/runs/runModel';
 
 const TABLE: readonly [prefix: string, price: Price][] = [
   ['gpt-5-mini', { input: 0.25, cachedInput: 0.025, output: 2 }],

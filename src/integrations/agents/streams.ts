@@ -1,12 +1,12 @@
 /**
  * Parsers for the agent CLIs' machine-readable output: Claude Code's `--output-format stream-json`
  * and Codex's `exec --json`, one JSON object a line. Each turns the stream into typed run events
- * (src/core/runs/model). Pure and forgiving: a line that is not JSON, an object of an unknown
+ * (src/core/runs/runModel). Pure and forgiving: a line that is not JSON, an object of an unknown
  * shape, a stream cut off in the middle of a line or ending without its result give an `error`
  * event saying so, never an exception.
  */
 import type { Price } from '../../core/loop/presets';
-import type { RunEvent, Tokens } from '../../core/runs/model';
+import type { RunEvent, Tokens } from '../../core/runs/runModel';
 import { cursorToolEvents, geminiEvents, opencodeEvents, type LineResult } from './moreStreams';
 import { estimateCost, priceFor } from './prices';
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import type { Proposal } from '../../core/proposals/model';
+import type { Proposal } from '../../core/proposals/proposalModel';
 
 async function baseOf(workspace: string | undefined, rel: string, baseHash: string | null): Promise<string | undefined> {
   if (baseHash === null) return '';

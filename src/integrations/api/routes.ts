@@ -8,15 +8,15 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { TokenScope, WhoAmI } from '../../core/auth/tokens';
 import { canDo, commandForAction, actionsFor, TASK_ACTION_NAMES } from '../../core/board/actions';
-import { Evidence, Id, NewMessage, NewTask, TASK_STATUSES } from '../../core/board/model';
+import { Evidence, Id, NewMessage, NewTask, TASK_STATUSES } from '../../core/board/boardModel';
 import { Command } from '../../core/commands';
 import { DreamError } from '../../core/errors';
 import type { BoardClient } from '../../core/hub/connect';
-import { PROPOSAL_STATUSES } from '../../core/proposals/model';
+import { PROPOSAL_STATUSES } from '../../core/proposals/proposalModel';
 import { MAX_FILTER_LENGTH, taskMatcher } from '../../protocol/taskFilter';
 import type { BoardLink } from '../http/dashboardHost';
 import { proposalDiff } from './diff';
-import { AgentOut, CommandResultOut, EventOut, HealthOut, MessageOut, ProposalDetailsOut, ProposalOut, ProposalSummaryOut, SessionOut, TaskDetailsOut, TaskOut } from './schemas';
+import { AgentOut, CommandResultOut, EventOut, HealthOut, MessageOut, ProposalDetailsOut, ProposalOut, ProposalSummaryOut, SessionOut, TaskDetailsOut, TaskOut } from './apiSchemas';
 
 export type RouteScope = 'none' | TokenScope;
 

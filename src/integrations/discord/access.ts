@@ -4,7 +4,7 @@
  * Each person gets a token bucket, so one excited phone cannot flood the board.
  */
 import type { ButtonAction } from './components';
-import { READ_COMMANDS, type CommandName, type DiscordConfig, type Principals } from './config';
+import { READ_COMMANDS, type CommandName, type DiscordConfig, type Principals } from './discordConfig';
 import type { Invoker } from './payloads';
 
 /** The permission each button needs: the same as the slash command that does the same thing. */

@@ -7,7 +7,7 @@
 import { DreamError } from '../../core/errors';
 import { ACTION_PERMISSION, mayRun, slowDownMessage, UserRateLimiter } from './access';
 import { decodeCustomId, REJECT_REASON_FIELD } from './components';
-import type { DiscordConfig } from './config';
+import type { DiscordConfig } from './discordConfig';
 import { handleButton, type DiscordBoard, type HandlerContext, type Reply } from './handlers';
 import { EPHEMERAL, invokerOf, messageBody, parseInteraction, ResponseType, type ActionInteraction, type InteractionResponse, type MessageBody } from './payloads';
 import type { ProposalWorkspace } from '../../core/proposals/approval';

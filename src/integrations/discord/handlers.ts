@@ -5,10 +5,10 @@
  * The slash commands' handlers are in their entries in ./slashCommands.
  */
 import { canDo, commandForAction } from '../../core/board/actions';
-import { priorityName, type Task } from '../../core/board/model';
+import { priorityName, type Task } from '../../core/board/boardModel';
 import type { CommandInput } from '../../core/commands';
 import type { BoardPort } from '../../core/port';
-import type { BoardEvent } from '../../core/events/events';
+import type { BoardEvent } from '../../core/events/eventLog';
 import { rejectModal, type ButtonAction } from './components';
 import { inline, type ActionRow, type InteractionResponse, type Invoker } from './payloads';
 import { approveAndApply, type ProposalWorkspace } from '../../core/proposals/approval';

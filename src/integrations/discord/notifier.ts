@@ -4,11 +4,11 @@
  * work channel when work starts, told about every step and archived when the work is over.
  * Events are handled one at a time, in order; what goes out is coalesced by the Outbox.
  */
-import type { BoardEvent } from '../../core/events/events';
+import type { BoardEvent } from '../../core/events/eventLog';
 import type { ChannelDirectory } from './channels';
 import { buttonsFor } from './components';
 import { canDo } from '../../core/board/actions';
-import type { DiscordConfig, NotificationKind } from './config';
+import type { DiscordConfig, NotificationKind } from './discordConfig';
 import type { DiscordLog } from './dispatcher';
 import type { DiscordBoard } from './handlers';
 import type { Notice, Outbox } from './outbox';

@@ -7,8 +7,8 @@
  * becomes a message saying what to fix.
  */
 import { z } from 'zod';
-import { Id, priorityName, PriorityName, TASK_STATUSES, TASK_TYPES, TaskStatus, TaskType } from '../../core/board/model';
-import type { SwarmState } from '../../core/loop/boardCommands';
+import { Id, priorityName, PriorityName, TASK_STATUSES, TASK_TYPES, TaskStatus, TaskType } from '../../core/board/boardModel';
+import type { SwarmState } from '../../core/loop/loopCommands';
 import { actorOf, agentNames, approveText, call, describeEvent, lines, OPEN, say, STATUS_ORDER, taskLine, time, type HandlerContext, type Reply } from './handlers';
 import { describeIssues, inline, type CommandData, type CommandOption, type ParseResult } from './payloads';
 

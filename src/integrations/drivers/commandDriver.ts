@@ -8,11 +8,11 @@
  */
 import { existsSync, mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CommandAgentConfig } from '../../core/loop/config';
+import type { CommandAgentConfig } from '../../core/loop/agentsConfig';
 import type { AgentDriver, AgentJob, DriverIo, DriverOutcome } from '../../core/loop/driver';
 import { presetArgs, PROTOCOL_OF } from '../../core/loop/presets';
 import { socketPathFor } from '../../core/hub/descriptor';
-import { describeEvent, type RunEvent } from '../../core/runs/model';
+import { describeEvent, type RunEvent } from '../../core/runs/runModel';
 import { streamParser, type Protocol } from '../agents/streams';
 import { childEnv, isAlive, killTree, runProcess } from './process';
 import { bwrapAvailable, bwrapPlan } from './sandbox';

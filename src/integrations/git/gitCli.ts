@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DreamError } from '../../core/errors';
-import type { ChangedFile, CommandRunner, GitPort, MergeTreeResult, RepoInfo, RunResult } from '../../core/worktrees/port';
+import type { ChangedFile, CommandRunner, GitPort, MergeTreeResult, RepoInfo, RunResult } from '../../core/worktrees/gitPort';
 import { childEnv, runProcess } from '../drivers/process';
 
 interface Out {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { BoardPort } from '../../core/port';
-import { readCheckFile } from '../../core/proposals/checks';
+import { readCheckFile } from '../../core/proposals/proposalChecks';
 import { WorktreeManager } from '../../core/worktrees/manager';
 import { MergeQueue } from '../../core/worktrees/queue';
 import { GitCli, ProcessCommandRunner } from './gitCli';

@@ -11,13 +11,13 @@
  * read before the first client asks); a change too big for a delta (an import) is a full state.
  */
 import { actionLabel, actionsFor, commandForAction } from '../../core/board/actions';
-import type { Task } from '../../core/board/model';
+import type { Task } from '../../core/board/boardModel';
 import { BoardMirror, type MirrorChange, type MirrorSnapshot } from '../../core/mirror/boardMirror';
 import type { BoardPort } from '../../core/port';
 import { DreamError } from '../../core/errors';
-import type { BoardEvent } from '../../core/events/events';
+import type { BoardEvent } from '../../core/events/eventLog';
 import { controlAgent } from '../../core/loop/swarm';
-import { describeEvent, type RunRecord } from '../../core/runs/model';
+import { describeEvent, type RunRecord } from '../../core/runs/runModel';
 import {
   claimOrder,
   decodeClientMessage,

@@ -27,7 +27,7 @@ export function mcpHttpHandler(o: { workspace?: { root: string; boardDir: string
     // Deferred so that a gateway that never serves /mcp never loads the MCP SDK.
     /* eslint-disable @typescript-eslint/no-require-imports -- the SDK and the tools, evaluated on the first MCP request */
     const { StreamableHTTPServerTransport } = require('@modelcontextprotocol/sdk/server/streamableHttp.js') as typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js');
-    const { createMcpServer } = require('./server') as typeof import('./server');
+    const { createMcpServer } = require('./mcpServer') as typeof import('./mcpServer');
     /* eslint-enable @typescript-eslint/no-require-imports */
     const identity = { agentId: ctx.whoami.agentId ?? undefined, taskId: ctx.whoami.taskId ?? undefined };
     const server = createMcpServer({ board: ctx.board, identity, ...(o.workspace ? { workspace: o.workspace } : {}), ...(o.version ? { version: o.version } : {}) });

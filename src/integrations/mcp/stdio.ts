@@ -5,7 +5,7 @@
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { BoardClient } from '../../core/hub/connect';
-import { createMcpServer, type McpIdentity } from './server';
+import { createMcpServer, type McpIdentity } from './mcpServer';
 
 /** This run's identity from the variables Dream.OS gives an agent (src/integrations/drivers/commandDriver.ts). */
 export function identityFromEnv(env: NodeJS.ProcessEnv = process.env): McpIdentity {

@@ -1,9 +1,9 @@
 /**
- * The webhook dispatcher's HTTP port (src/core/webhooks/dispatcher.ts), on Node's own fetch: one
+ * The webhook dispatcher's HTTP port (src/core/webhooks/webhookDispatcher.ts), on Node's own fetch: one
  * POST, no redirects followed (a redirect is reported, not chased with a signed body), a timeout,
  * and Retry-After read as seconds or as an HTTP date.
  */
-import type { WebhookSender } from '../../core/webhooks/dispatcher';
+import type { WebhookSender } from '../../core/webhooks/webhookDispatcher';
 
 /** Retry-After as milliseconds from now, if it says anything usable. */
 export function parseRetryAfter(v: string | null, now = Date.now()): number | undefined {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Task } from '../../../src/core/board/model';
+import type { Task } from '../../../src/core/board/boardModel';
 import { connectBoard, type BoardClient } from '../../../src/core/hub/connect';
 
 export interface McpBoard {

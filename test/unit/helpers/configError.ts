@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseSwarmConfig } from '../../../src/core/loop/config';
+import { parseSwarmConfig } from '../../../src/core/loop/agentsConfig';
 
 /** The message agents.json validation gives for `raw` (fails the test when it is accepted). */
 export function configError(raw: unknown): string {

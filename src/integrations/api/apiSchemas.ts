@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import type { CredentialInfo } from '../../core/auth/credentials';
 import { TOKEN_SCOPES } from '../../core/auth/tokens';
-import { AGENT_STATUSES, DRIVER_KINDS, Evidence, Recipient, TASK_STATUSES, TASK_TYPES, type Agent, type Task } from '../../core/board/model';
-import { EVENT_TYPES, type BoardEvent } from '../../core/events/events';
-import { CheckResult, PROPOSAL_STATUSES, ProposalFile, type Proposal, type ProposalSummary } from '../../core/proposals/model';
+import { AGENT_STATUSES, DRIVER_KINDS, Evidence, Recipient, TASK_STATUSES, TASK_TYPES, type Agent, type Task } from '../../core/board/boardModel';
+import { EVENT_TYPES, type BoardEvent } from '../../core/events/eventLog';
+import { CheckResult, PROPOSAL_STATUSES, ProposalFile, type Proposal, type ProposalSummary } from '../../core/proposals/proposalModel';
 
 const Millis = z.number().int().describe('milliseconds since the epoch');
 

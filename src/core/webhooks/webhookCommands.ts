@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import type { BoardContext } from '../board/tasks';
 import { commandSchema } from '../commandSchema';
-import { DeliveryId, WEBHOOK_EVENTS, WEBHOOK_FORMATS, WebhookEvents, WebhookId, WebhookUrl } from './model';
-import { addWebhook, due, fanout, listDeliveries, listWebhooks, recordAttempt, removeWebhook, testWebhook } from './store';
+import { DeliveryId, WEBHOOK_EVENTS, WEBHOOK_FORMATS, WebhookEvents, WebhookId, WebhookUrl } from './webhookModel';
+import { addWebhook, due, fanout, listDeliveries, listWebhooks, recordAttempt, removeWebhook, testWebhook } from './webhookStore';
 
 const cmd = commandSchema;
 

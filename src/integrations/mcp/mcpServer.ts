@@ -9,12 +9,12 @@
  */
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import type { Message, Task } from '../../core/board/model';
+import type { Message, Task } from '../../core/board/boardModel';
 import { DreamError } from '../../core/errors';
 import type { BoardClient } from '../../core/hub/connect';
 import { approveAndApply, boardWorkspace } from '../../core/proposals/approval';
 import { prepareSubmission } from '../../core/proposals/prepare';
-import { DESCRIPTION, INPUT, RESOURCES, type ToolInput, type ToolName } from './schemas';
+import { DESCRIPTION, INPUT, RESOURCES, type ToolInput, type ToolName } from './mcpSchemas';
 
 /** Who this server acts as; the credential the board connection presents is what the hub believes. */
 export interface McpIdentity {

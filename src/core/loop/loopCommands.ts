@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { commandSchema } from '../commandSchema';
 import { getAgent } from '../agents/registry';
-import { Id } from '../board/model';
+import { Id } from '../board/boardModel';
 import { getTask, type BoardContext } from '../board/tasks';
 import { DreamError } from '../errors';
 

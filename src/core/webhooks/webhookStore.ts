@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { findTask, type BoardContext } from '../board/tasks';
 import { DreamError } from '../errors';
-import { emitEvent, latestSeq, readEventsSince, type BoardEvent } from '../events/events';
+import { emitEvent, latestSeq, readEventsSince, type BoardEvent } from '../events/eventLog';
 import type { Tx } from '../store/sqlite';
-import { MAX_WEBHOOKS, type Delivery, type DeliveryAttempt, type DeliveryKind, type DeliveryStatus, type WebhookEvent, type WebhookFormat, type WebhookInfo } from './model';
+import { MAX_WEBHOOKS, type Delivery, type DeliveryAttempt, type DeliveryKind, type DeliveryStatus, type WebhookEvent, type WebhookFormat, type WebhookInfo } from './webhookModel';
 import { classify, decide, describe, renderBody, signedHeaders, type AttemptResult, type Context, type Notice, type RetryPolicy, DEFAULT_RETRY } from './rules';
 
 interface HookRow {

@@ -6,7 +6,7 @@
  * are recorded, but are not enough.
  */
 import { hasWorkEvidence } from '../board/evidence';
-import type { Evidence } from '../board/model';
+import type { Evidence } from '../board/boardModel';
 import type { CheckResult, DriverOutcome } from './driver';
 import { formatIssues } from '../errors';
 import { outOfScope } from './scope';

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { commandSchema } from '../commandSchema';
 import type { BoardContext } from '../board/tasks';
-import { Id } from '../board/model';
-import { CheckResult, MAX_FILES, ProposalFile, ProposalStatus } from './model';
+import { Id } from '../board/boardModel';
+import { CheckResult, MAX_FILES, ProposalFile, ProposalStatus } from './proposalModel';
 import { enqueue } from '../worktrees/queueStore';
 import { sendBackToAgent } from '../worktrees/proposals';
-import { approveProposal, getProposal, listProposals, markApplied, recordApplyFailure, recordValidation, recordValidationError, rejectProposal, reopenProposal, submitProposal, transitionProposal } from './store';
+import { approveProposal, getProposal, listProposals, markApplied, recordApplyFailure, recordValidation, recordValidationError, rejectProposal, reopenProposal, submitProposal, transitionProposal } from './proposalStore';
 
 /** The proposal commands, spread into the board's command union (src/core/commands.ts). */
 const PrpId = z.string().regex(/^prp_[0-9a-f]{12}$/, 'expected a proposal id such as prp_0123456789ab');

@@ -3,10 +3,10 @@ import { ownerTransition } from '../board/leases';
 import { getTask, recordHistory, type BoardContext } from '../board/tasks';
 import { sendMessage } from '../mail/mailbox';
 import { DreamError } from '../errors';
-import { emitEvent } from '../events/events';
+import { emitEvent } from '../events/eventLog';
 import { newId } from '../ids';
 import type { Tx } from '../store/sqlite';
-import { PROPOSAL_TRANSITIONS, ProposalFile, type CheckResult, type Proposal, type ProposalStatus } from './model';
+import { PROPOSAL_TRANSITIONS, ProposalFile, type CheckResult, type Proposal, type ProposalStatus } from './proposalModel';
 import { checkContent, checkProposalPath } from './safety';
 import { validateSelfConfig } from './selfConfig';
 

@@ -6,13 +6,13 @@
 import { z } from 'zod';
 import { getAgent } from '../agents/registry';
 import { ownerTransition } from '../board/leases';
-import { Id, type Task } from '../board/model';
-import { emitEvent } from '../events/events';
+import { Id, type Task } from '../board/boardModel';
+import { emitEvent } from '../events/eventLog';
 import type { Spent } from '../loop/budget';
 import { getTask, type BoardContext } from '../board/tasks';
 import { commandSchema } from '../commandSchema';
 import { DreamError } from '../errors';
-import { RunEvent, RunStatus, TRANSCRIPT_HEAD, TRANSCRIPT_MAX_BYTES, type RunRecord, type RunUsage } from './model';
+import { RunEvent, RunStatus, TRANSCRIPT_HEAD, TRANSCRIPT_MAX_BYTES, type RunRecord, type RunUsage } from './runModel';
 
 const cmd = commandSchema;
 const RunId = z.number().int().positive();

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { describeIssues, DreamError, firstProblemPath, formatIssues } from '../errors';
 import { locateJsonPath, parseJson } from '../json';
-import type { CheckResult } from './model';
+import type { CheckResult } from './proposalModel';
 
 /** A check is a program and its arguments — never a shell string, so nothing in it is interpreted. */
 export const CheckSpec = z

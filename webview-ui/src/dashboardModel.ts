@@ -3,8 +3,8 @@
  * health figures read from the event stream. A full `state` rebuilds it; a `delta` moves only the
  * tasks it names (binary insertion), so a single change on a 10k board costs microseconds.
  */
-import type { Agent, TaskStatus } from '../../src/core/board/model';
-import type { BoardEvent } from '../../src/core/events/events';
+import type { Agent, TaskStatus } from '../../src/core/board/boardModel';
+import type { BoardEvent } from '../../src/core/events/eventLog';
 import type { DashboardState, DeltaMessage, HubRole, TaskCard } from '../../src/protocol/dashboard';
 import { decodeCards } from './cards';
 import { actorName, nameLookup, namesIn } from '../../src/protocol/names';

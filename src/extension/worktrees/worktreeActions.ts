@@ -6,7 +6,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { DreamError } from '../../core/errors';
-import type { WorktreeListItem } from '../../core/worktrees/store';
+import type { WorktreeListItem } from '../../core/worktrees/worktreeStore';
 import type { BoardSession } from '../boardSession';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- git plumbing, loaded on first use */

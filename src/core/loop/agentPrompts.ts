@@ -6,8 +6,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Evidence, Message, Task } from '../board/model';
-import { priorityName } from '../board/model';
+import type { Evidence, Message, Task } from '../board/boardModel';
+import { priorityName } from '../board/boardModel';
 import { DreamError } from '../errors';
 
 export const PROMPT_PLACEHOLDERS = [

@@ -5,9 +5,9 @@
  */
 import type { BoardContext } from '../board/tasks';
 import { DreamError } from '../errors';
-import { emitEvent } from '../events/events';
+import { emitEvent } from '../events/eventLog';
 import type { Tx } from '../store/sqlite';
-import { LIVE_WORKTREE, type Worktree, type WorktreeStatus } from './model';
+import { LIVE_WORKTREE, type Worktree, type WorktreeStatus } from './worktreeModel';
 
 interface Row {
   task_id: string;

@@ -46,7 +46,7 @@ export class DiscordConnection extends Disposable {
     await this.disconnect();
     // The control plane (its schemas, the proposal review) loads here, not on activation.
     /* eslint-disable @typescript-eslint/no-require-imports -- modules of this bundle, evaluated on first use */
-    const { parseDiscordConfig } = require('../integrations/discord/config') as typeof import('../integrations/discord/config');
+    const { parseDiscordConfig } = require('../integrations/discord/discordConfig') as typeof import('../integrations/discord/discordConfig');
     const { startDiscord, TOKEN_ENV } = require('../integrations/discord/controlPlane') as typeof import('../integrations/discord/controlPlane');
     const { editorProposalWorkspace } = require('./proposals/review') as typeof import('./proposals/review');
     /* eslint-enable @typescript-eslint/no-require-imports */

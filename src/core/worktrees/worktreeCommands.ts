@@ -4,14 +4,14 @@
  * anything not listed for agents is the person's); the swarm host and the CLI hold it.
  */
 import { z } from 'zod';
-import { Id } from '../board/model';
+import { Id } from '../board/boardModel';
 import type { BoardContext } from '../board/tasks';
 import { commandSchema } from '../commandSchema';
-import { CheckResult, MAX_FILES, ProposalFile } from '../proposals/model';
-import { WorktreeStatus } from './model';
+import { CheckResult, MAX_FILES, ProposalFile } from '../proposals/proposalModel';
+import { WorktreeStatus } from './worktreeModel';
 import { listRevisions, proposeBranch } from './proposals';
 import { finishEntry, listQueue, nextEntry } from './queueStore';
-import { findWorktree, listWorktrees, recordWorktree, updateWorktree } from './store';
+import { findWorktree, listWorktrees, recordWorktree, updateWorktree } from './worktreeStore';
 
 const cmd = commandSchema;
 const PrpId = z.string().regex(/^prp_[0-9a-f]{12}$/, 'expected a proposal id such as prp_0123456789ab');

@@ -12,7 +12,7 @@
  * X-DreamOS-Delivery); one recorded as delivered is never sent again.
  */
 import type { CommandInput, CommandResult } from '../commands';
-import type { BoardEvent } from '../events/events';
+import type { BoardEvent } from '../events/eventLog';
 import type { RetryPolicy } from './rules';
 
 /** The port to the outside: one HTTP POST. Throws when no answer came (refused, timed out, aborted). */
